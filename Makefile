@@ -1,0 +1,47 @@
+# The two set-up commands: `make run` (demo on the embedded defaults) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BIEB := $(BIN)/bieb
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+export BIEB_DEMO ?= 1
+
+.PHONY: run test lint typecheck migrations-check pytest pytest-postgres install clean bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIEB) migrate --noinput
+	$(BIEB) demo
+	$(BIEB) collectstatic --noinput --verbosity 0
+	PORT=$(PORT) $(BIEB) serve
+
+test: lint typecheck migrations-check pytest pytest-postgres
+
+lint: $(STAMP)
+	$(BIN)/ruff check --output-format concise .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy bieb
+
+migrations-check: $(STAMP)
+	$(BIEB) makemigrations --check --dry-run
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+# The data tests again, on PostgreSQL (BIEB_TEST_POSTGRES_URL, default the local server).
+pytest-postgres: $(STAMP)
+	$(BIN)/python -m tests.postgres_run
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Bieb: membership administration of Dutch public libraries and the national login service."""

@@ -1,0 +1,3 @@
+from bieb.manage import main
+
+main()

@@ -1,0 +1,59 @@
+"""Calendar rules of memberships: ages, periods and Dutch month names."""
+
+import calendar
+import datetime as dt
+
+from django.utils import timezone
+
+MONTHS_NL = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def local_today() -> dt.date:
+    """Today in Europe/Amsterdam, which is the day that counts at the counter."""
+    return timezone.localdate()
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    """Completed years on `day`. A birthday on `day` counts as reached.
+
+    Someone born on 29 February reaches the next age on 1 March in a year without 29 February.
+    """
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - int(before_birthday)
+
+
+def add_months(year: int, month: int, months: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + months
+    return index // 12, index % 12 + 1
+
+
+def period_valid_through(start: dt.date, months: int) -> dt.date:
+    """Last day of the month before the start month, `months` months later.
+
+    Registered in June 2024 for 12 months → valid through 31 May 2025.
+    """
+    year, month = add_months(start.year, start.month, months - 1)
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def month_year_nl(day: dt.date) -> str:
+    """`2025-05-31` → `mei 2025`."""
+    return f"{MONTHS_NL[day.month - 1]} {day.year}"
+
+
+def date_nl(day: dt.date) -> str:
+    """`2025-05-31` → `31-05-2025`, the counter's dd-mm-jjjj."""
+    return day.strftime("%d-%m-%Y")

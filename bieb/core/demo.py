@@ -1,0 +1,161 @@
+"""The demo data named in DESIGN.md. Loading it twice changes nothing."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+
+from bieb.customers.models import CustomerNumberSequence
+from bieb.libraries.models import (
+    Branch,
+    DigitalRights,
+    Discount,
+    DiscountKind,
+    Library,
+    RenewalKind,
+    SubscriptionType,
+    Tariff,
+    TariffKind,
+)
+from bieb.staff.models import User
+
+LIBRARIES = [
+    {
+        "code": "bind",
+        "name": "Bibliotheken Bind",
+        "customer_number_prefix": "25280",
+        "branches": [("5280", "Bind Centrale"), ("5281", "Bind Noord")],
+    },
+    {
+        "code": "oost",
+        "name": "Bibliotheek Oost",
+        "customer_number_prefix": "26100",
+        "branches": [("6100", "Oost Centrum")],
+    },
+]
+
+SUBSCRIPTION_TYPES: list[dict[str, Any]] = [
+    {
+        "code": "0141",
+        "name": "Digital only",
+        "price": Decimal("42.00"),
+        "period_months": 12,
+        "renewal": RenewalKind.FIXED,
+        "min_age": 18,
+        "max_age": None,
+        "digital_rights": DigitalRights.COMPLETE,
+        "physical_loans": False,
+        "card": False,
+        "login_account_required": True,
+        "offered_online": True,
+    },
+    {
+        "code": "0101",
+        "name": "Jeugd",
+        "price": Decimal("0.00"),
+        "period_months": 12,
+        "renewal": RenewalKind.AUTOMATIC,
+        "min_age": 0,
+        "max_age": 17,
+        "digital_rights": DigitalRights.YOUTH,
+        "physical_loans": True,
+        "card": True,
+        "login_account_required": False,
+        "offered_online": False,
+    },
+    {
+        "code": "0110",
+        "name": "Volwassen Compleet",
+        "price": Decimal("64.50"),
+        "period_months": 12,
+        "renewal": RenewalKind.AUTOMATIC,
+        "min_age": 18,
+        "max_age": None,
+        "digital_rights": DigitalRights.COMPLETE,
+        "physical_loans": True,
+        "card": True,
+        "login_account_required": False,
+        "offered_online": True,
+    },
+]
+
+TARIFFS = [
+    {"code": "0001", "name": "gratis", "kind": TariffKind.FREE, "is_default": False},
+    {"code": "0002", "name": "standaard", "kind": TariffKind.STANDARD, "is_default": True},
+]
+
+DISCOUNTS = [
+    {"code": "CJP", "name": "CJP-korting", "kind": DiscountKind.PERCENTAGE, "value": Decimal(25)},
+    {"code": "PAS", "name": "Stadspas", "kind": DiscountKind.AMOUNT, "value": Decimal(10)},
+]
+
+STAFF = [
+    {"username": "balie", "library": "bind", "branch": "5280", "first_name": "Balie"},
+    {"username": "balie-oost", "library": "oost", "branch": "6100", "first_name": "Balie Oost"},
+]
+ADMIN = {"username": "beheer", "first_name": "Beheer"}
+
+
+def _upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]) -> Any:
+    """Create the row, or bring it back to the demo values; saves only what differs."""
+    obj, created = model.objects.get_or_create(**lookup, defaults=values)  # type: ignore[attr-defined]
+    if created:
+        return obj
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.save(update_fields=changed)
+    return obj
+
+
+def _demo_user(username: str, values: dict[str, Any], password: str) -> User:
+    user = _upsert(User, {"username": username}, values)
+    if not user.check_password(password):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def demo_load() -> None:
+    password = settings.BIEB_DEMO_PASSWORD
+    libraries = {}
+    for spec in LIBRARIES:
+        library = _upsert(
+            Library,
+            {"code": spec["code"]},
+            {"name": spec["name"], "customer_number_prefix": spec["customer_number_prefix"]},
+        )
+        libraries[library.code] = library
+        CustomerNumberSequence.objects.get_or_create(library=library)
+        for number, name in spec["branches"]:
+            _upsert(Branch, {"number": number}, {"library": library, "name": name})
+        for subscription in SUBSCRIPTION_TYPES:
+            values = {k: v for k, v in subscription.items() if k != "code"}
+            _upsert(SubscriptionType, {"library": library, "code": subscription["code"]}, values)
+        for tariff in TARIFFS:
+            values = {k: v for k, v in tariff.items() if k != "code"}
+            _upsert(Tariff, {"library": library, "code": tariff["code"]}, values)
+        for discount in DISCOUNTS:
+            values = {k: v for k, v in discount.items() if k != "code"}
+            _upsert(Discount, {"library": library, "code": discount["code"]}, values)
+    for staff in STAFF:
+        library = libraries[staff["library"]]
+        _demo_user(
+            staff["username"],
+            {
+                "first_name": staff["first_name"],
+                "library": library,
+                "branch": Branch.objects.get(number=staff["branch"]),
+                "is_staff": False,
+                "is_superuser": False,
+            },
+            password,
+        )
+    _demo_user(
+        ADMIN["username"],
+        {"first_name": ADMIN["first_name"], "is_staff": True, "is_superuser": True},
+        password,
+    )

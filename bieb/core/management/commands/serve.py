@@ -1,0 +1,92 @@
+"""Serve Bieb: gunicorn (web), the background-task worker and the periodic jobs, together.
+
+Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run the web server (gunicorn), the task worker and the periodic jobs until Ctrl-C."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2"))
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        bin_dir = os.path.dirname(sys.executable)
+        bieb = [sys.executable, "-m", "bieb"]
+        commands = {
+            "web": [
+                os.path.join(bin_dir, "gunicorn"),
+                "bieb.wsgi:application",
+                f"--bind={options['host']}:{options['port']}",
+                f"--workers={options['workers']}",
+                "--threads=4",
+                "--access-logfile=-",
+                "--graceful-timeout=5",
+            ],
+            "worker": [*bieb, "db_worker", "--queue-name=*", "--no-startup-delay"],
+            "periodic": [*bieb, "runperiodic", "--loop"],
+        }
+        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
+        self._banner(options["host"], options["port"])
+
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    self.stderr.write(f"{name} stopped (exit {process.returncode}); stopping all.")
+                    exit_code = process.returncode or 1
+                    stopping = True
+                    break
+            time.sleep(0.5)
+        for process in processes.values():
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 10
+        for process in processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.stdout.write("Bieb stopped.")
+        if exit_code:
+            raise SystemExit(exit_code)
+
+    def _banner(self, host: str, port: int) -> None:
+        base = f"http://{host}:{port}"
+        lines = [
+            "",
+            f"Bieb is running on {base}   (Ctrl-C stops it)",
+            f"  configuratie (beheer):   {base}/admin/",
+            f"  gezondheid:              {base}/health/",
+        ]
+        if settings.DEMO:
+            password = settings.BIEB_DEMO_PASSWORD
+            lines += [
+                "Demo logins (password: " + password + "):",
+                "  balie       Bibliotheken Bind, vestiging 5280",
+                "  balie-oost  Bibliotheek Oost, vestiging 6100",
+                "  beheer      beheerder (alle bibliotheken, /admin/)",
+            ]
+        self.stdout.write("\n".join(lines) + "\n")

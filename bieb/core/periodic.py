@@ -1,0 +1,39 @@
+"""Periodic jobs, run by `bieb runperiodic` (once, from a scheduler such as cron, or `--loop`).
+
+Apps register their jobs here with `@periodic_job(every=...)`; each job is a plain function
+that calls services and returns a short summary for the log.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.management import call_command
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    every: dt.timedelta
+    run: Callable[[], object]
+
+
+JOBS: dict[str, PeriodicJob] = {}
+
+
+def periodic_job(*, every: dt.timedelta) -> Callable[[Callable[[], object]], Callable[[], object]]:
+    def register(func: Callable[[], object]) -> Callable[[], object]:
+        JOBS[func.__name__] = PeriodicJob(name=func.__name__, every=every, run=func)
+        return func
+
+    return register
+
+
+@periodic_job(every=dt.timedelta(hours=6))
+def prune_task_results() -> object:
+    """Finished background-task results are kept 14 days for inspection, then removed."""
+    call_command("prune_db_task_results", "--min-age-days=14", verbosity=0)
+    return "ok"

@@ -1,0 +1,296 @@
+"""Writes of the customer administration. Each runs in one transaction and writes an audit row."""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bieb.audit.services import audit_record
+from bieb.core.dates import local_today
+from bieb.core.money import format_euro, to_cents
+from bieb.customers.costs import CostBuildUp, cost_build_up
+from bieb.customers.details import CustomerDetails
+from bieb.customers.models import (
+    Customer,
+    LedgerKind,
+    LedgerLine,
+    Membership,
+    MembershipStatus,
+    PaymentMethod,
+)
+from bieb.customers.numbers import customer_number_allocate
+from bieb.customers.selectors import customer_likely_duplicates
+from bieb.customers.validators import clean_card_number
+from bieb.libraries.models import Branch, Discount, SubscriptionType, Tariff
+from bieb.staff.models import User
+
+
+class LikelyDuplicate(ValidationError):
+    """The library already has a customer with this name, birth date and postcode.
+
+    Staff see the existing customers and may register anyway by confirming.
+    """
+
+    def __init__(self, matches: list[Customer]):
+        self.matches = matches
+        numbers = ", ".join(c.number for c in matches)
+        super().__init__(
+            f"Deze klant staat mogelijk al ingeschreven (klantnummer {numbers}): zelfde "
+            "achternaam, geboortedatum en postcode. Open de bestaande klant, of bevestig dat "
+            "het een andere klant is.",
+            code="duplicate",
+        )
+
+
+@dataclass(frozen=True)
+class Registration:
+    customer: Customer
+    membership: Membership
+    costs: CostBuildUp
+    repeated: bool = False
+
+
+def _check_tenancy(*, actor: User, branch: Branch, items: list[object]) -> None:
+    library_id = branch.library_id
+    if actor.library_id != library_id:
+        raise ValidationError("U werkt niet voor deze bibliotheek.", code="forbidden")
+    for item in items:
+        if item is not None and getattr(item, "library_id", library_id) != library_id:
+            raise ValidationError("Deze keuze hoort bij een andere bibliotheek.", code="forbidden")
+
+
+def customer_register(
+    *,
+    actor: User,
+    branch: Branch,
+    details: CustomerDetails,
+    subscription_type: SubscriptionType,
+    tariff: Tariff | None = None,
+    discount: Discount | None = None,
+    card_number: str = "",
+    use_login_account: bool = True,
+    confirm_duplicate: bool = False,
+    registration_key: uuid.UUID | None = None,
+    on: dt.date | None = None,
+) -> Registration:
+    """Register a customer with a membership: number, membership, ledger lines and audit row in
+    one transaction.
+
+    `card_number` is a scanned card; empty means a number is generated ("v" at the counter).
+    `registration_key` makes a repeated submit of the same form return the first registration.
+    Raises ValidationError (a dict keyed by field) or LikelyDuplicate.
+    """
+    on = on or local_today()
+    library = branch.library
+    _check_tenancy(actor=actor, branch=branch, items=[subscription_type, tariff, discount])
+
+    if registration_key is not None:
+        earlier = _registration_by_key(registration_key, library_id=library.pk)
+        if earlier is not None:
+            return earlier
+
+    errors: dict[str, str] = {}
+    needs_account = subscription_type.has_digital_rights or subscription_type.login_account_required
+    if not use_login_account and needs_account:
+        errors["use_login_account"] = (
+            f"Nee kan niet bij {subscription_type.name}: zonder inlogaccount kan de klant de "
+            "Online Bibliotheek niet gebruiken. Kies Ja."
+        )
+    if use_login_account and not details.email:
+        errors["email"] = (
+            "Vul het e-mailadres in: daar komt de mail om het inlogaccount te activeren."
+        )
+    if card_number:
+        if not subscription_type.card:
+            errors["number"] = (
+                f"Bij {subscription_type.name} hoort geen pas: typ v en Enter om een klantnummer "
+                "te laten genereren."
+            )
+        else:
+            try:
+                card_number = clean_card_number(card_number)
+            except ValidationError as error:
+                errors["number"] = error.messages[0]
+            else:
+                if Customer.objects.filter(number=card_number).exists():
+                    errors["number"] = (
+                        "Dit pasnummer is al in gebruik; scan een nieuwe pas of laat een nummer "
+                        "genereren."
+                    )
+    if errors:
+        raise ValidationError(errors)
+
+    costs = cost_build_up(
+        customer=details,
+        subscription_type=subscription_type,
+        tariff=tariff,
+        discount=discount,
+        on=on,
+    )
+
+    if not confirm_duplicate:
+        matches = list(
+            customer_likely_duplicates(
+                library=library,
+                surname=details.surname,
+                birth_date=details.birth_date,
+                postcode=details.postcode,
+            )
+        )
+        if matches:
+            raise LikelyDuplicate(matches)
+
+    try:
+        with transaction.atomic():
+            return _register(
+                actor=actor,
+                branch=branch,
+                details=details,
+                subscription_type=subscription_type,
+                costs=costs,
+                card_number=card_number,
+                use_login_account=use_login_account,
+                registration_key=registration_key,
+            )
+    except IntegrityError:
+        # The same form submitted twice at once: the other request won; return its result.
+        if registration_key is not None:
+            earlier = _registration_by_key(registration_key, library_id=library.pk)
+            if earlier is not None:
+                return earlier
+        raise
+
+
+def _register(
+    *,
+    actor: User,
+    branch: Branch,
+    details: CustomerDetails,
+    subscription_type: SubscriptionType,
+    costs: CostBuildUp,
+    card_number: str,
+    use_login_account: bool,
+    registration_key: uuid.UUID | None,
+) -> Registration:
+    library = branch.library
+    number = card_number or customer_number_allocate(library=library)
+    customer = Customer.objects.create(
+        library=library,
+        number=number,
+        registered_branch=branch,
+        uses_login_account=use_login_account,
+        newsletter_consent_at=timezone.now() if details.newsletter else None,
+        registration_key=registration_key,
+        created_by=actor,
+        **details.model_fields(),
+    )
+    membership = Membership.objects.create(
+        library=library,
+        customer=customer,
+        subscription_type=subscription_type,
+        tariff=costs.tariff,
+        discount=costs.discount,
+        branch=branch,
+        start_date=costs.start,
+        expiry_month=costs.expiry_month,
+        valid_through=costs.valid_through,
+        status=MembershipStatus.ACTIVE,
+    )
+    lines = []
+    if costs.fee > 0:
+        lines.append(
+            LedgerLine(
+                kind=LedgerKind.FEE,
+                amount=costs.fee,
+                description=f"{subscription_type.label}, {costs.valid_through_label}",
+            )
+        )
+    if costs.discount_amount > 0 and costs.discount is not None:
+        lines.append(
+            LedgerLine(
+                kind=LedgerKind.DISCOUNT,
+                amount=-costs.discount_amount,
+                description=str(costs.discount),
+            )
+        )
+    for line in lines:
+        line.library = library
+        line.customer = customer
+        line.membership = membership
+        line.booked_by = actor
+    LedgerLine.objects.bulk_create(lines)
+    audit_record(
+        actor=actor,
+        action="customer.registered",
+        library=library,
+        target=customer,
+        data={
+            "number": number,
+            "branch": branch.number,
+            "subscription": subscription_type.code,
+            "tariff": costs.tariff.code,
+            "fee": str(costs.fee),
+            "discount": str(costs.discount_amount),
+            "valid_through": costs.valid_through.isoformat(),
+        },
+    )
+    return Registration(customer=customer, membership=membership, costs=costs)
+
+
+def _registration_by_key(key: uuid.UUID, *, library_id: int) -> Registration | None:
+    customer = Customer.objects.filter(registration_key=key, library_id=library_id).first()
+    if customer is None:
+        return None
+    membership = customer.memberships.select_related("subscription_type", "tariff", "discount")
+    first = membership.order_by("id").first()
+    if first is None:
+        return None
+    costs = cost_build_up(
+        customer=customer,
+        subscription_type=first.subscription_type,
+        tariff=first.tariff,
+        discount=first.discount,
+        on=first.start_date,
+    )
+    return Registration(customer=customer, membership=first, costs=costs, repeated=True)
+
+
+def ledger_payment_book(
+    *,
+    actor: User,
+    customer: Customer,
+    amount: Decimal,
+    method: str,
+    membership: Membership | None = None,
+) -> LedgerLine:
+    """Book a payment received at the desk (contant, pin)."""
+    if actor.library_id != customer.library_id:
+        raise ValidationError("U werkt niet voor deze bibliotheek.", code="forbidden")
+    if method not in (PaymentMethod.CASH, PaymentMethod.PIN):
+        raise ValidationError({"method": "Kies contant of pin."})
+    amount = to_cents(amount)
+    if amount <= 0:
+        raise ValidationError({"amount": "Vul een bedrag groter dan € 0,00 in."})
+    with transaction.atomic():
+        line = LedgerLine.objects.create(
+            library_id=customer.library_id,
+            customer=customer,
+            membership=membership,
+            kind=LedgerKind.PAYMENT,
+            amount=-amount,
+            method=method,
+            description=f"Betaling {PaymentMethod(method).label.lower()} {format_euro(amount)}",
+            booked_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="ledger.payment_booked",
+            library=customer.library,
+            target=customer,
+            data={"amount": str(amount), "method": method, "line": line.pk},
+        )
+    return line

@@ -1,0 +1,232 @@
+"""Libraries, their branches, and what they offer: subscription types, tariffs, discounts."""
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from bieb.core.money import format_euro
+
+code_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9-]{1,29}$",
+    "Gebruik 2 tot 30 kleine letters, cijfers of streepjes, bijvoorbeeld 'bind'.",
+)
+digits_validator = RegexValidator(r"^[0-9]+$", "Gebruik alleen cijfers.")
+
+
+class Library(models.Model):
+    code = models.CharField("code", max_length=30, unique=True, validators=[code_validator])
+    name = models.CharField("naam", max_length=200)
+    customer_number_prefix = models.CharField(
+        "voorloopcijfers klantnummer",
+        max_length=8,
+        unique=True,
+        validators=[digits_validator],
+        help_text="Elk klantnummer van deze bibliotheek begint hiermee, bijvoorbeeld 25280.",
+    )
+    customer_number_length = models.PositiveSmallIntegerField(
+        "lengte klantnummer",
+        default=14,
+        validators=[MinValueValidator(8), MaxValueValidator(20)],
+        help_text="Inclusief de voorloopcijfers en het controlecijfer (Luhn).",
+    )
+
+    class Meta:
+        verbose_name = "bibliotheek"
+        verbose_name_plural = "bibliotheken"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer_number_length__gte=8) & Q(customer_number_length__lte=20),
+                name="library_number_length_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Branch(models.Model):
+    library = models.ForeignKey(
+        Library, on_delete=models.PROTECT, related_name="branches", verbose_name="bibliotheek"
+    )
+    number = models.CharField(
+        "vestigingsnummer", max_length=10, unique=True, validators=[digits_validator]
+    )
+    name = models.CharField("naam", max_length=200)
+
+    class Meta:
+        verbose_name = "vestiging"
+        verbose_name_plural = "vestigingen"
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class DigitalRights(models.TextChoices):
+    NONE = "none", "geen"
+    COMPLETE = "compleet", "Compleet"
+    COMPACT = "compact", "Compact"
+    YOUTH = "jeugd", "Jeugd"
+
+
+class RenewalKind(models.TextChoices):
+    FIXED = "vast", "Vast"
+    AUTOMATIC = "doorlopend", "Doorlopend"
+
+
+class SubscriptionType(models.Model):
+    library = models.ForeignKey(
+        Library,
+        on_delete=models.PROTECT,
+        related_name="subscription_types",
+        verbose_name="bibliotheek",
+    )
+    code = models.CharField("code", max_length=10, validators=[digits_validator])
+    name = models.CharField("naam", max_length=100)
+    price = models.DecimalField(
+        "prijs", max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    period_months = models.PositiveSmallIntegerField(
+        "periode (maanden)", default=12, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    renewal = models.CharField(
+        "verlenging", max_length=20, choices=RenewalKind.choices, default=RenewalKind.FIXED
+    )
+    min_age = models.PositiveSmallIntegerField("minimumleeftijd", default=0)
+    max_age = models.PositiveSmallIntegerField(
+        "maximumleeftijd", null=True, blank=True, help_text="Leeg: geen maximum."
+    )
+    digital_rights = models.CharField(
+        "digitale rechten", max_length=20, choices=DigitalRights.choices, default=DigitalRights.NONE
+    )
+    physical_loans = models.BooleanField("fysiek lenen", default=True)
+    card = models.BooleanField("pas", default=True)
+    login_account_required = models.BooleanField("inlogaccount verplicht", default=False)
+    offered_online = models.BooleanField("online aangeboden", default=False)
+    active = models.BooleanField("actief", default=True)
+
+    class Meta:
+        verbose_name = "abonnementstype"
+        verbose_name_plural = "abonnementstypen"
+        ordering = ["library", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["library", "code"], name="subscription_type_code"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="subscription_price_positive"),
+            models.CheckConstraint(
+                condition=Q(max_age__isnull=True) | Q(max_age__gte=models.F("min_age")),
+                name="subscription_age_band",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def has_digital_rights(self) -> bool:
+        return self.digital_rights != DigitalRights.NONE
+
+    @property
+    def label(self) -> str:
+        """`0141 Digital only € 42,00 /12 mnd`, as the counter shows it."""
+        return f"{self.code} {self.name} {format_euro(self.price)} /{self.period_months} mnd"
+
+    def age_band_label(self) -> str:
+        if self.max_age is None:
+            return f"{self.min_age} jaar en ouder"
+        return f"{self.min_age} t/m {self.max_age} jaar"
+
+
+class TariffKind(models.TextChoices):
+    FREE = "gratis", "Gratis"
+    STANDARD = "standaard", "Standaard (prijs van het abonnement)"
+    FIXED = "vast", "Vast bedrag"
+
+
+class Tariff(models.Model):
+    """A tariff code sets the amount charged for a subscription."""
+
+    library = models.ForeignKey(
+        Library, on_delete=models.PROTECT, related_name="tariffs", verbose_name="bibliotheek"
+    )
+    code = models.CharField("tariefcode", max_length=10, validators=[digits_validator])
+    name = models.CharField("naam", max_length=100)
+    kind = models.CharField("soort", max_length=20, choices=TariffKind.choices)
+    amount = models.DecimalField(
+        "bedrag",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Alleen bij soort 'Vast bedrag'.",
+    )
+    is_default = models.BooleanField(
+        "standaardtarief", default=False, help_text="Gekozen voor klanten van 18 jaar en ouder."
+    )
+
+    class Meta:
+        verbose_name = "tariefcode"
+        verbose_name_plural = "tariefcodes"
+        ordering = ["library", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["library", "code"], name="tariff_code"),
+            models.UniqueConstraint(
+                fields=["library"], condition=Q(is_default=True), name="one_default_tariff"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=TariffKind.FIXED) | Q(amount__gte=0),
+                name="fixed_tariff_has_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} - {self.name}"
+
+    def amount_for(self, subscription_type: SubscriptionType) -> Decimal:
+        if self.kind == TariffKind.FREE:
+            return Decimal("0.00")
+        if self.kind == TariffKind.FIXED and self.amount is not None:
+            return self.amount
+        return subscription_type.price
+
+
+class DiscountKind(models.TextChoices):
+    PERCENTAGE = "percentage", "Percentage"
+    AMOUNT = "bedrag", "Bedrag"
+
+
+class Discount(models.Model):
+    library = models.ForeignKey(
+        Library, on_delete=models.PROTECT, related_name="discounts", verbose_name="bibliotheek"
+    )
+    code = models.CharField("code", max_length=10)
+    name = models.CharField("naam", max_length=100)
+    kind = models.CharField("soort", max_length=20, choices=DiscountKind.choices)
+    value = models.DecimalField(
+        "waarde",
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Percentage (bijvoorbeeld 25) of bedrag in euro.",
+    )
+
+    class Meta:
+        verbose_name = "korting"
+        verbose_name_plural = "kortingen"
+        ordering = ["library", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["library", "code"], name="discount_code"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="discount_value_positive"),
+            models.CheckConstraint(
+                condition=~Q(kind="percentage") | Q(value__lte=100),
+                name="discount_percentage_max_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.kind == DiscountKind.PERCENTAGE:
+            return f"{self.code} - {self.name} ({self.value.normalize():f}%)"
+        return f"{self.code} - {self.name} ({format_euro(self.value)})"

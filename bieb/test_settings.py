@@ -1,0 +1,14 @@
+"""Settings for the test suite: the demo defaults, with a throwaway key and no outgoing mail."""
+
+import os
+
+os.environ.setdefault("BIEB_DEMO", "1")
+os.environ.setdefault("SECRET_KEY", "test-only-" + "x" * 40)
+
+from bieb.settings import *  # noqa: F403
+
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

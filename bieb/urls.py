@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import path
+
+admin.site.site_header = "Bieb beheer"
+admin.site.site_title = "Bieb beheer"
+admin.site.index_title = "Configuratie"
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("admin:index")
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("health/", health, name="health"),
+    path("admin/", admin.site.urls),
+]
