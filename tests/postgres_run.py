@@ -28,7 +28,7 @@ def main() -> int:
         return 0
     env = {**os.environ, "DATABASE_URL": url, "BIEB_TEST_ON_POSTGRES": "1"}
     command = [sys.executable, "-m", "pytest", "-m", "data", *sys.argv[1:]]
-    return subprocess.call(command, env=env)  # noqa: S603
+    return subprocess.call(command, env=env)
 
 
 if __name__ == "__main__":

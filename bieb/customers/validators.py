@@ -9,6 +9,7 @@ import datetime as dt
 import gettext
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -39,7 +40,7 @@ def _text(value: object) -> str:
 
 
 def _is_name_char(char: str) -> bool:
-    return char.isalpha() or char in " -'’."
+    return char.isalpha() or char in " -'\u2019."
 
 
 # --- names -----------------------------------------------------------------------------------
@@ -67,8 +68,16 @@ def clean_initials(value: object) -> str:
         if part.upper() == "IJ":
             initials.append("IJ.")
         else:
-            initials.append(part[0].upper() + part[1:].lower() + ".")
+            rest = "".join(_case(c, str.lower) for c in part[1:])
+            initials.append(_case(part[0], str.upper) + rest + ".")
     return "".join(initials)
+
+
+def _case(char: str, change: Callable[[str], str]) -> str:
+    """`char` in upper or lower case, but kept as it is when that takes more than one character
+    (`ß` → `SS`, `İ` → `i̇`): such a result would no longer be one letter, nor valid input."""
+    changed = change(char)
+    return changed if len(changed) == 1 else char
 
 
 def clean_prefix(value: object) -> str:
@@ -76,11 +85,11 @@ def clean_prefix(value: object) -> str:
     text = _text(value).lower()
     if not text:
         return ""
-    if len(text) > 20 or not all(c.isalpha() or c in " '’" for c in text):
+    if len(text) > 20 or not all(c.isalpha() or c in " '\u2019" for c in text):
         raise ValidationError(
             "Een voorvoegsel bestaat uit letters, bijvoorbeeld 'van der' of 'de'.", code="invalid"
         )
-    return text.replace("’", "'")
+    return text.replace("\u2019", "'")
 
 
 def clean_surname(value: object) -> str:
@@ -104,7 +113,7 @@ def _clean_name(text: str, what: str) -> str:
             "haal cijfers en andere tekens weg.",
             code="invalid",
         )
-    return text.replace("’", "'")
+    return text.replace("\u2019", "'")
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -233,7 +242,7 @@ class HouseNumber:
 
 
 _HOUSE_RE = re.compile(
-    r"^(\d{1,5})(?:\s*([A-Za-z])(?![A-Za-z0-9]))?(?:\s*[-/ ]?\s*([A-Za-z0-9]{1,4}))?$"
+    r"^(\d+)(?:\s*([A-Za-z])(?![A-Za-z0-9]))?(?:\s*[-/ ]?\s*([A-Za-z0-9]{1,4}))?$"
 )
 
 
@@ -251,7 +260,9 @@ def clean_house_number(value: object, *, required: bool = True) -> HouseNumber |
             "bijvoorbeeld 41, 41A of 41-2.",
             code="invalid",
         )
-    number = int(match.group(1))
+    # All digits are the number: `100000` is too big, not 10000 with addition 0.
+    digits = match.group(1).lstrip("0")
+    number = int(digits) if 0 < len(digits) <= 5 else 0
     if not 1 <= number <= 99999:
         raise ValidationError("Een huisnummer ligt tussen 1 en 99999.", code="invalid")
     return HouseNumber(
