@@ -28,6 +28,8 @@ from stdnum.exceptions import InvalidComponent
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.nl import postcode as nl_postcode
 
+from bieb.core.dates import age_on
+
 MAX_AGE_YEARS = 120
 
 
@@ -118,8 +120,8 @@ def _clean_name(text: str, what: str) -> str:
 
 # --- dates -----------------------------------------------------------------------------------
 
-_DATE_RE = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$")
-_DATE_COMPACT_RE = re.compile(r"^(\d{2})(\d{2})(\d{4})$")
+_DATE_RE = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$", re.ASCII)
+_DATE_COMPACT_RE = re.compile(r"^(\d{2})(\d{2})(\d{4})$", re.ASCII)
 
 
 def clean_birth_date(value: object, *, today: dt.date) -> dt.date:
@@ -144,16 +146,17 @@ def clean_birth_date(value: object, *, today: dt.date) -> dt.date:
             day = dt.date(y, m, d)
         except ValueError:
             raise ValidationError(
-                f"{d:02d}-{m:02d}-{y:04d} bestaat niet; controleer dag en maand.",
+                f"{d:02d}-{m:02d}-{y:04d} bestaat niet; typ de datum als dd-mm-jjjj en "
+                "controleer dag en maand.",
                 code="invalid_date",
             ) from None
     if day > today:
         raise ValidationError(
             "De geboortedatum ligt in de toekomst; controleer het jaartal.", code="future"
         )
-    if today.year - day.year > MAX_AGE_YEARS:
+    if age_on(day, today) >= MAX_AGE_YEARS:
         raise ValidationError(
-            f"De geboortedatum ligt meer dan {MAX_AGE_YEARS} jaar terug; controleer het jaartal.",
+            f"De geboortedatum ligt {MAX_AGE_YEARS} jaar of langer terug; controleer het jaartal.",
             code="too_old",
         )
     return day
@@ -242,7 +245,8 @@ class HouseNumber:
 
 
 _HOUSE_RE = re.compile(
-    r"^(\d+)(?:\s*([A-Za-z])(?![A-Za-z0-9]))?(?:\s*[-/ ]?\s*([A-Za-z0-9]{1,4}))?$"
+    r"^(\d+)(?:\s*([A-Za-z])(?![A-Za-z0-9]))?(?:\s*[-/ ]?\s*([A-Za-z0-9]{1,4}))?$",
+    re.ASCII,
 )
 
 
@@ -322,17 +326,14 @@ def clean_bic(value: object, *, iban: str) -> str:
         raise ValidationError(
             "Een BIC heeft 8 of 11 tekens, bijvoorbeeld ABNANL2A.", code="invalid"
         ) from None
-    if derived and _bic8(bic) != _bic8(derived):
+    # Institution, country and location (the first 8) must match; a branch code may differ.
+    if derived and bic[:8] != derived[:8]:
         raise ValidationError(
             f"Deze BIC hoort niet bij de IBAN; die bank heeft BIC {derived}. "
             "Laat de BIC leeg, dan wordt hij ingevuld.",
             code="mismatch",
         )
     return bic
-
-
-def _bic8(bic: str) -> str:
-    return bic[:8] if len(bic) == 8 or bic.endswith("XXX") else bic
 
 
 # --- contact ---------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ class Command(BaseCommand):
                 "--threads=4",
                 "--access-logfile=-",
                 "--graceful-timeout=5",
+                # One shared control socket per user would clash between installations.
+                "--no-control-socket",
             ],
             "worker": [*bieb, "db_worker", "--queue-name=*", "--no-startup-delay"],
             "periodic": [*bieb, "runperiodic", "--loop"],
