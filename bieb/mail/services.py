@@ -1,0 +1,179 @@
+"""Writes of the outbox: queue a mail, send it (at most once), and retry the due ones.
+
+A mail is stored in the caller's transaction and sent by a task after that transaction commits,
+so a rolled-back registration never mails anyone. Sending claims the row first (queued → sending,
+one conditional UPDATE), so two workers or a replayed task cannot send the same message twice.
+Without SMTP (no EMAIL_URL) nothing leaves the machine: the message is kept in the outbox,
+readable at /dev/mail/ in demo mode.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from bieb.mail.models import OutboxMessage, OutboxStatus
+from bieb.mail.selectors import outbox_message_due_ids
+from bieb.mail.tasks import mail_send_task
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+MAX_RETRY_DELAY = dt.timedelta(hours=1)
+ERROR_MAX_LENGTH = 2000
+
+
+def mail_retry_delay(*, attempts: int) -> dt.timedelta:
+    """The wait after the `attempts`-th failed attempt: 1, 2, 4, ... minutes, at most an hour."""
+    return min(dt.timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_RETRY_DELAY)
+
+
+def mail_queue(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    kind: str = "",
+    reference: str = "",
+) -> OutboxMessage:
+    """Store a mail in the outbox; it is sent by a task once the current transaction commits.
+
+    `kind` (e.g. "kb.activation") and `reference` (e.g. an account id) let the caller find its
+    mail again. Raises ValidationError for an invalid address or an empty text.
+    """
+    message = OutboxMessage(
+        to=to.strip(),
+        # A subject rendered from a template may end in a newline; headers cannot hold one.
+        subject=" ".join(subject.split()),
+        text_body=text,
+        html_body=html,
+        kind=kind,
+        reference=reference,
+        status=OutboxStatus.QUEUED,
+        next_attempt_at=timezone.now(),
+    )
+    message.full_clean()
+    message.save()
+    message_id = message.pk
+
+    def enqueue_send() -> None:
+        mail_send_task.enqueue(message_id=message_id)
+
+    # Robust: the commit has happened, so a failing enqueue must not fail the caller's request;
+    # the periodic retry picks the message up.
+    transaction.on_commit(enqueue_send, robust=True)
+    return message
+
+
+def mail_send(*, message_id: int) -> OutboxMessage:
+    """Send one queued, due message, or keep it when no SMTP is configured.
+
+    Safe to call repeatedly and concurrently: only the call that claims the row sends it. Any
+    other call returns the message as it is.
+    """
+    if not settings.BIEB_SMTP_CONFIGURED:
+        OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.QUEUED).update(
+            status=OutboxStatus.KEPT, next_attempt_at=None
+        )
+        return OutboxMessage.objects.get(pk=message_id)
+
+    claimed = OutboxMessage.objects.filter(
+        pk=message_id, status=OutboxStatus.QUEUED, next_attempt_at__lte=timezone.now()
+    ).update(status=OutboxStatus.SENDING, attempts=F("attempts") + 1)
+    message = OutboxMessage.objects.get(pk=message_id)
+    if not claimed:
+        return message
+
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.text_body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to],
+        # RFC 3834: tells mail servers and autoresponders not to answer.
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    if message.html_body:
+        email.attach_alternative(message.html_body, "text/html")
+
+    connection = get_connection()
+    try:
+        # Opened here, so that send_messages leaves closing to us: an error while saying goodbye
+        # after the server accepted the mail must not lead to a second copy.
+        connection.open()
+        connection.send_messages([email])
+    except OSError as error:  # smtplib.SMTPException is an OSError
+        _close_quietly(connection)
+        return _record_failure(message, error)
+    except Exception as error:
+        _close_quietly(connection)
+        # Not a delivery problem but a fault in the message or the set-up: retrying won't help.
+        _record_failure(message, error, final=True)
+        raise
+
+    message.status = OutboxStatus.SENT
+    message.sent_at = timezone.now()
+    message.next_attempt_at = None
+    message.last_error = ""
+    message.save(update_fields=["status", "sent_at", "next_attempt_at", "last_error"])
+    _close_quietly(connection)
+    logger.info("mail %s (%s) sent after %s attempt(s)", message.pk, message.kind, message.attempts)
+    return message
+
+
+def mail_enqueue_due(*, batch_size: int = 100) -> int:
+    """Enqueue a send task for every queued message that is due; returns how many.
+
+    A message may be enqueued again before an earlier task ran (a slow or stopped worker); the
+    claim in mail_send makes the extra tasks do nothing.
+    """
+    now = timezone.now()
+    enqueued = 0
+    last_id = 0
+    while ids := outbox_message_due_ids(now=now, after_id=last_id, limit=batch_size):
+        for message_id in ids:
+            mail_send_task.enqueue(message_id=message_id)
+        enqueued += len(ids)
+        last_id = ids[-1]
+    return enqueued
+
+
+def _record_failure(
+    message: OutboxMessage, error: BaseException, *, final: bool = False
+) -> OutboxMessage:
+    message.last_error = f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
+    if final or message.attempts >= MAX_ATTEMPTS:
+        message.status = OutboxStatus.FAILED
+        message.next_attempt_at = None
+        logger.error(
+            "mail %s (%s) failed after %s attempt(s): %s",
+            message.pk,
+            message.kind,
+            message.attempts,
+            message.last_error,
+        )
+    else:
+        message.status = OutboxStatus.QUEUED
+        message.next_attempt_at = timezone.now() + mail_retry_delay(attempts=message.attempts)
+        logger.warning(
+            "mail %s (%s) attempt %s failed, retry at %s: %s",
+            message.pk,
+            message.kind,
+            message.attempts,
+            message.next_attempt_at.isoformat(),
+            message.last_error,
+        )
+    message.save(update_fields=["status", "next_attempt_at", "last_error"])
+    return message
+
+
+def _close_quietly(connection: BaseEmailBackend) -> None:
+    try:
+        connection.close()
+    except Exception:
+        logger.warning("closing the mail connection failed", exc_info=True)
