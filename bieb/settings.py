@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "bieb.libraries",
     "bieb.audit",
     "bieb.customers",
+    "bieb.kb",
+    "bieb.mail",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -161,6 +163,8 @@ STORAGES = {
 }
 
 _email = dj_email_url.parse(os.environ["EMAIL_URL"]) if os.environ.get("EMAIL_URL") else None
+# Without SMTP the outbox keeps each mail unsent (readable at /dev/mail/ in demo mode).
+BIEB_SMTP_CONFIGURED = bool(_email)
 if _email:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = _email["EMAIL_HOST"]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "Bieb beheer"
 admin.site.site_title = "Bieb beheer"
@@ -20,4 +20,6 @@ urlpatterns = [
     path("", home, name="home"),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
+    path("dev/mail/", include("bieb.mail.urls")),
+    path("kb/", include("bieb.kb.urls")),
 ]

@@ -56,6 +56,9 @@ class Customer(models.Model):
         "toestemming nieuwsbrief op", null=True, blank=True
     )
     uses_login_account = models.BooleanField("gebruik inlogaccount", default=True)
+    login_username = models.CharField(
+        "gebruikersnaam inlogaccount", max_length=80, blank=True, db_index=True
+    )
     registered_branch = models.ForeignKey(
         Branch, on_delete=models.PROTECT, related_name="+", verbose_name="ingeschreven in vestiging"
     )

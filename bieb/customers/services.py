@@ -25,6 +25,7 @@ from bieb.customers.models import (
 from bieb.customers.numbers import customer_number_allocate
 from bieb.customers.selectors import customer_likely_duplicates
 from bieb.customers.validators import clean_card_number
+from bieb.kb import interface as login_service
 from bieb.libraries.models import Branch, Discount, SubscriptionType, Tariff
 from bieb.staff.models import User
 
@@ -51,6 +52,7 @@ class Registration:
     customer: Customer
     membership: Membership
     costs: CostBuildUp
+    account: login_service.AccountStatus | None = None
     repeated: bool = False
 
 
@@ -73,6 +75,7 @@ def customer_register(
     discount: Discount | None = None,
     card_number: str = "",
     use_login_account: bool = True,
+    existing_username: str = "",
     confirm_duplicate: bool = False,
     registration_key: uuid.UUID | None = None,
     on: dt.date | None = None,
@@ -81,6 +84,9 @@ def customer_register(
     one transaction.
 
     `card_number` is a scanned card; empty means a number is generated ("v" at the counter).
+    With `use_login_account` a new login account (username = customer number) is generated, or,
+    with `existing_username`, the membership is linked to that existing active account; both in
+    the same transaction as the customer.
     `registration_key` makes a repeated submit of the same form return the first registration.
     Raises ValidationError (a dict keyed by field) or LikelyDuplicate.
     """
@@ -154,6 +160,7 @@ def customer_register(
                 costs=costs,
                 card_number=card_number,
                 use_login_account=use_login_account,
+                existing_username=existing_username,
                 registration_key=registration_key,
             )
     except IntegrityError:
@@ -174,6 +181,7 @@ def _register(
     costs: CostBuildUp,
     card_number: str,
     use_login_account: bool,
+    existing_username: str,
     registration_key: uuid.UUID | None,
 ) -> Registration:
     library = branch.library
@@ -223,6 +231,14 @@ def _register(
         line.membership = membership
         line.booked_by = actor
     LedgerLine.objects.bulk_create(lines)
+    account = None
+    if use_login_account:
+        account = _login_account_attach(
+            actor=actor,
+            customer=customer,
+            membership=membership,
+            existing_username=existing_username,
+        )
     audit_record(
         actor=actor,
         action="customer.registered",
@@ -236,9 +252,42 @@ def _register(
             "fee": str(costs.fee),
             "discount": str(costs.discount_amount),
             "valid_through": costs.valid_through.isoformat(),
+            "login_account": account.username if account else "",
         },
     )
-    return Registration(customer=customer, membership=membership, costs=costs)
+    return Registration(customer=customer, membership=membership, costs=costs, account=account)
+
+
+def membership_data(membership: Membership) -> login_service.MembershipData:
+    """What the login service keeps of a membership."""
+    return login_service.MembershipData(
+        library_code=membership.library.code,
+        library_name=membership.library.name,
+        customer_number=membership.customer.number,
+        subscription_code=membership.subscription_type.code,
+        digital_rights=membership.subscription_type.digital_rights,
+        valid_through=membership.valid_through,
+    )
+
+
+def _login_account_attach(
+    *, actor: User, customer: Customer, membership: Membership, existing_username: str
+) -> login_service.AccountStatus:
+    data = membership_data(membership)
+    if existing_username:
+        try:
+            account = login_service.link_account(
+                username=existing_username, membership=data, actor=actor.get_username()
+            )
+        except ValidationError as error:
+            raise ValidationError({"existing_username": error.messages}) from None
+    else:
+        account = login_service.create_account(
+            email=customer.email, membership=data, actor=actor.get_username()
+        )
+    customer.login_username = account.username
+    customer.save(update_fields=["login_username"])
+    return account
 
 
 def _registration_by_key(key: uuid.UUID, *, library_id: int) -> Registration | None:
@@ -256,7 +305,14 @@ def _registration_by_key(key: uuid.UUID, *, library_id: int) -> Registration | N
         discount=first.discount,
         on=first.start_date,
     )
-    return Registration(customer=customer, membership=first, costs=costs, repeated=True)
+    account = (
+        login_service.account_status(username=customer.login_username)
+        if customer.login_username
+        else None
+    )
+    return Registration(
+        customer=customer, membership=first, costs=costs, account=account, repeated=True
+    )
 
 
 def ledger_payment_book(

@@ -183,3 +183,61 @@ def test_a_failed_registration_leaves_nothing_behind(
     assert not Customer.objects.exists()
     assert not Membership.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+def test_registration_generates_a_login_account_named_after_the_customer_number(
+    balie: User, branch_5280: Branch, digital_only: SubscriptionType
+) -> None:
+    from bieb.kb.models import LinkedMembership, LoginAccount
+    from bieb.mail.models import OutboxMessage
+
+    registration = register(balie, branch_5280, digital_only)
+    number = registration.customer.number
+    assert registration.account is not None
+    assert (registration.account.username, registration.account.email) == (
+        number,
+        "e.b.tester@example.nl",
+    )
+    assert registration.account.label.startswith("wacht op activering tot")
+    assert Customer.objects.get(pk=registration.customer.pk).login_username == number
+    assert LoginAccount.objects.get(username=number).email == "e.b.tester@example.nl"
+    linked = LinkedMembership.objects.get(customer_number=number)
+    assert (linked.library_code, linked.digital_rights, linked.valid_through) == (
+        "bind",
+        "compleet",
+        dt.date(2025, 5, 31),
+    )
+    assert number in OutboxMessage.objects.get(to="e.b.tester@example.nl").text_body
+
+
+def test_the_moving_case_links_an_active_account_from_another_library(
+    balie: User, balie_oost: User, branch_5280: Branch, digital_only: SubscriptionType
+) -> None:
+    from bieb.kb.models import AccountState, LinkedMembership, LoginAccount
+
+    oost_branch = Branch.objects.get(number="6100")
+    oost_digital = SubscriptionType.objects.get(library=oost_branch.library, code="0141")
+    earlier = register(balie_oost, oost_branch, oost_digital).customer
+    LoginAccount.objects.filter(username=earlier.number).update(state=AccountState.ACTIVE)
+
+    moved = register(
+        balie,
+        branch_5280,
+        digital_only,
+        details=details(email="nieuw@example.nl"),
+        existing_username=earlier.number,
+    )
+    assert moved.account is not None and moved.account.username == earlier.number
+    assert moved.customer.login_username == earlier.number
+    assert LoginAccount.objects.count() == 1
+    assert set(LinkedMembership.objects.values_list("library_code", flat=True)) == {"bind", "oost"}
+
+
+def test_linking_an_unknown_account_registers_nothing(
+    balie: User, branch_5280: Branch, digital_only: SubscriptionType
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        register(balie, branch_5280, digital_only, existing_username="bestaat-niet")
+    assert "geen inlogaccount" in refused.value.message_dict["existing_username"][0]
+    assert not Customer.objects.exists()
+    assert not AuditEvent.objects.exists()

@@ -1,0 +1,152 @@
+import uuid
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+username_validator = RegexValidator(
+    r"^[a-z0-9._-]{4,80}$",
+    "Een gebruikersnaam heeft 4 tot 80 tekens: kleine letters, cijfers, punt, streepje of "
+    "liggend streepje.",
+)
+
+
+class AccountState(models.TextChoices):
+    WAITING = "wacht", "wacht op activering"
+    ACTIVE = "actief", "actief"
+    DISABLED = "geblokkeerd", "geblokkeerd"
+
+
+class AccountOrigin(models.TextChoices):
+    COUNTER = "balie", "balie"
+    ONLINE = "online", "online"
+
+
+class LoginAccount(models.Model):
+    """A member's national login. Its UUID is the stable OpenID Connect `sub`."""
+
+    id = models.UUIDField("sub", primary_key=True, default=uuid.uuid4, editable=False)
+    username = models.CharField(
+        "gebruikersnaam", max_length=80, unique=True, validators=[username_validator]
+    )
+    email = models.EmailField("e-mailadres", max_length=254)
+    email_verified = models.BooleanField("e-mailadres bevestigd", default=False)
+    state = models.CharField(
+        "status", max_length=12, choices=AccountState.choices, default=AccountState.WAITING
+    )
+    origin = models.CharField("aangemaakt via", max_length=10, choices=AccountOrigin.choices)
+    password = models.CharField("wachtwoord", max_length=128, blank=True)
+    activation_deadline = models.DateTimeField("activeren vóór", null=True, blank=True)
+    # Bumped whenever a new activation link is sent, so that older links stop working.
+    link_version = models.PositiveIntegerField(default=0)
+    activated_at = models.DateTimeField("geactiveerd op", null=True, blank=True)
+    last_login = models.DateTimeField("laatst ingelogd", null=True, blank=True)
+    created_at = models.DateTimeField("aangemaakt op", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "inlogaccount"
+        verbose_name_plural = "inlogaccounts"
+        indexes = [
+            models.Index(
+                fields=["activation_deadline"],
+                condition=Q(state="wacht"),
+                name="kb_waiting_deadline",
+            ),
+            models.Index(fields=["email"], name="kb_account_email"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="wacht") | Q(activation_deadline__isnull=False),
+                name="kb_waiting_has_deadline",
+            ),
+            models.CheckConstraint(
+                condition=Q(username=Lower("username")),
+                name="kb_username_lowercase",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    # What Django's machinery (tokens, OIDC) expects of a user-like object.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == AccountState.ACTIVE
+
+    def get_username(self) -> str:
+        return self.username
+
+    def set_password(self, raw: str) -> None:
+        self.password = make_password(raw)
+
+    def check_password(self, raw: str) -> bool:
+        def upgrade(raw_password: str) -> None:
+            self.set_password(raw_password)
+            self.save(update_fields=["password"])
+
+        return bool(self.password) and check_password(raw, self.password, upgrade)
+
+
+class LinkedMembership(models.Model):
+    """A library membership linked to the account, kept current by the library side."""
+
+    account = models.ForeignKey(
+        LoginAccount, on_delete=models.CASCADE, related_name="memberships", verbose_name="account"
+    )
+    library_code = models.CharField("bibliotheek", max_length=30)
+    library_name = models.CharField("naam bibliotheek", max_length=200)
+    customer_number = models.CharField("klantnummer", max_length=20)
+    subscription_code = models.CharField("abonnement", max_length=10)
+    digital_rights = models.CharField("digitale rechten", max_length=20)
+    valid_through = models.DateField("geldig t/m", null=True, blank=True)
+    linked_at = models.DateTimeField("gekoppeld op", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "gekoppeld lidmaatschap"
+        verbose_name_plural = "gekoppelde lidmaatschappen"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library_code", "customer_number"], name="kb_membership_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.library_code} {self.customer_number}"
+
+
+class AccountEvent(models.Model):
+    """The security log of the login service."""
+
+    at = models.DateTimeField("tijdstip", auto_now_add=True, db_index=True)
+    account_id = models.UUIDField("account", null=True, blank=True, db_index=True)
+    username = models.CharField("gebruikersnaam", max_length=80, blank=True)
+    event = models.CharField("gebeurtenis", max_length=40, db_index=True)
+    actor = models.CharField("door", max_length=150, blank=True)
+    ip = models.GenericIPAddressField("IP-adres", null=True, blank=True)
+    data = models.JSONField("gegevens", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "gebeurtenis"
+        verbose_name_plural = "gebeurtenissen"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.event} {self.username}"
+
+
+class Attempt(models.Model):
+    """One counted attempt (failed login, sign-up, resend, forgot) for throttling."""
+
+    key = models.CharField(max_length=200)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"], name="kb_attempt_key_at")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.at:%Y-%m-%d %H:%M:%S}"

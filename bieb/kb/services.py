@@ -1,0 +1,464 @@
+"""Writes of the login service. Each runs in one transaction and writes an account event."""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from bieb.kb.models import (
+    AccountEvent,
+    AccountOrigin,
+    AccountState,
+    LinkedMembership,
+    LoginAccount,
+    username_validator,
+)
+from bieb.kb.throttle import attempt_record, attempts_clear, attempts_recent, is_limited
+from bieb.kb.tokens import activation_tokens, encode_account, reset_tokens
+from bieb.mail.services import mail_queue
+
+LOGIN_FAILURES_PER_ACCOUNT = 5
+LOGIN_FAILURES_PER_ADDRESS = 20
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+RESEND_COOLDOWN = dt.timedelta(seconds=60)
+SIGNUPS_PER_ADDRESS_PER_HOUR = 10
+FORGOT_PER_ADDRESS_PER_HOUR = 10
+PURGE_BATCH = 500
+
+LOGIN_REFUSED = "Gebruikersnaam of wachtwoord klopt niet."
+LOGIN_LOCKED = (
+    "Te veel mislukte pogingen. Wacht 15 minuten en probeer het opnieuw, of kies "
+    "'Wachtwoord vergeten'."
+)
+
+
+@dataclass(frozen=True)
+class MembershipData:
+    library_code: str
+    library_name: str
+    customer_number: str
+    subscription_code: str
+    digital_rights: str
+    valid_through: dt.date | None
+
+
+def event_record(
+    *,
+    event: str,
+    account: LoginAccount | None = None,
+    username: str = "",
+    actor: str = "",
+    ip: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    AccountEvent.objects.create(
+        event=event,
+        account_id=account.pk if account else None,
+        username=account.username if account else username,
+        actor=actor,
+        ip=ip,
+        data=data or {},
+    )
+
+
+def username_normalize(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def username_clean(username: str) -> str:
+    name = username_normalize(username)
+    try:
+        username_validator(name)
+    except ValidationError:
+        raise ValidationError({"username": username_validator.message}) from None
+    return name
+
+
+def activation_lifetime() -> dt.timedelta:
+    return dt.timedelta(hours=settings.BIEB_ACTIVATION_HOURS)
+
+
+def _link(path: str, query: dict[str, str] | None = None) -> str:
+    url = f"{settings.BIEB_BASE_URL}{path}"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _local(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%d-%m-%Y om %H:%M")
+
+
+def _send_activation(account: LoginAccount, *, next_url: str = "") -> None:
+    attempt_record(key=f"resend:{account.pk}")  # starts the resend cooldown
+    token = activation_tokens.make_token(account)  # type: ignore[arg-type]
+    query = {"next": next_url} if next_url else None
+    link = _link(f"/kb/activeren/{encode_account(account)}/{token}/", query)
+    context = {
+        "account": account,
+        "link": link,
+        "deadline": _local(account.activation_deadline or timezone.now()),
+        "hours": _hours_label(),
+    }
+    mail_queue(
+        to=account.email,
+        subject="Activeer je inlogaccount voor de Online Bibliotheek",
+        text=render_to_string("kb/mail/activation.txt", context),
+        html=render_to_string("kb/mail/activation.html", context),
+        kind="kb.activation",
+        reference=str(account.pk),
+    )
+
+
+def _hours_label() -> str:
+    hours = settings.BIEB_ACTIVATION_HOURS
+    if hours == int(hours):
+        return f"{int(hours)} uur"
+    return f"{round(hours * 60)} minuten"
+
+
+def _purge_if_expired(username: str) -> None:
+    """A never-activated account whose deadline passed frees its username at once."""
+    expired = LoginAccount.objects.filter(
+        username=username,
+        state=AccountState.WAITING,
+        activated_at__isnull=True,
+        activation_deadline__lte=timezone.now(),
+    ).first()
+    if expired is not None:
+        event_record(event="account.purged", account=expired, data={"reason": "reused"})
+        expired.delete()
+
+
+@transaction.atomic
+def account_create(
+    *,
+    username: str,
+    email: str,
+    origin: str,
+    actor: str,
+    membership: MembershipData | None = None,
+    next_url: str = "",
+    ip: str | None = None,
+) -> LoginAccount:
+    """Make an account waiting for activation and mail its activation link."""
+    name = username_clean(username)
+    _purge_if_expired(name)
+    if LoginAccount.objects.filter(username=name).exists():
+        raise ValidationError(
+            {"username": "Deze gebruikersnaam is al in gebruik; kies een andere."}
+        )
+    account = LoginAccount.objects.create(
+        username=name,
+        email=email.strip(),
+        origin=origin,
+        state=AccountState.WAITING,
+        activation_deadline=timezone.now() + activation_lifetime(),
+    )
+    if membership is not None:
+        _membership_link(account, membership)
+    event_record(event="account.created", account=account, actor=actor, ip=ip)
+    _send_activation(account, next_url=next_url)
+    return account
+
+
+def account_signup(
+    *, username: str, email: str, ip: str | None, next_url: str = ""
+) -> LoginAccount:
+    """Online sign-up at the login service, rate limited per address."""
+    if ip and is_limited(
+        key=f"signup:{ip}", limit=SIGNUPS_PER_ADDRESS_PER_HOUR, window=dt.timedelta(hours=1)
+    ):
+        raise ValidationError(
+            "Er zijn vanaf dit adres te veel accounts aangemaakt. Probeer het over een uur opnieuw."
+        )
+    from bieb.customers.validators import clean_email
+
+    errors: dict[str, list[str]] = {}
+    try:
+        email = clean_email(email, required=True)
+    except ValidationError as error:
+        errors["email"] = error.messages
+    try:
+        name = username_clean(username)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        name = ""
+    if errors:
+        raise ValidationError(errors)
+    return account_create(
+        username=name,
+        email=email,
+        origin=AccountOrigin.ONLINE,
+        actor=f"online:{name}",
+        next_url=next_url,
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def account_activate(*, account: LoginAccount, token: str, password: str, ip: str | None) -> None:
+    """Use the activation link: confirm the e-mail, set the password, activate. Once."""
+    locked = LoginAccount.objects.select_for_update().get(pk=account.pk)
+    if not activation_tokens.is_valid(locked, token):
+        raise ValidationError(
+            "Deze activeringslink werkt niet meer. Vraag de bibliotheek om een nieuwe link.",
+            code="link",
+        )
+    validate_password(password, user=locked)  # type: ignore[arg-type]
+    locked.set_password(password)
+    locked.state = AccountState.ACTIVE
+    locked.email_verified = True
+    locked.activated_at = timezone.now()
+    locked.activation_deadline = None
+    locked.save(
+        update_fields=["password", "state", "email_verified", "activated_at", "activation_deadline"]
+    )
+    account.refresh_from_db()
+    event_record(event="account.activated", account=locked, ip=ip)
+
+
+@transaction.atomic
+def activation_resend(*, account: LoginAccount, actor: str) -> LoginAccount:
+    """A new link with a new deadline; the old link stops working."""
+    locked = LoginAccount.objects.select_for_update().get(pk=account.pk)
+    if locked.state != AccountState.WAITING:
+        raise ValidationError("Dit inlogaccount is al geactiveerd.", code="active")
+    if attempts_recent(key=f"resend:{locked.pk}", window=RESEND_COOLDOWN):
+        raise ValidationError(
+            "De activeringsmail is net verstuurd. Wacht een minuut voor u hem opnieuw verstuurt.",
+            code="cooldown",
+        )
+    locked.link_version += 1
+    locked.activation_deadline = timezone.now() + activation_lifetime()
+    locked.save(update_fields=["link_version", "activation_deadline"])
+    event_record(event="account.activation_resent", account=locked, actor=actor)
+    _send_activation(locked)
+    return locked
+
+
+def _membership_link(account: LoginAccount, membership: MembershipData) -> LinkedMembership:
+    linked, _ = LinkedMembership.objects.update_or_create(
+        library_code=membership.library_code,
+        customer_number=membership.customer_number,
+        defaults={
+            "account": account,
+            "library_name": membership.library_name,
+            "subscription_code": membership.subscription_code,
+            "digital_rights": membership.digital_rights,
+            "valid_through": membership.valid_through,
+        },
+    )
+    return linked
+
+
+@transaction.atomic
+def account_link(*, username: str, membership: MembershipData, actor: str) -> LoginAccount:
+    """Link a membership to an existing, activated account and tell its holder by mail."""
+    name = username_normalize(username)
+    account = LoginAccount.objects.filter(username=name).first()
+    if account is None:
+        raise ValidationError({"username": "Er is geen inlogaccount met deze gebruikersnaam."})
+    if account.state != AccountState.ACTIVE:
+        raise ValidationError(
+            {
+                "username": "Dit inlogaccount is nog niet geactiveerd. Laat de klant eerst de "
+                "activeringsmail afronden, of genereer een nieuw inlogaccount."
+            }
+        )
+    _membership_link(account, membership)
+    event_record(
+        event="account.linked",
+        account=account,
+        actor=actor,
+        data={"library": membership.library_code, "customer": membership.customer_number},
+    )
+    context = {"account": account, "library_name": membership.library_name}
+    mail_queue(
+        to=account.email,
+        subject=f"{membership.library_name} heeft je inlogaccount gekoppeld",
+        text=render_to_string("kb/mail/linked.txt", context),
+        kind="kb.linked",
+        reference=str(account.pk),
+    )
+    return account
+
+
+@transaction.atomic
+def account_forget(*, username: str, library_code: str, customer_number: str, actor: str) -> bool:
+    """Unlink the membership; an account that was never activated is deleted. True if deleted."""
+    account = LoginAccount.objects.filter(username=username_normalize(username)).first()
+    if account is None:
+        return False
+    LinkedMembership.objects.filter(
+        account=account, library_code=library_code, customer_number=customer_number
+    ).delete()
+    deleted = account.state == AccountState.WAITING and account.activated_at is None
+    event_record(
+        event="account.forgotten",
+        account=account,
+        actor=actor,
+        data={"library": library_code, "customer": customer_number, "deleted": deleted},
+    )
+    if deleted:
+        account.delete()
+    return deleted
+
+
+@transaction.atomic
+def membership_update(*, membership: MembershipData) -> None:
+    LinkedMembership.objects.filter(
+        library_code=membership.library_code, customer_number=membership.customer_number
+    ).update(
+        subscription_code=membership.subscription_code,
+        digital_rights=membership.digital_rights,
+        valid_through=membership.valid_through,
+    )
+
+
+# Spent on unknown usernames so that they take as long as known ones.
+_DUMMY_HASH = make_password("bieb-timing-equaliser")
+
+
+def account_authenticate(*, username: str, password: str, ip: str | None) -> LoginAccount:
+    """The active account for these credentials, or ValidationError with one Dutch message that
+    does not tell whether the username exists."""
+    name = username_normalize(username)
+    account_key, address_key = f"login:{name}", f"login-ip:{ip}"
+    if attempts_recent(key=account_key, window=LOGIN_WINDOW) >= LOGIN_FAILURES_PER_ACCOUNT or (
+        ip and attempts_recent(key=address_key, window=LOGIN_WINDOW) >= LOGIN_FAILURES_PER_ADDRESS
+    ):
+        event_record(event="login.locked", username=name[:80], ip=ip)
+        raise ValidationError(LOGIN_LOCKED, code="locked")
+    account = LoginAccount.objects.filter(username=name).first()
+    if account is None:
+        from django.contrib.auth.hashers import check_password
+
+        check_password(password, _DUMMY_HASH)
+        ok = False
+    else:
+        ok = account.check_password(password) and account.state == AccountState.ACTIVE
+    if not ok:
+        attempt_record(key=account_key)
+        if ip:
+            attempt_record(key=address_key)
+        event_record(event="login.failed", account=account, username=name[:80], ip=ip)
+        raise ValidationError(LOGIN_REFUSED, code="refused")
+    attempts_clear(key=account_key)
+    if account is None:  # unreachable: ok is False without an account
+        raise ValidationError(LOGIN_REFUSED, code="refused")
+    account.last_login = timezone.now()
+    account.save(update_fields=["last_login"])
+    event_record(event="login.succeeded", account=account, ip=ip)
+    return account
+
+
+def password_reset_request(*, username: str, ip: str | None) -> None:
+    """Mail a reset link if an active account has this username; the caller answers the same
+    either way."""
+    if ip and is_limited(
+        key=f"forgot:{ip}", limit=FORGOT_PER_ADDRESS_PER_HOUR, window=dt.timedelta(hours=1)
+    ):
+        return
+    account = LoginAccount.objects.filter(
+        username=username_normalize(username), state=AccountState.ACTIVE
+    ).first()
+    if account is None:
+        return
+    token = reset_tokens.make_token(account)  # type: ignore[arg-type]
+    context = {
+        "account": account,
+        "link": _link(f"/kb/wachtwoord-herstellen/{encode_account(account)}/{token}/"),
+        "hours": _hours_label(),
+    }
+    with transaction.atomic():
+        event_record(event="password.reset_requested", account=account, ip=ip)
+        mail_queue(
+            to=account.email,
+            subject="Nieuw wachtwoord voor je inlogaccount",
+            text=render_to_string("kb/mail/reset.txt", context),
+            kind="kb.reset",
+            reference=str(account.pk),
+        )
+
+
+@transaction.atomic
+def password_reset(*, account: LoginAccount, token: str, password: str, ip: str | None) -> None:
+    locked = LoginAccount.objects.select_for_update().get(pk=account.pk)
+    if not reset_tokens.is_valid(locked, token):
+        raise ValidationError(
+            "Deze link werkt niet meer. Vraag via 'Wachtwoord vergeten' een nieuwe aan.",
+            code="link",
+        )
+    validate_password(password, user=locked)  # type: ignore[arg-type]
+    locked.set_password(password)
+    locked.save(update_fields=["password"])
+    attempts_clear(key=f"login:{locked.username}")
+    event_record(event="password.reset", account=locked, ip=ip)
+
+
+def username_reminder(*, email: str, ip: str | None) -> None:
+    """Mail the usernames of the active accounts with this e-mail address, if any."""
+    if ip and is_limited(
+        key=f"forgot:{ip}", limit=FORGOT_PER_ADDRESS_PER_HOUR, window=dt.timedelta(hours=1)
+    ):
+        return
+    address = (email or "").strip()
+    if not address:
+        return
+    accounts = list(
+        LoginAccount.objects.filter(email__iexact=address, state=AccountState.ACTIVE).order_by(
+            "username"
+        )
+    )
+    if not accounts:
+        return
+    context = {"usernames": [a.username for a in accounts], "login": _link("/kb/inloggen/")}
+    with transaction.atomic():
+        event_record(event="username.reminded", username=accounts[0].username, ip=ip)
+        mail_queue(
+            to=accounts[0].email,
+            subject="Je gebruikersnaam voor de Online Bibliotheek",
+            text=render_to_string("kb/mail/usernames.txt", context),
+            kind="kb.usernames",
+        )
+
+
+def accounts_purge_expired(*, batch_size: int = PURGE_BATCH, max_batches: int | None = None) -> int:
+    """Delete never-activated accounts whose activation deadline has passed, in batches.
+
+    The condition is fixed here, not a parameter: whatever the job is given, an account that
+    was ever activated (or is active or disabled) is never selected.
+    """
+    batch_size = max(1, min(int(batch_size), 10_000))
+    deleted = 0
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        with transaction.atomic():
+            ids = list(
+                LoginAccount.objects.filter(
+                    state=AccountState.WAITING,
+                    activated_at__isnull=True,
+                    activation_deadline__lte=timezone.now(),
+                )
+                .order_by("activation_deadline")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            doomed = LoginAccount.objects.filter(
+                pk__in=ids, state=AccountState.WAITING, activated_at__isnull=True
+            )
+            AccountEvent.objects.bulk_create(
+                AccountEvent(event="account.purged", account_id=a.pk, username=a.username)
+                for a in doomed.only("pk", "username")
+            )
+            deleted += doomed.delete()[1].get("kb.LoginAccount", 0)
+        batches += 1
+    return deleted

@@ -1,0 +1,42 @@
+"""The login service's own sign-in state, kept apart from the staff login in the same session."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from bieb.kb.models import AccountState, LoginAccount
+
+SESSION_KEY = "kb_account"
+
+
+def kb_login(request: HttpRequest, account: LoginAccount) -> None:
+    request.session.cycle_key()  # a new session id at login: no session fixation
+    request.session[SESSION_KEY] = str(account.pk)
+
+
+def kb_logout(request: HttpRequest) -> None:
+    request.session.pop(SESSION_KEY, None)
+    request.session.cycle_key()
+
+
+def current_account(request: HttpRequest) -> LoginAccount | None:
+    pk = request.session.get(SESSION_KEY)
+    if not pk:
+        return None
+    return LoginAccount.objects.filter(pk=pk, state=AccountState.ACTIVE).first()
+
+
+def safe_next(request: HttpRequest, url: str | None) -> str:
+    """`url` if it leads back to this site or another allowed address, else ""."""
+    if not url:
+        return ""
+    hosts = {request.get_host(), urlsplit(settings.BIEB_BASE_URL).netloc, *settings.ALLOWED_HOSTS}
+    if url_has_allowed_host_and_scheme(url, allowed_hosts=hosts, require_https=request.is_secure()):
+        return url
+    return ""
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None

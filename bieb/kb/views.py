@@ -1,0 +1,162 @@
+"""Pages of the login service: sign up, activate, log in and out, forgotten password/username."""
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from bieb.kb import services
+from bieb.kb.forms import (
+    ForgotPasswordForm,
+    ForgotUsernameForm,
+    LoginForm,
+    NewPasswordForm,
+    SignupForm,
+)
+from bieb.kb.models import LinkedMembership
+from bieb.kb.session import client_ip, current_account, kb_login, kb_logout, safe_next
+from bieb.kb.tokens import activation_tokens, decode_account, reset_tokens
+
+
+def _add_errors(form: object, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            target = field if field in form.fields else None  # type: ignore[attr-defined]
+            for message in messages:
+                form.add_error(target, message)  # type: ignore[attr-defined]
+    else:
+        for message in error.messages:
+            form.add_error(None, message)  # type: ignore[attr-defined]
+
+
+@never_cache
+def signup(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_signup(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                ip=client_ip(request),
+                next_url=next_url,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return render(request, "kb/signup_done.html", {"account": account})
+    return render(request, "kb/signup.html", {"form": form, "next": next_url})
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """GET only shows the form (mail scanners open links); POST uses the link up."""
+    account = decode_account(uidb64)
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if account is None or not activation_tokens.is_valid(account, token):
+        return render(request, "kb/link_invalid.html", {"kind": "activation"}, status=410)
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_activate(
+                account=account,
+                token=token,
+                password=form.cleaned_data["password1"],
+                ip=client_ip(request),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            account.refresh_from_db()
+            kb_login(request, account)
+            if next_url:
+                return redirect(next_url)
+            return render(request, "kb/activated.html", {"account": account})
+    return render(
+        request,
+        "kb/activate.html",
+        {"form": form, "account": account, "rules": form.rules(), "next": next_url},
+    )
+
+
+@never_cache
+@sensitive_post_parameters("password")
+def login(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_authenticate(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                ip=client_ip(request),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            kb_login(request, account)
+            return redirect(next_url or "kb:home")
+    return render(request, "kb/login.html", {"form": form, "next": next_url}, status=200)
+
+
+def logout(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        kb_logout(request)
+        next_url = safe_next(request, request.POST.get("next"))
+        return redirect(next_url or "kb:login")
+    return render(request, "kb/logout.html", {"next": safe_next(request, request.GET.get("next"))})
+
+
+@never_cache
+def home(request: HttpRequest) -> HttpResponse:
+    account = current_account(request)
+    if account is None:
+        return redirect("kb:login")
+    memberships = LinkedMembership.objects.filter(account=account).order_by("library_name")
+    return render(request, "kb/home.html", {"account": account, "memberships": memberships})
+
+
+@never_cache
+def forgot_password(request: HttpRequest) -> HttpResponse:
+    form = ForgotPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.password_reset_request(
+            username=form.cleaned_data["username"], ip=client_ip(request)
+        )
+        return render(request, "kb/forgot_done.html", {"what": "password"})
+    return render(request, "kb/forgot_password.html", {"form": form})
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+def reset_password(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    account = decode_account(uidb64)
+    if account is None or not reset_tokens.is_valid(account, token):
+        return render(request, "kb/link_invalid.html", {"kind": "reset"}, status=410)
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset(
+                account=account,
+                token=token,
+                password=form.cleaned_data["password1"],
+                ip=client_ip(request),
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return render(request, "kb/reset_done.html", {"account": account})
+    return render(
+        request, "kb/reset_password.html", {"form": form, "account": account, "rules": form.rules()}
+    )
+
+
+@never_cache
+def forgot_username(request: HttpRequest) -> HttpResponse:
+    form = ForgotUsernameForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.username_reminder(email=form.cleaned_data["email"], ip=client_ip(request))
+        return render(request, "kb/forgot_done.html", {"what": "username"})
+    return render(request, "kb/forgot_username.html", {"form": form})

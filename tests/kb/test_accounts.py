@@ -1,0 +1,264 @@
+"""The login service: accounts, activation links, expiry, purge, linking, login throttling."""
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.utils import timezone
+
+from bieb.kb import interface
+from bieb.kb.models import AccountEvent, AccountState, LinkedMembership, LoginAccount
+from bieb.kb.services import (
+    MembershipData,
+    account_authenticate,
+    account_create,
+    accounts_purge_expired,
+)
+from bieb.mail.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "Leeslamp-Duinpan-42"
+MEMBERSHIP = MembershipData(
+    library_code="bind",
+    library_name="Bibliotheken Bind",
+    customer_number="25280000000017",
+    subscription_code="0141",
+    digital_rights="compleet",
+    valid_through=dt.date(2025, 5, 31),
+)
+
+
+def link_in_last_mail(to: str) -> str:
+    message = OutboxMessage.objects.filter(to=to).latest("id")
+    match = re.search(r"https?://\S+/kb/activeren/\S+", message.text_body)
+    assert match, message.text_body
+    return match.group(0).split("/kb/", 1)[1]
+
+
+def make_account(email: str = "lezer@example.nl") -> interface.AccountStatus:
+    return interface.create_account(email=email, membership=MEMBERSHIP, actor="balie")
+
+
+def test_a_counter_account_waits_for_activation_and_mails_the_link() -> None:
+    status = make_account()
+    assert status.username == "25280000000017"
+    assert status.state == "wacht"
+    assert status.label.startswith("wacht op activering tot ")
+    mail = OutboxMessage.objects.get(to="lezer@example.nl")
+    assert "25280000000017" in mail.text_body
+    assert "24 uur" in mail.text_body
+    deadline = timezone.localtime(status.activation_deadline)
+    assert deadline.strftime("%d-%m-%Y om %H:%M") in mail.text_body
+    assert "/kb/activeren/" in mail.html_body
+    assert AccountEvent.objects.filter(event="account.created").count() == 1
+    linked = LinkedMembership.objects.get()
+    assert (linked.library_code, linked.digital_rights) == ("bind", "compleet")
+
+
+def test_opening_the_link_does_nothing_and_posting_activates_once(client: Client) -> None:
+    make_account()
+    path = "/kb/" + link_in_last_mail("lezer@example.nl")
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Kies je wachtwoord" in page.content.decode()
+    assert "10 tekens" in page.content.decode()  # the rules, shown before typing
+    client.get(path)
+    assert LoginAccount.objects.get().state == AccountState.WAITING
+
+    mismatch = client.post(path, {"password1": PASSWORD, "password2": PASSWORD + "x"})
+    assert "niet gelijk" in mismatch.content.decode()
+    weak = client.post(path, {"password1": "12345678", "password2": "12345678"})
+    assert LoginAccount.objects.get().state == AccountState.WAITING
+    assert "te kort" in weak.content.decode() or "10 tekens" in weak.content.decode()
+
+    done = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
+    assert "actief" in done.content.decode()
+    account = LoginAccount.objects.get()
+    assert (account.state, account.email_verified) == (AccountState.ACTIVE, True)
+    assert account.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert interface.account_status(username=account.username).label == "actief"
+
+    again = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
+    assert again.status_code == 410
+    assert "werkt niet meer" in again.content.decode()
+
+
+def test_the_link_stops_exactly_at_its_deadline(client: Client) -> None:
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        make_account()
+        path = "/kb/" + link_in_last_mail("lezer@example.nl")
+    with time_machine.travel(start + dt.timedelta(hours=24, seconds=-1), tick=False):
+        assert client.get(path).status_code == 200
+    with time_machine.travel(start + dt.timedelta(hours=24), tick=False):
+        expired = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
+        assert expired.status_code == 410
+        assert "Vraag de bibliotheek" in expired.content.decode()
+        status = interface.account_status(username=MEMBERSHIP.customer_number)
+        assert status.label == "verlopen — niet geactiveerd"
+    with time_machine.travel(start + dt.timedelta(hours=24, seconds=-1), tick=False):
+        ok = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
+        assert ok.status_code == 200
+        assert LoginAccount.objects.get().state == AccountState.ACTIVE
+
+
+def test_resend_kills_the_old_link_and_has_a_cooldown(client: Client) -> None:
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        make_account()
+        old = "/kb/" + link_in_last_mail("lezer@example.nl")
+        with pytest.raises(ValidationError, match="Wacht een minuut"):
+            interface.resend_activation(username=MEMBERSHIP.customer_number, actor="balie")
+    with time_machine.travel(start + dt.timedelta(minutes=2), tick=False):
+        status = interface.resend_activation(username=MEMBERSHIP.customer_number, actor="balie")
+        new = "/kb/" + link_in_last_mail("lezer@example.nl")
+        assert new != old
+        assert status.activation_deadline == start + dt.timedelta(minutes=2, hours=24)
+        assert client.get(old).status_code == 410
+        assert client.get(new).status_code == 200
+
+
+def test_purge_removes_only_expired_never_activated_accounts(client: Client) -> None:
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        make_account()
+        active = account_create(
+            username="actieve.lezer", email="a@example.nl", origin="online", actor="t"
+        )
+        path = "/kb/" + link_in_last_mail("a@example.nl")
+        client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
+        fresh = account_create(username="nieuw", email="n@example.nl", origin="online", actor="t")
+    with time_machine.travel(start + dt.timedelta(hours=23), tick=False):
+        assert accounts_purge_expired() == 0
+    with time_machine.travel(start + dt.timedelta(hours=25), tick=False):
+        LoginAccount.objects.filter(pk=fresh.pk).update(
+            activation_deadline=timezone.now() + dt.timedelta(hours=1)
+        )
+        assert accounts_purge_expired(batch_size=1) == 1
+    remaining = set(LoginAccount.objects.values_list("username", flat=True))
+    assert remaining == {"actieve.lezer", "nieuw"}
+    assert LoginAccount.objects.get(pk=active.pk).state == AccountState.ACTIVE
+    assert AccountEvent.objects.filter(event="account.purged").count() == 1
+    # the username is free again: a new account can be generated
+    assert make_account().state == "wacht"
+
+
+@pytest.mark.parametrize("batch_size", [-5, 0, 1, 3, 10**9])
+def test_no_setting_of_the_purge_deletes_an_active_account(batch_size: int) -> None:
+    for i in range(3):
+        account = account_create(
+            username=f"lid{i:02d}", email=f"l{i}@example.nl", origin="online", actor="t"
+        )
+        LoginAccount.objects.filter(pk=account.pk).update(
+            state=AccountState.ACTIVE,
+            activated_at=timezone.now(),
+            activation_deadline=timezone.now() - dt.timedelta(days=30),
+        )
+    LoginAccount.objects.filter(username="lid02").update(state=AccountState.DISABLED)
+    for max_batches in (None, 1, 100):
+        accounts_purge_expired(batch_size=batch_size, max_batches=max_batches)
+    assert LoginAccount.objects.count() == 3
+
+
+def test_linking_needs_an_active_account_and_tells_its_holder() -> None:
+    with pytest.raises(ValidationError, match="geen inlogaccount"):
+        interface.link_account(username="bestaat-niet", membership=MEMBERSHIP, actor="balie")
+    account_create(username="verhuizer", email="v@example.nl", origin="online", actor="t")
+    with pytest.raises(ValidationError, match="nog niet geactiveerd"):
+        interface.link_account(username="verhuizer", membership=MEMBERSHIP, actor="balie")
+    LoginAccount.objects.filter(username="verhuizer").update(
+        state=AccountState.ACTIVE, activated_at=timezone.now()
+    )
+    status = interface.link_account(username="VERHUIZER", membership=MEMBERSHIP, actor="balie")
+    assert status.state == "actief"
+    assert LinkedMembership.objects.get().account.username == "verhuizer"
+    mail = OutboxMessage.objects.filter(to="v@example.nl").latest("id")
+    assert "Bibliotheken Bind" in mail.subject
+    assert AccountEvent.objects.filter(event="account.linked").exists()
+
+
+def test_forget_deletes_a_never_activated_account_and_a_new_one_can_be_made() -> None:
+    make_account()
+    interface.forget_account(
+        username=MEMBERSHIP.customer_number,
+        library_code="bind",
+        customer_number=MEMBERSHIP.customer_number,
+        actor="balie",
+    )
+    assert not LoginAccount.objects.exists()
+    assert AccountEvent.objects.filter(event="account.forgotten").exists()
+    assert make_account().state == "wacht"
+
+
+def test_login_is_the_same_answer_for_unknown_and_wrong_and_locks_after_five(
+    client: Client,
+) -> None:
+    account_create(username="inlogger", email="i@example.nl", origin="online", actor="t")
+    account = LoginAccount.objects.get(username="inlogger")
+    account.set_password(PASSWORD)
+    account.state = AccountState.ACTIVE
+    account.save()
+
+    unknown = client.post("/kb/inloggen/", {"username": "niemand", "password": PASSWORD})
+    wrong = client.post("/kb/inloggen/", {"username": "inlogger", "password": "fout"})
+    assert "Gebruikersnaam of wachtwoord klopt niet" in unknown.content.decode()
+    assert "Gebruikersnaam of wachtwoord klopt niet" in wrong.content.decode()
+
+    ok = client.post("/kb/inloggen/", {"username": "Inlogger", "password": PASSWORD})
+    assert ok.status_code == 302
+    assert "inlogger" in client.get("/kb/").content.decode()
+
+    for _ in range(5):
+        with pytest.raises(ValidationError):
+            account_authenticate(username="inlogger", password="fout", ip="127.0.0.9")
+    locked = client.post("/kb/inloggen/", {"username": "inlogger", "password": PASSWORD})
+    assert "Te veel mislukte pogingen" in locked.content.decode()
+    assert AccountEvent.objects.filter(event="login.locked").exists()
+    assert AccountEvent.objects.filter(event="login.failed").count() >= 6
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=16)):
+        assert account_authenticate(username="inlogger", password=PASSWORD, ip=None).pk
+
+
+def test_forgot_pages_answer_the_same_whether_or_not_the_account_exists(client: Client) -> None:
+    account_create(username="vergeetachtig", email="f@example.nl", origin="online", actor="t")
+    LoginAccount.objects.filter(username="vergeetachtig").update(state=AccountState.ACTIVE)
+    known = client.post("/kb/wachtwoord-vergeten/", {"username": "vergeetachtig"})
+    unknown = client.post("/kb/wachtwoord-vergeten/", {"username": "onbekend"})
+    assert known.content == unknown.content
+    known = client.post("/kb/gebruikersnaam-vergeten/", {"email": "f@example.nl"})
+    unknown = client.post("/kb/gebruikersnaam-vergeten/", {"email": "x@example.nl"})
+    assert known.content == unknown.content
+    subjects = list(
+        OutboxMessage.objects.filter(to="f@example.nl").values_list("subject", flat=True)
+    )
+    assert "Nieuw wachtwoord voor je inlogaccount" in subjects
+    assert "Je gebruikersnaam voor de Online Bibliotheek" in subjects
+
+
+def test_signup_online_and_back_only_to_allowed_addresses(client: Client) -> None:
+    page = client.get("/kb/aanmelden/?next=/word-lid/bind/")
+    assert "Gebruikersnaam" in page.content.decode() and "E-mailadres" in page.content.decode()
+    done = client.post(
+        "/kb/aanmelden/",
+        {"username": "nieuwlid", "email": "nl@example.nl", "next": "/word-lid/bind/"},
+    )
+    assert "Controleer je mail" in done.content.decode()
+    path = "/kb/" + link_in_last_mail("nl@example.nl")
+    assert "next=%2Fword-lid%2Fbind%2F" in path
+    back = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
+    assert back.status_code == 302 and back["Location"] == "/word-lid/bind/"
+
+    evil = client.post(
+        "/kb/aanmelden/",
+        {"username": "tweedelid", "email": "t@example.nl", "next": "https://evil.example/"},
+    )
+    assert "Controleer je mail" in evil.content.decode()
+    assert "evil" not in OutboxMessage.objects.filter(to="t@example.nl").get().text_body
+
+    taken = client.post("/kb/aanmelden/", {"username": "NieuwLid", "email": "x@example.nl"})
+    assert "al in gebruik" in taken.content.decode()
+    assert 'value="NieuwLid"' in taken.content.decode()  # nothing typed is lost
