@@ -85,3 +85,6 @@ def gratis(bind: Library) -> Tariff:
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+from tests.smtp import smtp_server  # noqa: E402,F401  (a real SMTP server, for every test tree)

@@ -17,7 +17,7 @@ from bieb.core.periodic import JOBS
 from bieb.mail.models import OutboxMessage, OutboxStatus
 from bieb.mail.services import MAX_ATTEMPTS, mail_queue, mail_retry_delay, mail_send
 from bieb.mail.tasks import mail_send_task
-from tests.mail.conftest import SmtpServer
+from tests.smtp import SmtpServer
 
 CaptureOnCommit = Callable[..., AbstractContextManager[list[Callable[[], object]]]]
 
