@@ -331,7 +331,8 @@ def account_authenticate(*, username: str, password: str, ip: str | None) -> Log
     does not tell whether the username exists."""
     name = username_normalize(username)
     account_key, address_key = f"login:{name}", f"login-ip:{ip}"
-    if attempts_recent(key=account_key, window=LOGIN_WINDOW) >= LOGIN_FAILURES_PER_ACCOUNT or (
+    account_failures = attempts_recent(key=account_key, window=LOGIN_WINDOW)
+    if account_failures >= LOGIN_FAILURES_PER_ACCOUNT or (
         ip and attempts_recent(key=address_key, window=LOGIN_WINDOW) >= LOGIN_FAILURES_PER_ADDRESS
     ):
         event_record(event="login.locked", username=name[:80], ip=ip)
@@ -350,12 +351,14 @@ def account_authenticate(*, username: str, password: str, ip: str | None) -> Log
             attempt_record(key=address_key)
         event_record(event="login.failed", account=account, username=name[:80], ip=ip)
         raise ValidationError(LOGIN_REFUSED, code="refused")
-    attempts_clear(key=account_key)
     if account is None:  # unreachable: ok is False without an account
         raise ValidationError(LOGIN_REFUSED, code="refused")
-    account.last_login = timezone.now()
-    account.save(update_fields=["last_login"])
-    event_record(event="login.succeeded", account=account, ip=ip)
+    with transaction.atomic():  # one commit for the bookkeeping of a login
+        if account_failures:
+            attempts_clear(key=account_key)
+        account.last_login = timezone.now()
+        account.save(update_fields=["last_login"])
+        event_record(event="login.succeeded", account=account, ip=ip)
     return account
 
 
