@@ -36,3 +36,16 @@ class LibraryScopedAdmin(admin.ModelAdmin):
         if not user.is_superuser and hasattr(obj, "library_id"):
             obj.library_id = getattr(user, "library_id", None)
         super().save_model(request, obj, form, change)
+
+
+class ReadOnlyAdminMixin:
+    """Shown in the admin, changed only through the services (counter, login service)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

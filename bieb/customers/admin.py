@@ -5,19 +5,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from bieb.core.admin_scoping import LibraryScopedAdmin
+from bieb.core.admin_scoping import LibraryScopedAdmin, ReadOnlyAdminMixin
 from bieb.customers.models import Customer, LedgerLine, Membership
 
 
-class ReadOnlyAdmin(LibraryScopedAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, LibraryScopedAdmin):
+    pass
 
 
 class MembershipInline(admin.TabularInline):

@@ -3,10 +3,11 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from bieb.core.admin_scoping import ReadOnlyAdminMixin
 from bieb.kb.models import AccountEvent, LinkedMembership, LoginAccount
 
 
-class NationalOnlyAdmin(admin.ModelAdmin):
+class NationalOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Login accounts are national: only national operators (superusers) see them."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -14,15 +15,6 @@ class NationalOnlyAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class LinkedMembershipInline(admin.TabularInline):
