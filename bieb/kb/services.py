@@ -22,7 +22,13 @@ from bieb.kb.models import (
     username_validator,
 )
 from bieb.kb.throttle import attempt_record, attempts_clear, attempts_recent, is_limited
-from bieb.kb.tokens import activation_tokens, encode_account, reset_tokens
+from bieb.kb.tokens import (
+    ActivationTokenGenerator,
+    ResetTokenGenerator,
+    activation_tokens,
+    encode_account,
+    reset_tokens,
+)
 from bieb.mail.services import mail_queue
 
 LOGIN_FAILURES_PER_ACCOUNT = 5
@@ -202,17 +208,36 @@ def account_signup(
     )
 
 
+def _password_from_link(
+    *,
+    account: LoginAccount,
+    token: str,
+    tokens: ActivationTokenGenerator | ResetTokenGenerator,
+    password: str,
+    dead_link: str,
+) -> LoginAccount:
+    """Lock the account, check the link's token, and set the new password (not yet saved).
+
+    Call inside the transaction that saves the account: the saved password hash is what makes
+    the token unusable a second time."""
+    locked = LoginAccount.objects.select_for_update().get(pk=account.pk)
+    if not tokens.is_valid(locked, token):
+        raise ValidationError(dead_link, code="link")
+    validate_password(password, user=locked)  # type: ignore[arg-type]
+    locked.set_password(password)
+    return locked
+
+
 @transaction.atomic
 def account_activate(*, account: LoginAccount, token: str, password: str, ip: str | None) -> None:
     """Use the activation link: confirm the e-mail, set the password, activate. Once."""
-    locked = LoginAccount.objects.select_for_update().get(pk=account.pk)
-    if not activation_tokens.is_valid(locked, token):
-        raise ValidationError(
-            "Deze activeringslink werkt niet meer. Vraag de bibliotheek om een nieuwe link.",
-            code="link",
-        )
-    validate_password(password, user=locked)  # type: ignore[arg-type]
-    locked.set_password(password)
+    locked = _password_from_link(
+        account=account,
+        token=token,
+        tokens=activation_tokens,
+        password=password,
+        dead_link="Deze activeringslink werkt niet meer. Vraag de bibliotheek om een nieuwe link.",
+    )
     locked.state = AccountState.ACTIVE
     locked.email_verified = True
     locked.activated_at = timezone.now()
@@ -393,14 +418,13 @@ def password_reset_request(*, username: str, ip: str | None) -> None:
 
 @transaction.atomic
 def password_reset(*, account: LoginAccount, token: str, password: str, ip: str | None) -> None:
-    locked = LoginAccount.objects.select_for_update().get(pk=account.pk)
-    if not reset_tokens.is_valid(locked, token):
-        raise ValidationError(
-            "Deze link werkt niet meer. Vraag via 'Wachtwoord vergeten' een nieuwe aan.",
-            code="link",
-        )
-    validate_password(password, user=locked)  # type: ignore[arg-type]
-    locked.set_password(password)
+    locked = _password_from_link(
+        account=account,
+        token=token,
+        tokens=reset_tokens,
+        password=password,
+        dead_link="Deze link werkt niet meer. Vraag via 'Wachtwoord vergeten' een nieuwe aan.",
+    )
     locked.save(update_fields=["password"])
     attempts_clear(key=f"login:{locked.username}")
     event_record(event="password.reset", account=locked, ip=ip)

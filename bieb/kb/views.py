@@ -1,5 +1,7 @@
 """Pages of the login service: sign up, activate, log in and out, forgotten password/username."""
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,9 +16,15 @@ from bieb.kb.forms import (
     NewPasswordForm,
     SignupForm,
 )
-from bieb.kb.models import LinkedMembership
+from bieb.kb.models import LinkedMembership, LoginAccount
 from bieb.kb.session import client_ip, current_account, kb_login, kb_logout, safe_next
-from bieb.kb.tokens import activation_tokens, decode_account, reset_tokens
+from bieb.kb.tokens import (
+    ActivationTokenGenerator,
+    ResetTokenGenerator,
+    activation_tokens,
+    decode_account,
+    reset_tokens,
+)
 
 
 def _add_errors(form: object, error: ValidationError) -> None:
@@ -49,18 +57,27 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "kb/signup.html", {"form": form, "next": next_url})
 
 
-@never_cache
-@sensitive_post_parameters("password1", "password2")
-def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    """GET only shows the form (mail scanners open links); POST uses the link up."""
+def _new_password_page(
+    request: HttpRequest,
+    *,
+    uidb64: str,
+    token: str,
+    kind: str,
+    tokens: ActivationTokenGenerator | ResetTokenGenerator,
+    use_link: Callable[..., None],
+    template: str,
+    done: Callable[[LoginAccount], HttpResponse],
+) -> HttpResponse:
+    """A page behind a mailed link that asks for a new password twice.
+
+    GET only shows the form (mail scanners open links); a valid POST uses the link up."""
     account = decode_account(uidb64)
-    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    if account is None or not activation_tokens.is_valid(account, token):
-        return render(request, "kb/link_invalid.html", {"kind": "activation"}, status=410)
+    if account is None or not tokens.is_valid(account, token):
+        return render(request, "kb/link_invalid.html", {"kind": kind}, status=410)
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.account_activate(
+            use_link(
                 account=account,
                 token=token,
                 password=form.cleaned_data["password1"],
@@ -70,14 +87,32 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
             _add_errors(form, error)
         else:
             account.refresh_from_db()
-            kb_login(request, account)
-            if next_url:
-                return redirect(next_url)
-            return render(request, "kb/activated.html", {"account": account})
-    return render(
+            return done(account)
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    context = {"form": form, "account": account, "rules": form.rules(), "next": next_url}
+    return render(request, template, context)
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+
+    def done(account: LoginAccount) -> HttpResponse:
+        kb_login(request, account)
+        if next_url:
+            return redirect(next_url)
+        return render(request, "kb/activated.html", {"account": account})
+
+    return _new_password_page(
         request,
-        "kb/activate.html",
-        {"form": form, "account": account, "rules": form.rules(), "next": next_url},
+        uidb64=uidb64,
+        token=token,
+        kind="activation",
+        tokens=activation_tokens,
+        use_link=services.account_activate,
+        template="kb/activate.html",
+        done=done,
     )
 
 
@@ -132,24 +167,15 @@ def forgot_password(request: HttpRequest) -> HttpResponse:
 @never_cache
 @sensitive_post_parameters("password1", "password2")
 def reset_password(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
-    account = decode_account(uidb64)
-    if account is None or not reset_tokens.is_valid(account, token):
-        return render(request, "kb/link_invalid.html", {"kind": "reset"}, status=410)
-    form = NewPasswordForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.password_reset(
-                account=account,
-                token=token,
-                password=form.cleaned_data["password1"],
-                ip=client_ip(request),
-            )
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            return render(request, "kb/reset_done.html", {"account": account})
-    return render(
-        request, "kb/reset_password.html", {"form": form, "account": account, "rules": form.rules()}
+    return _new_password_page(
+        request,
+        uidb64=uidb64,
+        token=token,
+        kind="reset",
+        tokens=reset_tokens,
+        use_link=services.password_reset,
+        template="kb/reset_password.html",
+        done=lambda account: render(request, "kb/reset_done.html", {"account": account}),
     )
 
 

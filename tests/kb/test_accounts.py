@@ -262,3 +262,26 @@ def test_signup_online_and_back_only_to_allowed_addresses(client: Client) -> Non
     taken = client.post("/kb/aanmelden/", {"username": "NieuwLid", "email": "x@example.nl"})
     assert "al in gebruik" in taken.content.decode()
     assert 'value="NieuwLid"' in taken.content.decode()  # nothing typed is lost
+
+
+def test_a_reset_link_sets_a_new_password_once(client: Client) -> None:
+    account_create(username="herstel", email="h@example.nl", origin="online", actor="t")
+    account = LoginAccount.objects.get(username="herstel")
+    account.set_password(PASSWORD)
+    account.state = AccountState.ACTIVE
+    account.save()
+    client.post("/kb/wachtwoord-vergeten/", {"username": "herstel"})
+    mail = OutboxMessage.objects.filter(to="h@example.nl", kind="kb.reset").get()
+    match = re.search(r"https?://\S+(/kb/wachtwoord-herstellen/\S+)", mail.text_body)
+    assert match, mail.text_body
+    path = match.group(1)
+
+    assert "Kies een nieuw wachtwoord" in client.get(path).content.decode()
+    assert account_authenticate(username="herstel", password=PASSWORD, ip=None)
+    new = "Nieuwe-Leeslamp-77"
+    done = client.post(path, {"password1": new, "password2": new})
+    assert "Je wachtwoord is gewijzigd" in done.content.decode()
+    assert account_authenticate(username="herstel", password=new, ip=None)
+    with pytest.raises(ValidationError):
+        account_authenticate(username="herstel", password=PASSWORD, ip=None)
+    assert client.post(path, {"password1": new, "password2": new}).status_code == 410
