@@ -13,6 +13,8 @@ import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
+from bieb.kb.keys import signing_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("BIEB_VAR_DIR", BASE_DIR / "var"))
 
@@ -80,6 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
@@ -213,3 +216,43 @@ LOGGING = {
 
 # Customer data of ended memberships is removed after this many days when nothing is open.
 BIEB_RETENTION_DAYS = int(os.environ.get("BIEB_RETENTION_DAYS", str(2 * 365)))
+
+# The login service's OpenID Connect provider (django-oauth-toolkit), issuer <base>/kb.
+# Its models are swapped for ones whose tokens belong to a login account (bieb.kb).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "kb.OIDCApplication"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "kb.OIDCAccessToken"  # noqa: S105
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "kb.OIDCRefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "kb.OIDCIDToken"  # noqa: S105
+OAUTH2_PROVIDER_GRANT_MODEL = "kb.OIDCGrant"
+OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "kb.OIDCDeviceGrant"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": f"{BIEB_BASE_URL}/kb",
+    "OIDC_RSA_PRIVATE_KEY": signing_key(VAR_DIR),
+    "OAUTH2_VALIDATOR_CLASS": "bieb.kb.oidc.Validator",
+    "PKCE_REQUIRED": True,
+    # RFC 9700 (OAuth 2.0 security best current practice): S256 only, no implicit or password
+    # grant, tokens only in headers, hashed token storage, "iss" in the authorization response.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "SCOPES": {
+        "openid": "Inloggen met je inlogaccount (en je lidmaatschappen)",
+        "profile": "Je gebruikersnaam",
+        "email": "Je e-mailadres",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 14 * 24 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEMO else ["https"],
+}

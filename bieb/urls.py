@@ -3,6 +3,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from bieb.kb import oidc
+
 admin.site.site_header = "Bieb beheer"
 admin.site.site_title = "Bieb beheer"
 admin.site.index_title = "Configuratie"
@@ -22,4 +24,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("dev/mail/", include("bieb.mail.urls")),
     path("kb/", include("bieb.kb.urls")),
+    path("kb/", include((oidc.urlpatterns, "oauth2_provider"))),
 ]

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models, transaction
 
 from bieb.customers.models import CustomerNumberSequence
+from bieb.kb.clients import online_client_register
 from bieb.libraries.models import (
     Branch,
     DigitalRights,
@@ -154,6 +155,7 @@ def demo_load() -> None:
             },
             password,
         )
+    online_client_register()
     _demo_user(
         ADMIN["username"],
         {"first_name": ADMIN["first_name"], "is_staff": True, "is_superuser": True},

@@ -150,3 +150,28 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+from bieb.kb.oidc_models import (  # noqa: E402  (Django finds the app's models here)
+    OIDCAccessToken,
+    OIDCApplication,
+    OIDCDeviceGrant,
+    OIDCGrant,
+    OIDCIDToken,
+    OIDCRefreshToken,
+)
+
+__all__ = [
+    "AccountEvent",
+    "AccountOrigin",
+    "AccountState",
+    "Attempt",
+    "LinkedMembership",
+    "LoginAccount",
+    "OIDCAccessToken",
+    "OIDCApplication",
+    "OIDCDeviceGrant",
+    "OIDCGrant",
+    "OIDCIDToken",
+    "OIDCRefreshToken",
+]

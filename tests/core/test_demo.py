@@ -12,7 +12,7 @@ def snapshot() -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table of ours, as plain values."""
     tables = {}
     for model in apps.get_models():
-        if model._meta.app_label in {"libraries", "staff", "customers", "audit"}:
+        if model._meta.app_label in {"libraries", "staff", "customers", "audit", "kb"}:
             tables[model._meta.label] = list(model.objects.order_by("pk").values_list())
     return tables
 

@@ -1,0 +1,94 @@
+"""django-oauth-toolkit's models, swapped so that tokens and grants belong to a LoginAccount
+(the login service's member) rather than to Django's user model (the library staff)."""
+
+from django.conf import settings
+from django.db import models
+from oauth2_provider.models import (
+    AbstractAccessToken,
+    AbstractApplication,
+    AbstractDeviceGrant,
+    AbstractGrant,
+    AbstractIDToken,
+    AbstractRefreshToken,
+)
+
+
+class OIDCApplication(AbstractApplication):
+    # The owner is a staff member (or nobody), never a member's login account.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="eigenaar",
+    )
+
+    class Meta(AbstractApplication.Meta):
+        verbose_name = "OIDC-client"
+        verbose_name_plural = "OIDC-clients"
+
+
+class OIDCGrant(AbstractGrant):
+    user = models.ForeignKey(
+        "kb.LoginAccount", on_delete=models.CASCADE, related_name="+", verbose_name="account"
+    )
+
+    class Meta(AbstractGrant.Meta):
+        verbose_name = "autorisatiecode"
+        verbose_name_plural = "autorisatiecodes"
+
+
+class OIDCIDToken(AbstractIDToken):
+    user = models.ForeignKey(
+        "kb.LoginAccount",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="account",
+    )
+
+    class Meta(AbstractIDToken.Meta):
+        verbose_name = "ID-token"
+        verbose_name_plural = "ID-tokens"
+
+
+class OIDCAccessToken(AbstractAccessToken):
+    user = models.ForeignKey(
+        "kb.LoginAccount",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="account",
+    )
+
+    class Meta(AbstractAccessToken.Meta):
+        verbose_name = "toegangstoken"
+        verbose_name_plural = "toegangstokens"
+
+
+class OIDCRefreshToken(AbstractRefreshToken):
+    user = models.ForeignKey(
+        "kb.LoginAccount", on_delete=models.CASCADE, related_name="+", verbose_name="account"
+    )
+
+    class Meta(AbstractRefreshToken.Meta):
+        verbose_name = "verversingstoken"
+        verbose_name_plural = "verversingstokens"
+
+
+class OIDCDeviceGrant(AbstractDeviceGrant):
+    user = models.ForeignKey(
+        "kb.LoginAccount",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="account",
+    )
+
+    class Meta(AbstractDeviceGrant.Meta):
+        verbose_name = "apparaatcode"
+        verbose_name_plural = "apparaatcodes"
