@@ -1,5 +1,7 @@
 import datetime as dt
 
+from oauth2_provider.models import clear_expired
+
 from bieb.core.periodic import periodic_job
 from bieb.kb.services import accounts_purge_expired
 from bieb.kb.throttle import attempts_prune
@@ -12,3 +14,10 @@ def kb_purge_expired_accounts() -> object:
         "purged": accounts_purge_expired(),
         "attempts_pruned": attempts_prune(older_than=dt.timedelta(days=1)),
     }
+
+
+@periodic_job(every=dt.timedelta(hours=1))
+def kb_clear_expired_tokens() -> object:
+    """Expired OpenID Connect grants and tokens are removed (the toolkit's own batched clean-up)."""
+    clear_expired()
+    return "ok"

@@ -123,10 +123,14 @@ def _send_activation(account: LoginAccount, *, next_url: str = "") -> None:
 
 
 def _hours_label() -> str:
-    hours = settings.BIEB_ACTIVATION_HOURS
-    if hours == int(hours):
-        return f"{int(hours)} uur"
-    return f"{round(hours * 60)} minuten"
+    """How long a link works, in words: `24 uur`, `90 minuten`, `1 minuut`, `36 seconden`."""
+    seconds = round(settings.BIEB_ACTIVATION_HOURS * 3600)
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} uur"
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return "1 minuut" if minutes == 1 else f"{minutes} minuten"
+    return "1 seconde" if seconds == 1 else f"{seconds} seconden"
 
 
 def _purge_if_expired(username: str) -> None:
