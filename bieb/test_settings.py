@@ -14,3 +14,6 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Live-server tests answer each request in a thread of its own; a kept-open connection would
+# outlive it and block dropping the PostgreSQL test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

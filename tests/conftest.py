@@ -87,4 +87,5 @@ def on_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+from tests.browser import browser_page, browser_page_for, chromium  # noqa: E402,F401
 from tests.smtp import smtp_server  # noqa: E402,F401  (a real SMTP server, for every test tree)

@@ -1,0 +1,79 @@
+"""Real Chromium (Debian's package, never a downloaded browser) driven by Playwright.
+
+Use the `browser_page` fixture together with pytest-django's `live_server`. Pages are 1280x800
+unless a test asks for another size with `browser_page_for(width, height)`. With
+BIEB_SCREENSHOTS=<folder> set, `snap(page, "step")` saves a PNG of every step there.
+"""
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("BIEB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is missing at {CHROMIUM}; .ci/run installs Debian's chromium.")
+        pytest.skip(f"browser tests skipped: no Chromium at {CHROMIUM} (apt-get install chromium)")
+    # Playwright's sync API keeps an event loop in this thread; Django's ORM, used by the tests
+    # between browser steps, would otherwise refuse to run next to it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page_for(
+    chromium: object, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., object]]:
+    contexts = []
+
+    def open_page(width: int = 1280, height: int = 800, **options: object) -> object:
+        context = chromium.new_context(  # type: ignore[attr-defined]
+            viewport={"width": width, "height": height}, locale="nl-NL", **options
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.bieb_test_name = request.node.name  # used by snap()
+        page.bieb_step = 0
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def browser_page(browser_page_for: Callable[..., object]) -> object:
+    return browser_page_for()
+
+
+def snap(page: object, step: str) -> None:
+    """Save a screenshot of this step when BIEB_SCREENSHOTS names a folder."""
+    folder = os.environ.get("BIEB_SCREENSHOTS")
+    if not folder:
+        return
+    page.bieb_step += 1  # type: ignore[attr-defined]
+    name = re.sub(r"[^a-z0-9]+", "-", f"{page.bieb_test_name}-{page.bieb_step:02d}-{step}".lower())  # type: ignore[attr-defined]
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
