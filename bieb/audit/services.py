@@ -14,11 +14,15 @@ def audit_record(
     library: Library | None = None,
     target: models.Model | None = None,
     data: dict[str, Any] | None = None,
+    actor_name: str = "",
 ) -> AuditEvent:
-    """Write the audit row of a state change; call it inside the change's transaction."""
+    """Write the audit row of a state change; call it inside the change's transaction.
+
+    `actor` is the staff user; a change a member makes online has none and names the member's
+    login in `actor_name` (e.g. "online:e.b.tester")."""
     return AuditEvent.objects.create(
         actor=actor,
-        actor_name=actor.get_username() if actor else "",
+        actor_name=actor.get_username() if actor else actor_name,
         library=library,
         action=action,
         object_type=target._meta.label_lower if target is not None else "",

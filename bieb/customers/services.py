@@ -56,9 +56,9 @@ class Registration:
     repeated: bool = False
 
 
-def _check_tenancy(*, actor: User, branch: Branch, items: list[object]) -> None:
+def _check_tenancy(*, actor: User | None, branch: Branch, items: list[object]) -> None:
     library_id = branch.library_id
-    if actor.library_id != library_id:
+    if actor is not None and actor.library_id != library_id:
         raise ValidationError("U werkt niet voor deze bibliotheek.", code="forbidden")
     for item in items:
         if item is not None and getattr(item, "library_id", library_id) != library_id:
@@ -67,7 +67,7 @@ def _check_tenancy(*, actor: User, branch: Branch, items: list[object]) -> None:
 
 def customer_register(
     *,
-    actor: User,
+    actor: User | None,
     branch: Branch,
     details: CustomerDetails,
     subscription_type: SubscriptionType,
@@ -79,6 +79,7 @@ def customer_register(
     confirm_duplicate: bool = False,
     registration_key: uuid.UUID | None = None,
     on: dt.date | None = None,
+    status: str = MembershipStatus.ACTIVE,
 ) -> Registration:
     """Register a customer with a membership: number, membership, ledger lines and audit row in
     one transaction.
@@ -88,10 +89,14 @@ def customer_register(
     with `existing_username`, the membership is linked to that existing active account; both in
     the same transaction as the customer.
     `registration_key` makes a repeated submit of the same form return the first registration.
+    `actor` None is a member signing up online: then the membership is linked to their own login
+    account (`existing_username`), and `status` is usually "wacht op betaling" until paid.
     Raises ValidationError (a dict keyed by field) or LikelyDuplicate.
     """
     on = on or local_today()
     library = branch.library
+    if actor is None and not existing_username:
+        raise ValueError("an online registration needs the member's login account")
     _check_tenancy(actor=actor, branch=branch, items=[subscription_type, tariff, discount])
 
     if registration_key is not None:
@@ -162,6 +167,7 @@ def customer_register(
                 use_login_account=use_login_account,
                 existing_username=existing_username,
                 registration_key=registration_key,
+                status=status,
             )
     except IntegrityError:
         # The same form submitted twice at once: the other request won; return its result.
@@ -174,7 +180,7 @@ def customer_register(
 
 def _register(
     *,
-    actor: User,
+    actor: User | None,
     branch: Branch,
     details: CustomerDetails,
     subscription_type: SubscriptionType,
@@ -183,6 +189,7 @@ def _register(
     use_login_account: bool,
     existing_username: str,
     registration_key: uuid.UUID | None,
+    status: str,
 ) -> Registration:
     library = branch.library
     number = card_number or customer_number_allocate(library=library)
@@ -206,7 +213,7 @@ def _register(
         start_date=costs.start,
         expiry_month=costs.expiry_month,
         valid_through=costs.valid_through,
-        status=MembershipStatus.ACTIVE,
+        status=status,
     )
     lines = []
     if costs.fee > 0:
@@ -241,6 +248,7 @@ def _register(
         )
     audit_record(
         actor=actor,
+        actor_name=_actor_name(actor, existing_username),
         action="customer.registered",
         library=library,
         target=customer,
@@ -258,6 +266,10 @@ def _register(
     return Registration(customer=customer, membership=membership, costs=costs, account=account)
 
 
+def _actor_name(actor: User | None, username: str) -> str:
+    return actor.get_username() if actor is not None else f"online:{username}"
+
+
 def membership_data(membership: Membership) -> login_service.MembershipData:
     """What the login service keeps of a membership."""
     return login_service.MembershipData(
@@ -271,19 +283,21 @@ def membership_data(membership: Membership) -> login_service.MembershipData:
 
 
 def _login_account_attach(
-    *, actor: User, customer: Customer, membership: Membership, existing_username: str
+    *, actor: User | None, customer: Customer, membership: Membership, existing_username: str
 ) -> login_service.AccountStatus:
     data = membership_data(membership)
     if existing_username:
         try:
             account = login_service.link_account(
-                username=existing_username, membership=data, actor=actor.get_username()
+                username=existing_username,
+                membership=data,
+                actor=_actor_name(actor, existing_username),
             )
         except ValidationError as error:
             raise ValidationError({"existing_username": error.messages}) from None
     else:
         account = login_service.create_account(
-            email=customer.email, membership=data, actor=actor.get_username()
+            email=customer.email, membership=data, actor=_actor_name(actor, existing_username)
         )
     customer.login_username = account.username
     customer.save(update_fields=["login_username"])

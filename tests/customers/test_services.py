@@ -241,3 +241,30 @@ def test_linking_an_unknown_account_registers_nothing(
     assert "geen inlogaccount" in refused.value.message_dict["existing_username"][0]
     assert not Customer.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+def test_an_online_registration_has_no_staff_actor_and_waits_for_payment(
+    branch_5280: Branch, digital_only: SubscriptionType
+) -> None:
+    from bieb.kb.models import AccountState, LoginAccount
+    from bieb.kb.services import account_create
+
+    account_create(username="online.lid", email="o@example.nl", origin="online", actor="t")
+    LoginAccount.objects.filter(username="online.lid").update(state=AccountState.ACTIVE)
+    registration = customer_register(
+        actor=None,
+        branch=branch_5280,
+        details=details(email="o@example.nl"),
+        subscription_type=digital_only,
+        existing_username="online.lid",
+        status=MembershipStatus.AWAITING_PAYMENT,
+        on=JUNE_12,
+    )
+    assert registration.membership.status == MembershipStatus.AWAITING_PAYMENT
+    assert registration.customer.login_username == "online.lid"
+    audit = AuditEvent.objects.get(action="customer.registered")
+    assert (audit.actor, audit.actor_name) == (None, "online:online.lid")
+    with pytest.raises(ValueError):
+        customer_register(
+            actor=None, branch=branch_5280, details=details(), subscription_type=digital_only
+        )
