@@ -37,3 +37,16 @@ def prune_task_results() -> object:
     """Finished background-task results are kept 14 days for inspection, then removed."""
     call_command("prune_db_task_results", "--min-age-days=14", verbosity=0)
     return "ok"
+
+
+@periodic_job(every=dt.timedelta(hours=1))
+def prune_core_attempts() -> object:
+    """Counted attempts (rate limits) are kept a day; once-only form keys a week (a form left
+    open longer than that can be submitted again, which only matters for a repeat)."""
+    from bieb.core.attempts import attempts_prune
+    from bieb.core.submissions import submissions_prune
+
+    return {
+        "attempts": attempts_prune(older_than=dt.timedelta(days=1)),
+        "submissions": submissions_prune(older_than=dt.timedelta(days=7)),
+    }

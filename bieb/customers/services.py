@@ -153,6 +153,11 @@ def customer_register(
             )
         )
         if matches:
+            # The same form saved twice at once: the other request may have just committed.
+            if registration_key is not None:
+                earlier = _registration_by_key(registration_key, library_id=library.pk)
+                if earlier is not None:
+                    return earlier
             raise LikelyDuplicate(matches)
 
     try:
@@ -364,3 +369,188 @@ def ledger_payment_book(
             data={"amount": str(amount), "method": method, "line": line.pk},
         )
     return line
+
+
+# --- the counter: personal data and the login account of a registered customer ---------------
+
+
+def _check_counter_actor(actor: User, customer: Customer) -> None:
+    if actor.library_id is None or actor.library_id != customer.library_id:
+        raise ValidationError("U werkt niet voor deze bibliotheek.", code="forbidden")
+
+
+def customer_update(*, actor: User, customer: Customer, details: CustomerDetails) -> list[str]:
+    """Change a customer's personal details, as corrected at the counter.
+
+    Returns the names of the changed fields; when nothing changed nothing is written (so a
+    repeated submit of the same form is harmless). The audit row names the changed fields, not
+    their values. Ticking the newsletter stores the moment of consent; unticking clears it.
+    """
+    _check_counter_actor(actor, customer)
+    values = details.model_fields()
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        changed = [name for name, value in values.items() if getattr(locked, name) != value]
+        if not changed:
+            return []
+        for name in changed:
+            setattr(locked, name, values[name])
+        fields = [*changed, "updated_at"]
+        if "newsletter" in changed:
+            locked.newsletter_consent_at = timezone.now() if details.newsletter else None
+            fields.append("newsletter_consent_at")
+        locked.save(update_fields=fields)
+        audit_record(
+            actor=actor,
+            action="customer.updated",
+            library=locked.library,
+            target=locked,
+            data={"fields": changed},
+        )
+    customer.refresh_from_db()
+    return changed
+
+
+def _membership_for_login(customer: Customer) -> Membership:
+    """The membership a login account is linked for: the running one that lasts longest."""
+    memberships = customer.memberships.select_related("library", "subscription_type", "customer")
+    membership = (
+        memberships.exclude(status=MembershipStatus.ENDED).order_by("-valid_through", "-id").first()
+        or memberships.order_by("-valid_through", "-id").first()
+    )
+    if membership is None:
+        raise ValidationError(
+            "De klant heeft geen abonnement; een inlogaccount hoort bij een abonnement.",
+            code="no_membership",
+        )
+    return membership
+
+
+def _locked_for_login(actor: User, customer: Customer, *, has_account: bool) -> Customer:
+    """The customer row, locked for the change; checks whether it has a login account."""
+    _check_counter_actor(actor, customer)
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    if has_account and not locked.login_username:
+        raise ValidationError("Deze klant heeft geen inlogaccount.", code="no_account")
+    if not has_account and locked.login_username:
+        raise ValidationError(
+            f"Deze klant heeft al een inlogaccount ({locked.login_username}). Kies eerst "
+            "'Vergeet inlogaccount'.",
+            code="has_account",
+        )
+    return locked
+
+
+def customer_login_account_generate(
+    *, actor: User, customer: Customer
+) -> login_service.AccountStatus:
+    """'Nieuw inlogaccount genereren': a new login account (username = customer number) that
+    waits for activation; the login service mails the customer the link."""
+    with transaction.atomic():
+        locked = _locked_for_login(actor, customer, has_account=False)
+        if not locked.email:
+            raise ValidationError(
+                {
+                    "email": "Vul eerst het e-mailadres van de klant in (Wijzig "
+                    "persoonsgegevens): daar komt de mail om het inlogaccount te activeren."
+                }
+            )
+        membership = _membership_for_login(locked)
+        try:
+            account = login_service.create_account(
+                email=locked.email, membership=membership_data(membership), actor=actor.username
+            )
+        except ValidationError:
+            # The only refusal for a valid e-mail: the username (the customer number) is taken,
+            # by an account that was activated once and then forgotten here.
+            raise ValidationError(
+                f"Er bestaat al een inlogaccount met gebruikersnaam {locked.number}. Heeft de "
+                "klant dat account nog? Kies dan 'Bestaand inlogaccount gebruiken'.",
+                code="taken",
+            ) from None
+        _login_username_set(actor, locked, account, action="customer.login_account_generated")
+    customer.refresh_from_db()
+    return account
+
+
+def customer_login_account_link(
+    *, actor: User, customer: Customer, username: str
+) -> login_service.AccountStatus:
+    """'Bestaand inlogaccount gebruiken': link the customer's membership to the existing,
+    activated account of a member who moves here from another library."""
+    username = username.strip()
+    if not username:
+        raise ValidationError(
+            {"username": "Vul de gebruikersnaam van het bestaande inlogaccount in."}
+        )
+    with transaction.atomic():
+        locked = _locked_for_login(actor, customer, has_account=False)
+        membership = _membership_for_login(locked)
+        try:
+            account = login_service.link_account(
+                username=username, membership=membership_data(membership), actor=actor.username
+            )
+        except ValidationError as error:
+            raise ValidationError({"username": error.messages}) from None
+        _login_username_set(actor, locked, account, action="customer.login_account_linked")
+    customer.refresh_from_db()
+    return account
+
+
+def _login_username_set(
+    actor: User, customer: Customer, account: login_service.AccountStatus, *, action: str
+) -> None:
+    customer.login_username = account.username
+    customer.uses_login_account = True
+    customer.save(update_fields=["login_username", "uses_login_account", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=action,
+        library=customer.library,
+        target=customer,
+        data={"username": account.username},
+    )
+
+
+def customer_login_account_forget(*, actor: User, customer: Customer) -> None:
+    """'Vergeet inlogaccount': unlink the membership from the account; the login service
+    deletes an account that was never activated. Then a new one can be generated."""
+    with transaction.atomic():
+        locked = _locked_for_login(actor, customer, has_account=True)
+        username = locked.login_username
+        login_service.forget_account(
+            username=username,
+            library_code=locked.library.code,
+            customer_number=locked.number,
+            actor=actor.username,
+        )
+        locked.login_username = ""
+        locked.save(update_fields=["login_username", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="customer.login_account_forgotten",
+            library=locked.library,
+            target=locked,
+            data={"username": username},
+        )
+    customer.refresh_from_db()
+
+
+def customer_login_account_resend(
+    *, actor: User, customer: Customer
+) -> login_service.AccountStatus:
+    """'Opnieuw versturen': a new activation link with a new deadline; the old link stops
+    working. The login service refuses within a minute of the last mail."""
+    with transaction.atomic():
+        locked = _locked_for_login(actor, customer, has_account=True)
+        account = login_service.resend_activation(
+            username=locked.login_username, actor=actor.username
+        )
+        audit_record(
+            actor=actor,
+            action="customer.login_account_resent",
+            library=locked.library,
+            target=locked,
+            data={"username": account.username},
+        )
+    return account

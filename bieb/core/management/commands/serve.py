@@ -80,6 +80,7 @@ class Command(BaseCommand):
         lines = [
             "",
             f"Bieb is running on {base}   (Ctrl-C stops it)",
+            f"  balie:                   {base}/balie/",
             f"  configuratie (beheer):   {base}/admin/",
             f"  gezondheid:              {base}/health/",
         ]

@@ -1,0 +1,155 @@
+"""Who may use the counter, and for which library: a staff user with a library, working for
+that library and their branch. Every counter view gets the `Desk` and reads only its library's
+data; anyone else is sent to the counter's login page."""
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Concatenate, ParamSpec
+
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from bieb.audit.services import audit_record
+from bieb.core.attempts import attempts_clear, attempts_count, attempts_record
+from bieb.libraries.models import Branch, Library
+from bieb.staff.models import User
+
+logger = logging.getLogger(__name__)
+
+LOGIN_FAILURES_PER_ACCOUNT = 5
+LOGIN_FAILURES_PER_ADDRESS = 20
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+LOGIN_REFUSED = "Gebruikersnaam of wachtwoord klopt niet."
+LOGIN_LOCKED = (
+    "Te veel mislukte pogingen. Wacht 15 minuten en probeer het opnieuw, of vraag de beheerder "
+    "van uw bibliotheek om hulp."
+)
+NO_LIBRARY = (
+    "Dit account hoort niet bij een bibliotheek, dus niet bij een balie. Log in met het "
+    "account van een baliemedewerker; beheerders werken in /admin/."
+)
+
+
+@dataclass(frozen=True)
+class Desk:
+    """The counter a staff member works at: their library and branch."""
+
+    user: User
+    library: Library
+    branch: Branch
+
+
+def desk_for(user: object) -> Desk | None:
+    """The desk of a logged-in, active staff user with a library; None for anyone else."""
+    if not isinstance(user, User) or not user.is_active or user.library_id is None:
+        return None
+    library = user.library
+    assert library is not None  # noqa: S101  (library_id is set)
+    branch = user.branch if user.branch and user.branch.library_id == library.pk else None
+    # A staff member without a branch of their own works at the library's first branch.
+    branch = branch or library.branches.order_by("number").first()
+    if branch is None:
+        return None
+    return Desk(user=user, library=library, branch=branch)
+
+
+P = ParamSpec("P")
+
+
+def counter_view(
+    view: Callable[Concatenate[HttpRequest, Desk, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """Only for staff with a desk (others go to the login page); never cached."""
+
+    @wraps(view)
+    @never_cache
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        desk = desk_for(request.user)
+        if desk is None:
+            return redirect_to_login(request.get_full_path(), reverse("counter:login"))
+        try:
+            return view(request, desk, *args, **kwargs)
+        except Http404:
+            # Also for another library's customer: staff learn nothing more than "not here".
+            context = {"desk": desk, "number": kwargs.get("number", "")}
+            return render(request, "counter/not_found.html", context, status=404)
+
+    return wrapper
+
+
+def client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR") or "onbekend"
+
+
+def _safe_next(request: HttpRequest, url: str) -> str:
+    ok = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if url and ok and url.startswith("/balie/") else ""
+
+
+@never_cache
+@sensitive_post_parameters("password")
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next") or "")
+    current = request.user if request.user.is_authenticated else None
+    if request.method == "GET" and desk_for(current) is not None:
+        return redirect(next_url or "counter:search")
+    username = request.POST.get("username", "").strip()[:150]
+    error = ""
+    if request.method == "POST":
+        error = _login(request, username, request.POST.get("password", ""))
+        if not error:
+            return redirect(next_url or "counter:search")
+    notice = NO_LIBRARY if current is not None and desk_for(current) is None else ""
+    context = {"username": username, "error": error, "notice": notice, "next": next_url}
+    return render(request, "counter/login.html", context, status=400 if error else 200)
+
+
+def _login(request: HttpRequest, username: str, password: str) -> str:
+    """Log the staff member in; the Dutch reason when that is refused, else ""."""
+    account_key = f"balie-login:{username.lower()}"
+    address_key = f"balie-login-ip:{client_ip(request)}"
+    failures = attempts_count(keys=[account_key, address_key], window=LOGIN_WINDOW)
+    if (
+        failures[account_key] >= LOGIN_FAILURES_PER_ACCOUNT
+        or failures[address_key] >= LOGIN_FAILURES_PER_ADDRESS
+    ):
+        logger.warning("counter login locked for %r from %s", username, client_ip(request))
+        return LOGIN_LOCKED
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        attempts_record(keys=[account_key, address_key])
+        return LOGIN_REFUSED
+    desk = desk_for(user)
+    if desk is None:
+        return NO_LIBRARY
+    attempts_clear(key=account_key)
+    login(request, user)
+    audit_record(
+        actor=desk.user,
+        action="counter.login",
+        library=desk.library,
+        data={"branch": desk.branch.number},
+    )
+    return ""
+
+
+@never_cache
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("counter:search")
+    desk = desk_for(request.user)
+    if desk is not None:
+        audit_record(actor=desk.user, action="counter.logout", library=desk.library)
+    logout(request)
+    return redirect("counter:login")

@@ -1,0 +1,185 @@
+// The counter's few lines of script. Every page works without it; with it the counter is
+// quicker: "v" + Enter in Klantnummer asks "Systeem nummer laten genereren?", search results
+// appear while typing, dialogs open over the page, and a form is sent once per click.
+(function () {
+  "use strict";
+
+  function focusable(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return !el.disabled && el.type !== "hidden" && el.tabIndex >= 0 &&
+        el.offsetParent !== null && !el.hasAttribute("data-generate-number") &&
+        !(el.type === "radio" && !el.checked && form.querySelector(
+          'input[type=radio][name="' + el.name + '"]:checked'));
+    });
+  }
+
+  function focusNext(el) {
+    if (!el.form) return;
+    var items = focusable(el.form);
+    var next = items[items.indexOf(el) + 1];
+    if (next) next.focus();
+  }
+
+  // Dialogs: Left/Right (and Up/Down) move between the buttons, as in a desktop dialog.
+  function dialogArrows(dialog) {
+    dialog.addEventListener("keydown", function (ev) {
+      if (["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].indexOf(ev.key) < 0) return;
+      var buttons = Array.prototype.slice.call(
+        dialog.querySelectorAll(".dialog-buttons button, .dialog-buttons a"));
+      var i = buttons.indexOf(document.activeElement);
+      if (i < 0) return;
+      ev.preventDefault();
+      var step = ev.key === "ArrowLeft" || ev.key === "ArrowUp" ? -1 : 1;
+      buttons[(i + step + buttons.length) % buttons.length].focus();
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("dialog"), dialogArrows);
+
+  // A dialog rendered open (readable without script) becomes modal, with focus on its OK.
+  Array.prototype.forEach.call(document.querySelectorAll("dialog[data-modal]"), function (d) {
+    if (!d.showModal) return;
+    d.close();
+    d.showModal();
+    var first = d.querySelector("[autofocus]");
+    if (first) first.focus();
+  });
+
+  // Klantnummer: "v" + Enter asks to generate a number; Ja fills in the row of V's.
+  var number = document.getElementById("id_number");
+  var numberDialog = document.getElementById("number-dialog");
+  var generateButton = document.querySelector("[data-generate-number]");
+  if (number && numberDialog && numberDialog.showModal && generateButton) {
+    var generated = generateButton.getAttribute("data-generate-number");
+    var fill = function () {
+      number.value = generated;
+      number.removeAttribute("aria-invalid");
+      focusNext(number);
+    };
+    number.addEventListener("keydown", function (ev) {
+      if (ev.key !== "Enter") return;
+      // Enter here never sends the form: a scanner ends a card number with Enter.
+      ev.preventDefault();
+      var value = number.value.trim();
+      if (value === generated) {
+        focusNext(number);
+      } else if (/^v+$/i.test(value)) {
+        numberDialog.returnValue = "";
+        numberDialog.showModal();
+      } else if (value) {
+        focusNext(number);
+      }
+    });
+    numberDialog.addEventListener("close", function () {
+      if (numberDialog.returnValue === "ja") {
+        fill();
+      } else {
+        number.focus();
+        number.select();
+      }
+    });
+    generateButton.addEventListener("click", fill);
+  }
+
+  // Search as you type: the server renders the results; this fetches and shows them.
+  var searchForm = document.querySelector("form[data-search]");
+  if (searchForm && window.fetch) {
+    var input = searchForm.querySelector("input[name=q]");
+    var results = document.getElementById(searchForm.getAttribute("data-search"));
+    var url = searchForm.getAttribute("data-search-url");
+    var shown = input.value.trim();
+    var timer = 0;
+    var controller = null;
+    var links = function () { return results.querySelectorAll("a.result"); };
+    var run = function () {
+      var q = input.value.trim();
+      if (q === shown) return Promise.resolve();
+      if (controller) controller.abort();
+      controller = window.AbortController ? new AbortController() : null;
+      return fetch(url + "?q=" + encodeURIComponent(q), {
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" },
+        signal: controller ? controller.signal : undefined,
+      }).then(function (response) {
+        if (response.redirected) { window.location.reload(); return; }  // logged out
+        return response.text().then(function (html) {
+          results.innerHTML = html;
+          shown = q;
+          var address = q ? "?q=" + encodeURIComponent(q) : window.location.pathname;
+          window.history.replaceState(null, "", address);
+        });
+      }).catch(function () { /* a newer search replaced this one */ });
+    };
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(run, 120);
+    });
+    input.addEventListener("keydown", function (ev) {
+      if (ev.key === "ArrowDown" && links().length) {
+        ev.preventDefault();
+        links()[0].focus();
+      } else if (ev.key === "Enter") {
+        // A scanned or typed number with exactly one customer opens that customer.
+        ev.preventDefault();
+        window.clearTimeout(timer);
+        run().then(function () {
+          var found = links();
+          if (found.length === 1) window.location.href = found[0].href;
+        });
+      }
+    });
+    results.addEventListener("keydown", function (ev) {
+      if (ev.key !== "ArrowDown" && ev.key !== "ArrowUp") return;
+      var found = Array.prototype.slice.call(links());
+      var i = found.indexOf(document.activeElement);
+      if (i < 0) return;
+      ev.preventDefault();
+      if (ev.key === "ArrowUp" && i === 0) { input.focus(); return; }
+      var next = found[i + (ev.key === "ArrowDown" ? 1 : -1)];
+      if (next) next.focus();
+    });
+  }
+
+  // "Bevestig" before a change that cannot be undone (Vergeet inlogaccount).
+  var confirmDialog = document.getElementById("confirm-dialog");
+  var pending = null;
+  if (confirmDialog && confirmDialog.showModal) {
+    confirmDialog.addEventListener("close", function () {
+      var form = pending;
+      pending = null;
+      if (form && confirmDialog.returnValue === "ja") {
+        form.setAttribute("data-confirmed", "1");
+        form.requestSubmit ? form.requestSubmit() : form.submit();
+      } else if (form) {
+        var button = form.querySelector("button[type=submit]");
+        if (button) button.focus();
+      }
+    });
+  }
+
+  // One submit per form: a second click while the page is loading is ignored (the server
+  // would ignore it as well). A form marked data-allow-repeat is left alone (tests).
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!(form instanceof HTMLFormElement) || form.method === "dialog") return;
+    var question = form.getAttribute("data-confirm");
+    if (question && confirmDialog && confirmDialog.showModal && !form.hasAttribute("data-confirmed")) {
+      ev.preventDefault();
+      pending = form;
+      document.getElementById("confirm-dialog-text").textContent = question;
+      confirmDialog.returnValue = "";
+      confirmDialog.showModal();
+      return;
+    }
+    if (form.hasAttribute("data-allow-repeat")) return;
+    if (form.hasAttribute("data-busy")) {
+      ev.preventDefault();
+      return;
+    }
+    form.setAttribute("data-busy", "1");
+    window.setTimeout(function () { form.removeAttribute("data-busy"); }, 10000);
+  });
+  window.addEventListener("pageshow", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-busy], form[data-confirmed]"),
+      function (form) { form.removeAttribute("data-busy"); form.removeAttribute("data-confirmed"); });
+  });
+})();

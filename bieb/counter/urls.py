@@ -1,0 +1,35 @@
+"""The counter at /balie/. Every page but the login needs a staff member with a library; a
+customer number in a URL is looked up within that library only."""
+
+from django.urls import path
+
+from bieb.counter import access, registration, views
+
+app_name = "counter"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("inloggen/", access.login_view, name="login"),
+    path("uitloggen/", access.logout_view, name="logout"),
+    path("klanten/", views.search, name="search"),
+    path("klanten/zoeken/", views.search_results, name="search_results"),
+    path("klanten/nieuw/", registration.new_customer, name="new_customer"),
+    path("klanten/<str:number>/", views.customer_page, name="customer"),
+    path("klanten/<str:number>/ingeschreven/", views.registered, name="registered"),
+    path("klanten/<str:number>/wijzigen/", views.customer_edit, name="customer_edit"),
+    path("klanten/<str:number>/betaling/", views.payment, name="payment"),
+    path(
+        "klanten/<str:number>/inlogaccount/genereren/",
+        views.account_generate,
+        name="account_generate",
+    ),
+    path("klanten/<str:number>/inlogaccount/koppelen/", views.account_link, name="account_link"),
+    path(
+        "klanten/<str:number>/inlogaccount/vergeten/", views.account_forget, name="account_forget"
+    ),
+    path(
+        "klanten/<str:number>/inlogaccount/opnieuw-versturen/",
+        views.account_resend,
+        name="account_resend",
+    ),
+]

@@ -1,0 +1,431 @@
+"""Counter pages around a customer: search, the customer page with its memberships, ledger,
+payment at the desk and login account, and changing the personal data.
+
+Every view gets the staff member's `Desk` and looks customers up within the desk's library, so
+another library's customer number is a 404. Every change goes through a service (one
+transaction, an audit row) and answers with a redirect (POST-redirect-GET); the forms on the
+customer page carry a one-time key, so a double click or a refresh changes nothing twice.
+"""
+
+import re
+import uuid
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from bieb.core.dates import local_today
+from bieb.core.money import format_euro
+from bieb.core.submissions import AlreadySubmitted, submission_claim, submission_key_parse
+from bieb.counter.access import Desk, counter_view
+from bieb.counter.fields import (
+    CUSTOMER_FIELDS,
+    build_fields,
+    customer_values,
+    error_lists,
+    first_error,
+    hours_label,
+    local_moment,
+    raw_values,
+)
+from bieb.customers.costs import CostBuildUp, cost_build_up
+from bieb.customers.details import customer_details_clean
+from bieb.customers.models import Customer, Membership, PaymentMethod
+from bieb.customers.selectors import (
+    customer_get,
+    customer_ledger,
+    customer_memberships,
+    customer_saldo,
+    customer_search,
+)
+from bieb.customers.services import (
+    customer_login_account_forget,
+    customer_login_account_generate,
+    customer_login_account_link,
+    customer_login_account_resend,
+    customer_update,
+    ledger_payment_book,
+)
+from bieb.kb import interface as login_service
+
+EDIT_FIELDS = [name for name in CUSTOMER_FIELDS if name != "use_login_account"]
+DIALOG_SESSION_KEY = "counter:dialog"
+
+
+def _customer(desk: Desk, number: str) -> Customer:
+    """The desk library's customer with this number; 404 for any other."""
+    try:
+        return customer_get(library=desk.library, number=number)
+    except Customer.DoesNotExist:
+        raise Http404("Geen klant van deze bibliotheek") from None
+
+
+def _customer_url(customer: Customer, fragment: str = "") -> str:
+    url = reverse("counter:customer", args=[customer.number])
+    return f"{url}#{fragment}" if fragment else url
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+@counter_view
+def home(request: HttpRequest, desk: Desk) -> HttpResponse:
+    return redirect("counter:search")
+
+
+@counter_view
+def search(request: HttpRequest, desk: Desk) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    found, more = customer_search(library=desk.library, query=query)
+    context = {"desk": desk, "section": "klanten", "q": query, "found": found, "more": more}
+    return render(request, "counter/search.html", context)
+
+
+@counter_view
+def search_results(request: HttpRequest, desk: Desk) -> HttpResponse:
+    """The results alone, fetched by the search page while staff type."""
+    query = request.GET.get("q", "").strip()[:100]
+    found, more = customer_search(library=desk.library, query=query)
+    context = {"desk": desk, "q": query, "found": found, "more": more}
+    return render(request, "counter/_results.html", context)
+
+
+# --- the customer page -----------------------------------------------------------------------
+
+
+def _membership_rows(memberships: list[Membership]) -> list[dict[str, Any]]:
+    rows = []
+    for membership in memberships:
+        costs: CostBuildUp | None
+        try:
+            costs = cost_build_up(
+                customer=membership.customer,
+                subscription_type=membership.subscription_type,
+                tariff=membership.tariff,
+                discount=membership.discount,
+                on=membership.start_date,
+            )
+        except ValidationError:
+            costs = None  # e.g. an age band changed since; the saved membership still stands
+        rows.append({"membership": membership, "costs": costs})
+    return rows
+
+
+def _account_context(customer: Customer) -> dict[str, Any]:
+    if not customer.login_username:
+        return {"account": None}
+    account = login_service.account_status(username=customer.login_username)
+    return {
+        "account": account,
+        "account_deadline": local_moment(account.activation_deadline),
+    }
+
+
+def _customer_page(
+    request: HttpRequest,
+    desk: Desk,
+    customer: Customer,
+    *,
+    payment: dict[str, Any] | None = None,
+    link: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    memberships = list(customer_memberships(customer=customer))
+    saldo = customer_saldo(customer=customer)
+    payment = payment or {
+        "amount": f"{saldo:.2f}".replace(".", ",") if saldo > 0 else "",
+        "method": "",
+        "errors": {},
+    }
+    link = link or {"username": "", "errors": []}
+    dialog = request.session.pop(DIALOG_SESSION_KEY, None)
+    if dialog and dialog.get("number") != customer.number:
+        dialog = None
+    context: dict[str, Any] = {
+        "desk": desk,
+        "section": "klanten",
+        "tab": "klant",
+        "customer": customer,
+        "memberships": _membership_rows(memberships),
+        "ledger": list(customer_ledger(customer=customer).select_related("booked_by")),
+        "saldo": saldo,
+        "saldo_label": format_euro(saldo),
+        "payment": payment,
+        "payment_methods": [(PaymentMethod.CASH, "Contant"), (PaymentMethod.PIN, "Pin")],
+        "link": link,
+        "once": uuid.uuid4,
+        "dialog": dialog,
+        "hours": hours_label(settings.BIEB_ACTIVATION_HOURS),
+        **_account_context(customer),
+    }
+    return render(request, "counter/customer.html", context, status=status)
+
+
+@counter_view
+def customer_page(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
+    customer = _customer(desk, number)
+    return _customer_page(request, desk, customer)
+
+
+@counter_view
+def registered(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
+    """Right after OK: the cost build-up of the new membership, with the dialog that says what
+    happened to the login account. OK in the dialog goes to the customer page."""
+    customer = _customer(desk, number)
+    memberships = list(customer_memberships(customer=customer).order_by("id")[:1])
+    if not memberships:
+        return redirect(_customer_url(customer))
+    row = _membership_rows(memberships)[0]
+    choice = request.GET.get("inlogaccount", "")
+    account = (
+        login_service.account_status(username=customer.login_username)
+        if customer.login_username
+        else None
+    )
+    context = {
+        "desk": desk,
+        "section": "nieuw",
+        "customer": customer,
+        "membership": row["membership"],
+        "costs": row["costs"],
+        "account": account,
+        # linked to an existing account: its username is not this customer's number
+        "linked": choice == "bestaand"
+        or bool(customer.login_username and customer.login_username != customer.number),
+        "account_deadline": local_moment(account.activation_deadline) if account else "",
+        "hours": hours_label(settings.BIEB_ACTIVATION_HOURS),
+    }
+    return render(request, "counter/registered.html", context)
+
+
+# --- changes on the customer page ------------------------------------------------------------
+
+
+def _once(request: HttpRequest, *, scope: str, change: Callable[[], None]) -> bool:
+    """Run `change` in one transaction with the form's one-time key. False when this form was
+    submitted before (its change is done; nothing happens now)."""
+    key = submission_key_parse(request.POST.get("once"))
+    if key is None:
+        raise ValidationError("Dit formulier is verlopen; probeer het opnieuw.")
+    try:
+        with transaction.atomic():
+            submission_claim(key=key, scope=scope)
+            change()
+    except AlreadySubmitted:
+        return False
+    return True
+
+
+def _post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A change answers GET with the customer page (after the library check)."""
+
+    def wrapper(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
+        customer = _customer(desk, number)
+        if request.method != "POST":
+            return redirect(_customer_url(customer))
+        return view(request, desk, customer)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+_AMOUNT_RE = re.compile(r"^(?:€\s*)?(\d{1,6})(?:[.,](\d{1,2}))?$")
+
+
+def _parse_amount(text: str) -> Decimal:
+    """`42`, `42,00`, `42.5`, `€ 42,00` → Decimal; raises ValidationError."""
+    match = _AMOUNT_RE.match(text.strip().replace(" ", ""))
+    if not match:
+        raise ValidationError({"amount": "Vul een bedrag in euro in, bijvoorbeeld 42,00."})
+    whole, cents = match.groups()
+    try:
+        return Decimal(f"{whole}.{(cents or '0').ljust(2, '0')}")
+    except InvalidOperation:
+        raise ValidationError(
+            {"amount": "Vul een bedrag in euro in, bijvoorbeeld 42,00."}
+        ) from None
+
+
+@counter_view
+@_post_only
+def payment(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
+    """A payment at the desk, contant or pin: one ledger line."""
+    amount_text = request.POST.get("amount", "")
+    method = request.POST.get("method", "")
+    memberships = list(customer_memberships(customer=customer)[:1])
+    booked: dict[str, Decimal] = {}
+
+    def book() -> None:
+        amount = _parse_amount(amount_text)
+        line = ledger_payment_book(
+            actor=desk.user,
+            customer=customer,
+            amount=amount,
+            method=method,
+            membership=memberships[0] if memberships else None,
+        )
+        booked["amount"] = -line.amount
+
+    try:
+        done = _once(request, scope="counter.payment", change=book)
+    except ValidationError as error:
+        errors = error_lists(error)
+        payment_state = {
+            "amount": amount_text,
+            "method": method,
+            "errors": errors,
+            "general": errors.get("", []),
+        }
+        focus = first_error(["amount", "method", ""], errors)
+        payment_state["focus"] = focus or "amount"
+        return _customer_page(request, desk, customer, payment=payment_state, status=400)
+    if done:
+        label = PaymentMethod(method).label.lower()
+        messages.success(
+            request,
+            f"Betaling van {format_euro(booked['amount'])} ({label}) is geboekt.",
+            extra_tags="financieel",
+        )
+    return redirect(_customer_url(customer, "financieel"))
+
+
+def _ignore(_: object) -> None:
+    """For a change whose result the page reads again after the redirect."""
+
+
+def _account_change(
+    request: HttpRequest,
+    desk: Desk,
+    customer: Customer,
+    *,
+    scope: str,
+    change: Callable[[], None],
+    success: str,
+    dialog: str = "",
+) -> HttpResponse:
+    try:
+        done = _once(request, scope=scope, change=change)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message, extra_tags="inlogaccount")
+        return redirect(_customer_url(customer, "inlogaccount"))
+    if done:
+        if dialog:
+            request.session[DIALOG_SESSION_KEY] = {"number": customer.number, "kind": dialog}
+        else:
+            messages.success(request, success, extra_tags="inlogaccount")
+    return redirect(_customer_url(customer, "inlogaccount"))
+
+
+@counter_view
+@_post_only
+def account_generate(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
+    """'Nieuw inlogaccount genereren'."""
+    return _account_change(
+        request,
+        desk,
+        customer,
+        scope="counter.account_generate",
+        change=lambda: _ignore(customer_login_account_generate(actor=desk.user, customer=customer)),
+        success="",
+        dialog="generated",
+    )
+
+
+@counter_view
+@_post_only
+def account_link(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
+    """'Bestaand inlogaccount gebruiken': asks the username, then links."""
+    username = request.POST.get("username", "").strip()
+
+    def change() -> None:
+        customer_login_account_link(actor=desk.user, customer=customer, username=username)
+
+    try:
+        done = _once(request, scope="counter.account_link", change=change)
+    except ValidationError as error:
+        errors = error_lists(error)
+        messages_list = errors.get("username", []) + errors.get("", [])
+        link_state = {"username": username, "errors": messages_list, "open": True}
+        return _customer_page(request, desk, customer, link=link_state, status=400)
+    if done:
+        request.session[DIALOG_SESSION_KEY] = {"number": customer.number, "kind": "linked"}
+    return redirect(_customer_url(customer, "inlogaccount"))
+
+
+@counter_view
+@_post_only
+def account_forget(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
+    """'Vergeet inlogaccount'."""
+    username = customer.login_username
+    return _account_change(
+        request,
+        desk,
+        customer,
+        scope="counter.account_forget",
+        change=lambda: customer_login_account_forget(actor=desk.user, customer=customer),
+        success=(f"Inlogaccount {username} is vergeten. Genereer zo nodig een nieuw inlogaccount."),
+    )
+
+
+@counter_view
+@_post_only
+def account_resend(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
+    """'Opnieuw versturen': a new activation mail; the old link stops working."""
+    return _account_change(
+        request,
+        desk,
+        customer,
+        scope="counter.account_resend",
+        change=lambda: _ignore(customer_login_account_resend(actor=desk.user, customer=customer)),
+        success=(
+            f"De activeringsmail is opnieuw verstuurd naar het e-mailadres van het "
+            f"inlogaccount. De nieuwe link werkt {hours_label(settings.BIEB_ACTIVATION_HOURS)}; "
+            "de oude link werkt niet meer."
+        ),
+    )
+
+
+# --- personal data ---------------------------------------------------------------------------
+
+
+@counter_view
+def customer_edit(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
+    """Change the personal data ("Wijzig persoonsgegevens")."""
+    customer = _customer(desk, number)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = raw_values(request.POST, EDIT_FIELDS)
+        try:
+            details = customer_details_clean(
+                request.POST, today=local_today(), email_required=customer.uses_login_account
+            )
+            changed = customer_update(actor=desk.user, customer=customer, details=details)
+        except ValidationError as error:
+            errors = error_lists(error)
+        else:
+            if changed:
+                messages.success(request, "De persoonsgegevens zijn opgeslagen.")
+            else:
+                messages.info(request, "Er is niets gewijzigd.")
+            return redirect(_customer_url(customer, "persoonsgegevens"))
+    else:
+        values = customer_values(customer)
+    focus = first_error(EDIT_FIELDS, errors) or EDIT_FIELDS[0]
+    context = {
+        "desk": desk,
+        "section": "klanten",
+        "tab": "klant",
+        "customer": customer,
+        "fields": build_fields(EDIT_FIELDS, values, errors, focus=focus),
+        "general_errors": errors.get("", []),
+    }
+    return render(request, "counter/customer_edit.html", context, status=400 if errors else 200)

@@ -1,0 +1,63 @@
+"""Two submits of the same form at the same moment (a double click that got through, two
+tabs), served by two connections at once: PostgreSQL only, where that really happens."""
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from bieb.customers.models import Customer, LedgerKind, LedgerLine
+from bieb.staff.models import User
+from tests.counter.conftest import new_customer_form, walk_to_costs
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def at_once(requests: list[Callable[[], Any]]) -> list[Any]:
+    barrier = threading.Barrier(len(requests))
+    results: list[Any] = [None] * len(requests)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = requests[index]()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def test_two_oks_at_once_register_one_customer(balie: User) -> None:
+    first, second = Client(), Client()
+    first.force_login(balie)
+    second.force_login(balie)
+    data, _ = walk_to_costs(first, new_customer_form())
+    save = {**data, "action": "save"}
+    responses = at_once(
+        [
+            lambda: first.post("/balie/klanten/nieuw/", save),
+            lambda: second.post("/balie/klanten/nieuw/", save),
+        ]
+    )
+    assert [r.status_code for r in responses] == [302, 302]
+    assert responses[0]["Location"] == responses[1]["Location"]
+    assert Customer.objects.count() == 1
+
+
+def test_two_payments_of_one_form_at_once_book_once(balie: User, tester: Customer) -> None:
+    clients = [Client(), Client()]
+    for client in clients:
+        client.force_login(balie)
+    data = {"once": "8d0b8f1e-2f55-4d7c-9a55-8a5d1a0b6c01", "amount": "42,00", "method": "pin"}
+    url = f"/balie/klanten/{tester.number}/betaling/"
+    responses = at_once([lambda c=c: c.post(url, data) for c in clients])
+    assert [r.status_code for r in responses] == [302, 302]
+    assert LedgerLine.objects.filter(customer=tester, kind=LedgerKind.PAYMENT).count() == 1

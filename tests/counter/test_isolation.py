@@ -1,0 +1,122 @@
+"""The isolation walk: every URL of the counter, for every role, asked about the other library's
+customers. Staff of one library never see or change another library's customer: a customer
+number of another library is a 404, and anyone without a library goes to the login page."""
+
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern
+
+from bieb.audit.models import AuditEvent
+from bieb.counter import urls as counter_urls
+from bieb.customers.models import Customer, LedgerLine
+from bieb.kb.models import LoginAccount
+from bieb.staff.models import User
+
+pytestmark = pytest.mark.django_db
+
+# What each URL is posted, so that a request that got through would really change something.
+POST_DATA = {
+    "payment": {"amount": "10,00", "method": "pin"},
+    "account_link": {"username": "iemand"},
+    "customer_edit": {"surname": "Gewijzigd", "initials": "X.", "birth_date": "01-01-1980"},
+}
+# URLs that name no customer: nothing of another library's customers may show in them.
+WITHOUT_CUSTOMER = {
+    "home",
+    "login",
+    "logout",
+    "search",
+    "search_results",
+    "new_customer",
+}
+
+
+def _patterns() -> list[URLPattern]:
+    patterns = [p for p in counter_urls.urlpatterns if isinstance(p, URLPattern)]
+    assert len(patterns) == len(counter_urls.urlpatterns), "walk nested includes too"
+    return patterns
+
+
+def _with_customer(pattern: URLPattern) -> bool:
+    keys = set(pattern.pattern.converters)
+    assert keys <= {"number"}, f"{pattern.name}: teach the walk about {keys}"
+    return keys == {"number"}
+
+
+def _path(pattern: URLPattern, number: str) -> str:
+    route = str(pattern.pattern)
+    return "/balie/" + route.replace("<str:number>", number)
+
+
+def _state(customer: Customer) -> tuple[object, ...]:
+    customer.refresh_from_db()
+    return (
+        customer.surname,
+        customer.login_username,
+        LedgerLine.objects.filter(customer=customer).count(),
+        LoginAccount.objects.filter(username=customer.number).count(),
+    )
+
+
+@pytest.mark.parametrize("role", ["balie", "balie-oost", "beheer", "anonymous"])
+def test_no_counter_url_reaches_another_librarys_customer(
+    role: str, tester: Customer, oost_customer: Customer
+) -> None:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(User.objects.get(username=role))
+    # The customer this role must not reach: for balie the one of Oost, for the others Bind's.
+    other = oost_customer if role == "balie" else tester
+    own = tester if role == "balie" else oost_customer if role == "balie-oost" else None
+    before = _state(other)
+    audit_before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    checked = 0
+    for pattern in _patterns():
+        if not _with_customer(pattern):
+            continue
+        path = _path(pattern, other.number)
+        for method in ("get", "post"):
+            data = {"once": str(uuid.uuid4()), **POST_DATA.get(str(pattern.name), {})}
+            response = getattr(client, method)(path, data if method == "post" else None)
+            if role in ("balie", "balie-oost"):
+                assert response.status_code == 404, (pattern.name, method, response.status_code)
+            else:
+                assert response.status_code == 302, (pattern.name, method)
+                assert response["Location"].startswith("/balie/inloggen/"), pattern.name
+            checked += 1
+        if own is not None:
+            # the same URL with the role's own customer does work (so the 404 means something)
+            response = client.get(_path(pattern, own.number))
+            assert response.status_code in (200, 302), (pattern.name, response.status_code)
+            if response.status_code == 302:
+                assert not response["Location"].startswith("/balie/inloggen/")
+    assert checked == 2 * sum(_with_customer(p) for p in _patterns()) >= 16
+
+    for pattern in _patterns():
+        if _with_customer(pattern) or pattern.name in ("login", "logout"):
+            continue
+        assert pattern.name in WITHOUT_CUSTOMER, f"{pattern.name}: add it to the walk"
+        path = _path(pattern, "")
+        for query in (other.number, other.surname, "9468 BG 41", other.email):
+            response = client.get(path, {"q": query})
+            content = response.content.decode()
+            # the query itself is echoed in the search field; the customer never shows
+            assert f"/balie/klanten/{other.number}/" not in content, (pattern.name, query)
+            assert other.display_name not in content, (pattern.name, query)
+            if role not in ("balie", "balie-oost"):
+                assert response.status_code == 302, pattern.name
+    assert _state(other) == before
+    assert (
+        not AuditEvent.objects.filter(pk__gt=audit_before, library=other.library)
+        .exclude(action="counter.login")
+        .exists()
+    )
+
+
+def test_the_walk_knows_every_counter_url() -> None:
+    names = {p.name for p in _patterns()}
+    with_customer = {p.name for p in _patterns() if _with_customer(p)}
+    assert names == with_customer | WITHOUT_CUSTOMER
