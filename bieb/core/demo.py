@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models, transaction
 
 from bieb.customers.models import CustomerNumberSequence
-from bieb.kb.clients import online_client_register
+from bieb.kb.clients import online_client_register, website_client_register
 from bieb.libraries.models import (
     Branch,
     DigitalRights,
@@ -127,7 +127,12 @@ def demo_load() -> None:
         library = _upsert(
             Library,
             {"code": spec["code"]},
-            {"name": spec["name"], "customer_number_prefix": spec["customer_number_prefix"]},
+            {
+                "name": spec["name"],
+                "customer_number_prefix": spec["customer_number_prefix"],
+                # members pay online on the simulated payment service (demo mode only)
+                "payment_provider": "demo",
+            },
         )
         libraries[library.code] = library
         CustomerNumberSequence.objects.get_or_create(library=library)
@@ -156,6 +161,7 @@ def demo_load() -> None:
             password,
         )
     online_client_register()
+    website_client_register()
     _demo_user(
         ADMIN["username"],
         {"first_name": ADMIN["first_name"], "is_staff": True, "is_superuser": True},

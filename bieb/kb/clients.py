@@ -1,4 +1,5 @@
-"""The relying parties the login service knows by default: the Online Bibliotheek."""
+"""The relying parties the login service knows by default: the Online Bibliotheek and the
+library website (online sign-up)."""
 
 import os
 
@@ -9,6 +10,7 @@ from django.utils.crypto import salted_hmac
 from bieb.kb.models import OIDCApplication
 
 ONLINE_CLIENT_ID = "online-bibliotheek"
+WEBSITE_CLIENT_ID = "bibliotheek-website"
 
 
 def online_client_secret() -> str:
@@ -20,27 +22,57 @@ def online_client_secret() -> str:
     )
 
 
+def website_client_secret() -> str:
+    """BIEB_WEBSITE_CLIENT_SECRET, or derived from SECRET_KEY like the Online Bibliotheek's."""
+    return (
+        os.environ.get("BIEB_WEBSITE_CLIENT_SECRET")
+        or salted_hmac(f"bieb.kb.{WEBSITE_CLIENT_ID}", "client-secret").hexdigest()
+    )
+
+
 def online_client_register() -> OIDCApplication:
     """Register (or bring back) the Online Bibliotheek as a confidential client; idempotent."""
     base = settings.BIEB_BASE_URL
+    return _client_register(
+        client_id=ONLINE_CLIENT_ID,
+        secret=online_client_secret(),
+        name="Online Bibliotheek",
+        redirect_uris=f"{base}/online/callback/",
+        post_logout_redirect_uris=f"{base}/online/",
+    )
+
+
+def website_client_register() -> OIDCApplication:
+    """Register (or bring back) the library website's sign-up as a confidential client, which
+    learns there which login account a new member has; idempotent."""
+    base = settings.BIEB_BASE_URL
+    return _client_register(
+        client_id=WEBSITE_CLIENT_ID,
+        secret=website_client_secret(),
+        name="Website van de bibliotheek (inschrijven)",
+        redirect_uris=f"{base}/word-lid/inlogaccount/terug/",
+        post_logout_redirect_uris="",
+    )
+
+
+def _client_register(
+    *, client_id: str, secret: str, name: str, redirect_uris: str, post_logout_redirect_uris: str
+) -> OIDCApplication:
     values = {
-        "name": "Online Bibliotheek",
+        "name": name,
         "client_type": OIDCApplication.CLIENT_CONFIDENTIAL,
         "authorization_grant_type": OIDCApplication.GRANT_AUTHORIZATION_CODE,
-        "redirect_uris": f"{base}/online/callback/",
-        "post_logout_redirect_uris": f"{base}/online/",
+        "redirect_uris": redirect_uris,
+        "post_logout_redirect_uris": post_logout_redirect_uris,
         "algorithm": OIDCApplication.RS256_ALGORITHM,
         "skip_authorization": True,
     }
-    secret = online_client_secret()
-    app = OIDCApplication.objects.filter(client_id=ONLINE_CLIENT_ID).first()
+    app = OIDCApplication.objects.filter(client_id=client_id).first()
     if app is None:
-        return OIDCApplication.objects.create(
-            client_id=ONLINE_CLIENT_ID, client_secret=secret, **values
-        )
-    changed = [name for name, value in values.items() if getattr(app, name) != value]
-    for name in changed:
-        setattr(app, name, values[name])
+        return OIDCApplication.objects.create(client_id=client_id, client_secret=secret, **values)
+    changed = [key for key, value in values.items() if getattr(app, key) != value]
+    for key in changed:
+        setattr(app, key, values[key])
     if not check_password(secret, app.client_secret):
         app.client_secret = secret
         changed.append("client_secret")

@@ -15,6 +15,14 @@ code_validator = RegexValidator(
 digits_validator = RegexValidator(r"^[0-9]+$", "Gebruik alleen cijfers.")
 
 
+class PaymentProviderCode(models.TextChoices):
+    """How members of a library pay; the providers themselves live in `bieb.payments`."""
+
+    DEMO = "demo", "Demo (gesimuleerde betaaldienst, alleen in de demo)"
+    MOLLIE = "mollie", "Mollie (iDEAL)"
+    BALIE = "balie", "Alleen aan de balie (contant of pin)"
+
+
 class Library(models.Model):
     code = models.CharField("code", max_length=30, unique=True, validators=[code_validator])
     name = models.CharField("naam", max_length=200)
@@ -30,6 +38,13 @@ class Library(models.Model):
         default=14,
         validators=[MinValueValidator(8), MaxValueValidator(20)],
         help_text="Inclusief de voorloopcijfers en het controlecijfer (Luhn).",
+    )
+    payment_provider = models.CharField(
+        "betaaldienst",
+        max_length=20,
+        choices=PaymentProviderCode.choices,
+        default=PaymentProviderCode.DEMO,
+        help_text="Waarmee leden bij online inschrijven meteen betalen.",
     )
 
     class Meta:

@@ -1,0 +1,1 @@
+"""Clients of systems outside a part's own boundary (HackSoft style: integrations/<vendor>/)."""

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from bieb.online import views
+
+app_name = "online"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("inloggen/", views.login, name="login"),
+    path("callback/", views.callback, name="callback"),
+    path("uitloggen/", views.logout, name="logout"),
+    path("api/entitlements/<str:username>/", views.entitlements, name="entitlements"),
+]

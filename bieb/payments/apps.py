@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class PaymentsConfig(AppConfig):
+    """Payments: one provider interface (desk, demo, Mollie), payments and their webhooks."""
+
+    name = "bieb.payments"
+    label = "payments"
+    verbose_name = "Betalingen"
+
+    def ready(self) -> None:
+        from bieb.payments import periodic  # noqa: F401  (registers the status check)

@@ -1,0 +1,348 @@
+"""Writes of the online sign-up.
+
+The customer is created only when the payment succeeds (the payment's handler below), never
+before: an abandoned sign-up leaves no customer, membership, ledger line or login link behind.
+Until "Betalen" the sign-up lives only in the member's session (`bieb.signup.steps`); pressing
+"Betalen" stores a `Signup` row (what the payment's webhook needs, as it has no session) and
+starts the payment. The row is found again by the session's registration key, so back, refresh
+and double clicks reuse it and its open payment.
+"""
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from bieb.core.dates import date_nl
+from bieb.core.money import format_euro
+from bieb.customers.costs import CostBuildUp, cost_build_up
+from bieb.customers.details import CustomerDetails, customer_details_clean
+from bieb.customers.models import Customer, Membership, MembershipStatus
+from bieb.customers.selectors import customer_likely_duplicates, customer_saldo
+from bieb.customers.services import customer_register
+from bieb.kb import interface as login_service
+from bieb.libraries.models import Branch, Library, SubscriptionType
+from bieb.mail.services import mail_queue
+from bieb.payments.handlers import FulfilmentProblem, fulfilment_handler
+from bieb.payments.models import UNSETTLED, Payment, PaymentStatus
+from bieb.payments.providers import ProviderError
+from bieb.payments.selectors import payments_for
+from bieb.payments.services import payment_book, payment_checkout, payment_prepare, payment_sync
+from bieb.signup.models import Signup, SignupStatus
+
+logger = logging.getLogger(__name__)
+
+PURPOSE = "signup"
+# How long a started sign-up (and its session state) is kept without a successful payment.
+SIGNUP_LIFETIME = dt.timedelta(hours=24)
+# After this, a sign-up whose payment the provider still calls open is given up anyway.
+UNSETTLED_GRACE = dt.timedelta(days=7)
+COMPLETED_KEPT = dt.timedelta(days=30)
+
+
+class SignupError(Exception):
+    """The sign-up cannot go on; the message is Dutch, for the member."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    details: CustomerDetails
+    costs: CostBuildUp
+
+
+def signup_branch(library: Library) -> Branch:
+    """Online sign-ups are registered at the library's first branch (its lowest number)."""
+    branch = library.branches.order_by("number").first()
+    if branch is None:
+        raise SignupError(f"{library.name} heeft nog geen vestiging; inschrijven kan nu niet.")
+    return branch
+
+
+def signup_current_membership(*, library: Library, username: str, on: dt.date) -> Membership | None:
+    """A membership of this library, linked to this login account, that is valid on `on`."""
+    return (
+        Membership.objects.filter(
+            library=library,
+            customer__login_username=username,
+            status=MembershipStatus.ACTIVE,
+            start_date__lte=on,
+            valid_through__gte=on,
+        )
+        .select_related("subscription_type")
+        .first()
+    )
+
+
+def signup_details_check(
+    *,
+    library: Library,
+    subscription_type: SubscriptionType,
+    username: str,
+    raw: dict[str, Any],
+    today: dt.date,
+) -> Checked:
+    """The details as the counter checks them (same rules, same messages), plus what only
+    matters online. Raises ValidationError keyed by field ("__all__" for the whole form)."""
+    details = customer_details_clean(raw, today=today, email_required=True)
+    costs = cost_build_up(customer=details, subscription_type=subscription_type, on=today)
+    current = signup_current_membership(library=library, username=username, on=today)
+    if current is not None:
+        raise ValidationError(
+            {
+                "__all__": (
+                    f"Met inlogaccount {username} ben je al lid van {library.name} "
+                    f"({current.subscription_type.name}, geldig t/m "
+                    f"{date_nl(current.valid_through)}). Je hoeft je niet opnieuw in te schrijven."
+                )
+            }
+        )
+    if customer_likely_duplicates(
+        library=library,
+        surname=details.surname,
+        birth_date=details.birth_date,
+        postcode=details.postcode,
+    ).exists():
+        raise ValidationError(
+            {
+                "__all__": (
+                    f"Er staat al een klant met deze achternaam, geboortedatum en postcode "
+                    f"ingeschreven bij {library.name}. Ben je al lid? Neem dan contact op met de "
+                    "bibliotheek; zij passen je abonnement aan."
+                )
+            }
+        )
+    return Checked(details=details, costs=costs)
+
+
+def _description(library: Library, subscription_type: SubscriptionType, costs: CostBuildUp) -> str:
+    return f"{library.name}: {subscription_type.name}, {costs.valid_through_label}"
+
+
+def signup_payment_start(
+    *,
+    library: Library,
+    registration_key: uuid.UUID,
+    subscription_type: SubscriptionType,
+    username: str,
+    raw: dict[str, Any],
+    today: dt.date,
+    return_url: Callable[[uuid.UUID], str],
+) -> Payment:
+    """Store the sign-up and start (or find again) its payment; returns it with its checkout URL.
+
+    Under the sign-up's row lock: a paid payment ends it (SignupError); an unsettled payment of
+    the same amount is reused; otherwise (none yet, or the last one failed, was cancelled or
+    expired) a new attempt gets the next idempotency key. So a double click or a refresh gets
+    the same payment, and a retry after a failed one a new one.
+    Raises ValidationError (the details no longer pass), SignupError or ProviderError.
+    """
+    checked = signup_details_check(
+        library=library,
+        subscription_type=subscription_type,
+        username=username,
+        raw=raw,
+        today=today,
+    )
+    if login_service.account_status(username=username).state != "actief":
+        raise SignupError(
+            f"Inlogaccount {username} is niet (meer) actief. Log opnieuw in bij de KB."
+        )
+    amount = checked.costs.saldo
+    if amount <= 0:
+        raise SignupError(
+            "Dit abonnement kost niets; schrijf je daarvoor in aan de balie van een vestiging."
+        )
+    branch = signup_branch(library)
+    reference = str(registration_key)
+    with transaction.atomic():
+        signup, _ = Signup.objects.get_or_create(
+            registration_key=registration_key,
+            defaults={
+                "library": library,
+                "subscription_type": subscription_type,
+                "branch": branch,
+                "login_username": username,
+                "details": raw,
+                "on_date": today,
+                "amount": amount,
+                "expires_at": timezone.now() + SIGNUP_LIFETIME,
+            },
+        )
+        signup = Signup.objects.select_for_update().get(pk=signup.pk)
+        if signup.library_id != library.pk:
+            raise SignupError("Deze inschrijving hoort bij een andere bibliotheek.")
+        earlier = payments_for(purpose=PURPOSE, reference=reference)
+        if signup.status == SignupStatus.COMPLETED or any(
+            p.status == PaymentStatus.PAID for p in earlier
+        ):
+            raise SignupError("Deze inschrijving is al betaald.")
+        latest = earlier[0] if earlier else None
+        if latest is not None and latest.status in UNSETTLED and latest.amount == amount:
+            key = latest.idempotency_key
+        else:
+            key = f"{PURPOSE}:{registration_key}:{len(earlier) + 1}"
+        signup.subscription_type = subscription_type
+        signup.branch = branch
+        signup.login_username = username
+        signup.details = raw
+        signup.on_date = today
+        signup.amount = amount
+        signup.expires_at = timezone.now() + SIGNUP_LIFETIME
+        signup.save()
+        payment = payment_prepare(
+            library=library,
+            purpose=PURPOSE,
+            reference=reference,
+            idempotency_key=key,
+            amount=amount,
+            description=_description(library, subscription_type, checked.costs),
+        )
+    # Outside the lock: the provider is called over the network, with the payment's own key.
+    return payment_checkout(payment=payment, return_url=return_url)
+
+
+def signup_get(*, library: Library, registration_key: uuid.UUID) -> Signup | None:
+    return (
+        Signup.objects.filter(library=library, registration_key=registration_key)
+        .select_related("customer", "membership", "membership__subscription_type")
+        .first()
+    )
+
+
+@fulfilment_handler(PURPOSE)
+def signup_fulfil(payment: Payment) -> None:
+    """The payment of a sign-up succeeded: register the customer with an active membership,
+    linked to their login account; book the payment; mail a confirmation. Runs once per payment
+    (in its status change to paid); the sign-up's row lock and registration key make a second
+    paid payment of the same sign-up a problem for staff, not a second customer."""
+    signup = (
+        Signup.objects.select_for_update()
+        .filter(registration_key=payment.reference, library_id=payment.library_id)
+        .first()
+    )
+    if signup is None:
+        raise FulfilmentProblem(
+            "De inschrijving bij deze betaling is verlopen en verwijderd: betaal het bedrag terug."
+        )
+    if signup.status == SignupStatus.COMPLETED:
+        raise FulfilmentProblem(
+            "Deze inschrijving was al betaald (dubbele betaling): betaal dit bedrag terug."
+        )
+    details = customer_details_clean(signup.details, today=signup.on_date, email_required=True)
+    registration = customer_register(
+        actor=None,
+        branch=signup.branch,
+        details=details,
+        subscription_type=signup.subscription_type,
+        existing_username=signup.login_username,
+        confirm_duplicate=True,  # checked before paying; after paying, registering wins
+        registration_key=signup.registration_key,
+        on=signup.on_date,
+        status=MembershipStatus.ACTIVE,
+    )
+    if registration.costs.saldo != payment.amount:
+        logger.warning(
+            "sign-up %s: paid %s, build-up now %s",
+            signup.pk,
+            payment.amount,
+            registration.costs.saldo,
+        )
+    payment_book(
+        payment=payment, customer=registration.customer, membership=registration.membership
+    )
+    signup.status = SignupStatus.COMPLETED
+    signup.customer = registration.customer
+    signup.membership = registration.membership
+    signup.details = {}  # the customer row holds them now
+    signup.save(update_fields=["status", "customer", "membership", "details", "updated_at"])
+    _mail_welcome(registration.customer, registration.membership, payment)
+
+
+def _mail_welcome(customer: Customer, membership: Membership, payment: Payment) -> None:
+    library = customer.library
+    context = {
+        "customer": customer,
+        "library": library,
+        "subscription": membership.subscription_type,
+        "valid_through": date_nl(membership.valid_through),
+        "paid": format_euro(payment.amount),
+        "saldo": format_euro(customer_saldo(customer=customer)),
+        "online_url": f"{settings.BIEB_BASE_URL}/online/",
+    }
+    mail_queue(
+        to=customer.email,
+        subject=f"Welkom bij {library.name}: je abonnement is actief",
+        text=render_to_string("signup/mail/welcome.txt", context),
+        kind="signup.welcome",
+        reference=str(customer.pk),
+    )
+
+
+def signups_expired_remove(*, limit: int = 200) -> dict[str, int]:
+    """For the periodic job: sign-ups that expired unpaid are deleted (with the personal details
+    they hold); first their unsettled payments are looked up, so that a late payment still counts.
+    Completed sign-ups (no details left) are dropped after a month."""
+    now = timezone.now()
+    removed = kept = 0
+    for signup in Signup.objects.filter(
+        status=SignupStatus.AWAITING_PAYMENT, expires_at__lte=now
+    ).order_by("expires_at")[:limit]:
+        reference = str(signup.registration_key)
+        for payment in payments_for(purpose=PURPOSE, reference=reference):
+            if payment.status in UNSETTLED:
+                try:
+                    payment_sync(payment=payment)
+                except ProviderError as error:
+                    logger.warning("sign-up %s: payment check failed: %s", signup.pk, error)
+        with transaction.atomic():
+            locked = Signup.objects.select_for_update().filter(pk=signup.pk).first()
+            if locked is None or locked.status != SignupStatus.AWAITING_PAYMENT:
+                continue
+            open_payments = [
+                p
+                for p in payments_for(purpose=PURPOSE, reference=reference)
+                if p.status in UNSETTLED
+            ]
+            if open_payments and locked.expires_at > now - UNSETTLED_GRACE:
+                kept += 1
+                continue
+            locked.delete()
+            removed += 1
+    dropped = Signup.objects.filter(
+        status=SignupStatus.COMPLETED, updated_at__lte=now - COMPLETED_KEPT
+    ).delete()[0]
+    return {"removed": removed, "kept_open_payment": kept, "completed_dropped": dropped}
+
+
+def signup_session_states_remove(*, window: dt.timedelta = dt.timedelta(hours=1)) -> int:
+    """For the periodic job: take expired sign-up state (personal details typed but never paid
+    for) out of sessions that have been left alone for SIGNUP_LIFETIME, and delete expired
+    sessions. Only sessions that went quiet within the last `window` are read, so each run
+    reads a bounded number of rows; any missed are gone when their session expires."""
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    store_class.clear_expired()
+    age = dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    quiet_since = timezone.now() + age - SIGNUP_LIFETIME  # expire_date = last save + age
+    store = store_class()
+    removed = 0
+    for row in Session.objects.filter(
+        expire_date__lte=quiet_since, expire_date__gt=quiet_since - window
+    ).iterator():
+        data = store.decode(row.session_data)
+        stale = [key for key in data if key.startswith("signup:") and isinstance(data[key], dict)]
+        if stale:
+            for key in stale:
+                del data[key]
+            Session.objects.filter(pk=row.pk).update(session_data=store.encode(data))
+            removed += len(stale)
+    return removed

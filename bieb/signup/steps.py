@@ -1,0 +1,404 @@
+"""The sign-up at `/word-lid/<library>/` as a chain of explicit steps, in the shape of pretix's
+checkout flow: each step says whether it is complete and handles its own page; the flow sends
+the member to the first step that is not.
+
+1. `abonnement`  — choose a subscription the library offers online;
+2. `inlogaccount` — make a login account at the KB (or log in with one); the library learns
+   which account by an OpenID Connect login (views `account_connect`/`account_callback`);
+3. `gegevens`     — personal details, checked as at the counter;
+4. `betalen`      — "Opbouw abonnementskosten" and "Betalen".
+Then the provider's page, back to `betaling/<id>/`, and the done page `klaar/`.
+
+All state is in the member's session under `signup:<library code>` (`SignupState`), with a
+registration key made at the start: nothing is written to the database before "Betalen". The
+state expires SIGNUP_LIFETIME after the last change.
+"""
+
+import datetime as dt
+import logging
+import uuid
+from functools import cached_property
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from bieb.core.dates import local_today
+from bieb.core.money import format_euro
+from bieb.libraries.models import Library, SubscriptionType
+from bieb.payments.models import UNPAID_FINAL, UNSETTLED, PaymentStatus
+from bieb.payments.providers import ProviderError, provider_for_library
+from bieb.payments.selectors import payment_get
+from bieb.signup.forms import DetailsForm
+from bieb.signup.models import SignupStatus
+from bieb.signup.services import (
+    SIGNUP_LIFETIME,
+    SignupError,
+    signup_details_check,
+    signup_get,
+    signup_payment_start,
+)
+
+logger = logging.getLogger(__name__)
+
+FAILED_MESSAGES = {
+    PaymentStatus.FAILED: "De betaling is mislukt. Er is niets afgeschreven; probeer het opnieuw.",
+    PaymentStatus.CANCELED: "Je hebt de betaling geannuleerd. Je kunt het opnieuw proberen.",
+    PaymentStatus.EXPIRED: "De betaling is verlopen. Je kunt het opnieuw proberen.",
+}
+
+
+class SignupState:
+    """The sign-up's state in the session: one dict per library, JSON-safe."""
+
+    def __init__(self, request: HttpRequest, library: Library):
+        self.request = request
+        self.session_key = f"signup:{library.code}"
+        data = request.session.get(self.session_key)
+        if not isinstance(data, dict) or self._expired(data):
+            data = self._fresh()
+        self.data: dict[str, Any] = data
+
+    @staticmethod
+    def _fresh() -> dict[str, Any]:
+        return {
+            "key": str(uuid.uuid4()),
+            "expires": "",
+            "subscription": "",
+            "username": "",
+            "account_email": "",
+            "details": {},
+            "details_ok": False,
+            "payment": "",
+            "done": False,
+        }
+
+    @staticmethod
+    def _expired(data: dict[str, Any]) -> bool:
+        try:
+            return dt.datetime.fromisoformat(data["expires"]) <= timezone.now()
+        except (KeyError, TypeError, ValueError):
+            return True
+
+    @property
+    def key(self) -> uuid.UUID:
+        return uuid.UUID(self.data["key"])
+
+    def save(self) -> None:
+        self.data["expires"] = (timezone.now() + SIGNUP_LIFETIME).isoformat()
+        self.request.session[self.session_key] = self.data
+        self.request.session.modified = True
+
+    def reset(self) -> None:
+        self.data = self._fresh()
+        self.save()
+
+
+class Flow:
+    def __init__(self, request: HttpRequest, library: Library):
+        self.request = request
+        self.library = library
+        self.state = SignupState(request, library)
+
+    def offered(self) -> QuerySet[SubscriptionType]:
+        return SubscriptionType.objects.filter(
+            library=self.library, offered_online=True, active=True
+        ).order_by("code")
+
+    @cached_property
+    def subscription_type(self) -> SubscriptionType | None:
+        code = self.state.data.get("subscription")
+        return self.offered().filter(code=code).first() if code else None
+
+    def url(self, name: str) -> str:
+        return reverse("signup:step", args=[self.library.code, name])
+
+    def absolute(self, path: str) -> str:
+        return f"{settings.BIEB_BASE_URL}{path}"
+
+    def is_done(self) -> bool:
+        """Paid and registered, also when the member never came back from the payment page
+        (the webhook completed the sign-up meanwhile)."""
+        if not self.state.data.get("done") and self.state.data.get("payment"):
+            signup = signup_get(library=self.library, registration_key=self.state.key)
+            if signup is not None and signup.status == SignupStatus.COMPLETED:
+                self.state.data["done"] = True
+                self.state.save()
+        return bool(self.state.data.get("done"))
+
+    def first_incomplete(self) -> "Step | None":
+        return next((step for step in STEPS if not step.is_completed(self)), None)
+
+    def check_details(self) -> bool:
+        """Check the kept details again (the subscription or the day may have changed)."""
+        details = self.state.data.get("details") or {}
+        ok = False
+        if details and self.subscription_type is not None and self.state.data.get("username"):
+            try:
+                signup_details_check(
+                    library=self.library,
+                    subscription_type=self.subscription_type,
+                    username=self.state.data["username"],
+                    raw=details,
+                    today=local_today(),
+                )
+                ok = True
+            except ValidationError:
+                ok = False
+        self.state.data["details_ok"] = ok
+        return ok
+
+    def render(self, step: "Step", template: str, context: dict[str, Any]) -> HttpResponse:
+        number = [s.name for s in STEPS].index(step.name) + 1
+        context = {
+            "library": self.library,
+            "step": step,
+            "step_number": number,
+            "step_count": len(STEPS),
+            "previous": self.url(STEPS[number - 2].name) if number > 1 else "",
+            **context,
+        }
+        return render(self.request, template, context)
+
+
+class Step:
+    name: ClassVar[str]
+    title: ClassVar[str]
+
+    def is_completed(self, flow: Flow) -> bool:
+        raise NotImplementedError
+
+    def get(self, flow: Flow, error: str = "") -> HttpResponse:
+        raise NotImplementedError
+
+    def post(self, flow: Flow) -> HttpResponse:
+        return self.get(flow)
+
+    def next(self, flow: Flow) -> HttpResponse:
+        flow.state.save()
+        following = flow.first_incomplete()
+        return redirect(flow.url(following.name if following else PaymentStep.name))
+
+
+class SubscriptionStep(Step):
+    name = "abonnement"
+    title = "Kies het type abonnement"
+
+    def is_completed(self, flow: Flow) -> bool:
+        return flow.subscription_type is not None
+
+    def get(self, flow: Flow, error: str = "") -> HttpResponse:
+        try:
+            provider_for_library(flow.library)
+            closed = ""
+        except ProviderError as problem:
+            closed = str(problem)
+        return flow.render(
+            self,
+            "signup/subscription.html",
+            {
+                "offered": [(t, format_euro(t.price)) for t in flow.offered()],
+                "chosen": flow.state.data.get("subscription"),
+                "error": error,
+                "closed": closed,
+            },
+        )
+
+    def post(self, flow: Flow) -> HttpResponse:
+        code = flow.request.POST.get("abonnement", "")
+        if not flow.offered().filter(code=code).exists():
+            return self.get(flow, error="Kies een abonnement.")
+        if code != flow.state.data.get("subscription"):
+            flow.state.data["subscription"] = code
+            flow.__dict__.pop("subscription_type", None)
+            flow.check_details()
+        return self.next(flow)
+
+
+class AccountStep(Step):
+    name = "inlogaccount"
+    title = "Inlogaccount"
+
+    def is_completed(self, flow: Flow) -> bool:
+        return bool(flow.state.data.get("username"))
+
+    def get(self, flow: Flow, error: str = "") -> HttpResponse:
+        connect = flow.absolute(
+            reverse("signup:account_connect", args=[flow.library.code])
+            + "?"
+            + urlencode({"abonnement": flow.state.data.get("subscription", "")})
+        )
+        base = settings.BIEB_BASE_URL
+        return flow.render(
+            self,
+            "signup/account.html",
+            {
+                "username": flow.state.data.get("username"),
+                "signup_url": f"{base}/kb/aanmelden/?{urlencode({'next': connect})}",
+                "login_url": f"{base}/kb/inloggen/?{urlencode({'next': connect})}",
+                "error": error,
+                "next_url": flow.url(DetailsStep.name),
+            },
+        )
+
+    def post(self, flow: Flow) -> HttpResponse:
+        if flow.request.POST.get("actie") != "ander":
+            return self.get(flow)
+        # Another account: forget ours, and let the member sign out at the KB as well.
+        flow.state.data.update(username="", account_email="", details_ok=False)
+        flow.state.save()
+        back = flow.absolute(flow.url(self.name))
+        return redirect(f"{settings.BIEB_BASE_URL}/kb/uitloggen/?{urlencode({'next': back})}")
+
+
+class DetailsStep(Step):
+    name = "gegevens"
+    title = "Je gegevens"
+
+    def is_completed(self, flow: Flow) -> bool:
+        return bool(flow.state.data.get("details_ok"))
+
+    def get(self, flow: Flow, error: str = "") -> HttpResponse:
+        kept = dict(flow.state.data.get("details") or {})
+        if kept and not flow.state.data.get("details_ok"):
+            # Back here because the kept details no longer pass: show why.
+            form = DetailsForm(kept)
+            form.is_valid()
+            self._check(flow, form)
+        else:
+            kept.setdefault("email", flow.state.data.get("account_email", ""))
+            kept.setdefault("country", "NL")
+            form = DetailsForm(initial=kept)
+        return self._render(flow, form)
+
+    def post(self, flow: Flow) -> HttpResponse:
+        form = DetailsForm(flow.request.POST)
+        form.is_valid()
+        flow.state.data["details"] = form.raw()
+        ok = self._check(flow, form)
+        flow.state.data["details_ok"] = ok
+        flow.state.save()
+        if ok:
+            return self.next(flow)
+        return self._render(flow, form)
+
+    def _check(self, flow: Flow, form: DetailsForm) -> bool:
+        if flow.subscription_type is None or form.errors:
+            return False
+        try:
+            signup_details_check(
+                library=flow.library,
+                subscription_type=flow.subscription_type,
+                username=flow.state.data["username"],
+                raw=form.raw(),
+                today=local_today(),
+            )
+        except ValidationError as error:
+            form.add_check_errors(error)
+            return False
+        return True
+
+    def _render(self, flow: Flow, form: DetailsForm) -> HttpResponse:
+        form.mark_errors()
+        return flow.render(
+            self,
+            "signup/details.html",
+            {"form": form, "subscription": flow.subscription_type},
+        )
+
+
+class PaymentStep(Step):
+    name = "betalen"
+    title = "Opbouw abonnementskosten"
+
+    def is_completed(self, flow: Flow) -> bool:
+        return bool(flow.state.data.get("done"))
+
+    def get(self, flow: Flow, error: str = "") -> HttpResponse:
+        assert flow.subscription_type is not None  # noqa: S101  (the flow checked the steps before)
+        try:
+            checked = signup_details_check(
+                library=flow.library,
+                subscription_type=flow.subscription_type,
+                username=flow.state.data["username"],
+                raw=flow.state.data["details"],
+                today=local_today(),
+            )
+        except ValidationError:
+            flow.state.data["details_ok"] = False
+            flow.state.save()
+            return redirect(flow.url(DetailsStep.name))
+        notice = ""
+        last = self._last_payment(flow)
+        if last is not None and last.status in UNPAID_FINAL:
+            notice = FAILED_MESSAGES[PaymentStatus(last.status)]
+        try:
+            provider = provider_for_library(flow.library)
+            provider_name = provider.name
+        except ProviderError as problem:
+            provider_name = ""
+            error = error or str(problem)
+        return flow.render(
+            self,
+            "signup/costs.html",
+            {
+                "costs": checked.costs,
+                "rows": checked.costs.rows(),
+                "amount": format_euro(checked.costs.saldo),
+                "subscription": flow.subscription_type,
+                "provider_name": provider_name,
+                "notice": notice,
+                "error": error,
+            },
+        )
+
+    def _last_payment(self, flow: Flow) -> Any:
+        public_id = flow.state.data.get("payment")
+        if not public_id:
+            return None
+        return payment_get(library=flow.library, public_id=uuid.UUID(public_id))
+
+    def post(self, flow: Flow) -> HttpResponse:
+        assert flow.subscription_type is not None  # noqa: S101
+        library_code = flow.library.code
+
+        def return_url(public_id: uuid.UUID) -> str:
+            return flow.absolute(reverse("signup:payment_return", args=[library_code, public_id]))
+
+        try:
+            payment = signup_payment_start(
+                library=flow.library,
+                registration_key=flow.state.key,
+                subscription_type=flow.subscription_type,
+                username=flow.state.data["username"],
+                raw=flow.state.data["details"],
+                today=local_today(),
+                return_url=return_url,
+            )
+        except ValidationError:
+            flow.state.data["details_ok"] = False
+            flow.state.save()
+            return redirect(flow.url(DetailsStep.name))
+        except SignupError as problem:
+            return self.get(flow, error=str(problem))
+        except ProviderError as problem:
+            logger.warning("sign-up %s: payment not started: %s", flow.state.key, problem)
+            return self.get(
+                flow,
+                error="Betalen lukt op dit moment niet. Probeer het over een paar minuten opnieuw.",
+            )
+        flow.state.data["payment"] = str(payment.public_id)
+        flow.state.save()
+        if payment.status in UNSETTLED and payment.checkout_url:
+            return redirect(payment.checkout_url)
+        return redirect(return_url(payment.public_id))
+
+
+STEPS: list[Step] = [SubscriptionStep(), AccountStep(), DetailsStep(), PaymentStep()]
+STEPS_BY_NAME = {step.name: step for step in STEPS}

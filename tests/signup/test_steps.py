@@ -1,0 +1,242 @@
+"""The sign-up's steps through Django's test client, with the member's login account already
+known to the flow (the OpenID Connect part is tested against a live server elsewhere)."""
+
+import datetime as dt
+import re
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from bieb.core.sessions import SessionStore
+from bieb.customers.models import Customer, LedgerKind, MembershipStatus
+from bieb.customers.selectors import customer_saldo
+from bieb.libraries.models import Library
+from bieb.mail.models import OutboxMessage
+from bieb.payments.models import DemoCheckout, Payment, PaymentStatus
+from bieb.payments.services import payments_check_unsettled
+from bieb.signup.models import Signup
+from bieb.signup.services import signup_session_states_remove, signups_expired_remove
+from tests.signup.factories import active_account, raw_details
+
+pytestmark = pytest.mark.django_db
+
+BASE = "http://127.0.0.1:8000"
+
+
+def with_account(client: Client, username: str = "e.b.tester", **state: Any) -> None:
+    """The state after steps 1 and 2: Digital only chosen, the login account learnt."""
+    session = client.session
+    session["signup:bind"] = {
+        "key": str(uuid.uuid4()),
+        "expires": (timezone.now() + dt.timedelta(hours=1)).isoformat(),
+        "subscription": "0141",
+        "username": username,
+        "account_email": f"{username}@example.nl",
+        "details": {},
+        "details_ok": False,
+        "payment": "",
+        "done": False,
+        **state,
+    }
+    session.save()
+
+
+@pytest.fixture
+def member(demo: None) -> str:
+    return active_account("e.b.tester").username
+
+
+def text(response: Any) -> str:
+    return response.content.decode()
+
+
+def local(url: str) -> str:
+    assert url.startswith(BASE), url
+    return url[len(BASE) :]
+
+
+def test_the_steps_go_in_order(client: Client, bind: Library) -> None:
+    assert client.get("/word-lid/bind/")["Location"] == "/word-lid/bind/abonnement/"
+    assert client.get("/word-lid/bind/betalen/")["Location"] == "/word-lid/bind/abonnement/"
+    page = text(client.get("/word-lid/bind/abonnement/"))
+    assert "Kies het type abonnement" in page
+    assert "0141 Digital only € 42,00 /12 mnd" in page
+    assert "Jeugd" not in page  # not offered online
+    assert 'id="abonnement_0141"' in page and 'for="abonnement_0141"' in page
+    assert client.post("/word-lid/bind/abonnement/", {"abonnement": "0101"}).status_code == 200
+    chosen = client.post("/word-lid/bind/abonnement/", {"abonnement": "0141"})
+    assert chosen["Location"] == "/word-lid/bind/inlogaccount/"
+    assert client.get("/word-lid/bind/gegevens/")["Location"] == "/word-lid/bind/inlogaccount/"
+    account = text(client.get("/word-lid/bind/inlogaccount/"))
+    connect = "%2Fword-lid%2Fbind%2Finlogaccount%2Fkoppelen%2F%3Fabonnement%3D0141"
+    assert f"/kb/aanmelden/?next=http%3A%2F%2F127.0.0.1%3A8000{connect}" in account
+    assert f"/kb/inloggen/?next=http%3A%2F%2F127.0.0.1%3A8000{connect}" in account
+    assert client.get("/word-lid/nergens/").status_code == 404
+    assert not Signup.objects.exists() and not Customer.objects.exists()
+
+
+def test_wrong_details_get_the_counters_messages_next_to_the_field(
+    client: Client, member: str
+) -> None:
+    with_account(client)
+    page = client.get("/word-lid/bind/gegevens/")
+    assert 'value="e.b.tester@example.nl"' in text(page)  # from the login account
+    response = client.post(
+        "/word-lid/bind/gegevens/",
+        raw_details(birth_date="31-02-1991", postcode="0123 AB", initials="E.B."),
+    )
+    page = text(response)
+    assert response.status_code == 200
+    assert "31-02-1991 bestaat niet; typ de datum als dd-mm-jjjj" in page
+    assert "postcode" in page.lower()
+    # everything typed is kept, the first wrong field has the focus and names its error
+    assert 'value="31-02-1991"' in page and 'value="0123 AB"' in page and 'value="E.B."' in page
+    birth = re.search(r"<input[^>]*name=\"birth_date\"[^>]*>", page)
+    assert birth is not None
+    assert "autofocus" in birth.group(0) and 'aria-invalid="true"' in birth.group(0)
+    assert 'aria-describedby="id_birth_date_error id_birth_date_helptext"' in birth.group(0)
+    postcode = re.search(r"<input[^>]*name=\"postcode\"[^>]*>", page)
+    assert postcode is not None and "autofocus" not in postcode.group(0)
+    assert 'for="id_birth_date">Geboortedatum (dd-mm-jjjj)</label>' in page
+
+
+def test_digital_only_is_refused_under_18(client: Client, member: str) -> None:
+    with_account(client)
+    page = text(client.post("/word-lid/bind/gegevens/", raw_details(birth_date="01-01-2015")))
+    assert "Digital only is voor klanten van 18 jaar en ouder" in page
+
+
+def test_an_existing_member_is_not_signed_up_twice(client: Client, member: str) -> None:
+    with_account(client)
+    client.post("/word-lid/bind/gegevens/", raw_details())
+    client.post("/word-lid/bind/betalen/")
+    payment = Payment.objects.get()
+    DemoCheckout.objects.filter(pk=payment.provider_id).update(status="paid")
+    client.get(f"/word-lid/bind/betaling/{payment.public_id}/")
+    other = Client()
+    with_account(other)
+    page = text(other.post("/word-lid/bind/gegevens/", raw_details(surname="Anders")))
+    assert "ben je al lid van Bibliotheken Bind" in page
+    assert Customer.objects.count() == 1
+
+
+def test_cost_build_up_and_a_double_betalen_make_one_payment(client: Client, member: str) -> None:
+    with_account(client)
+    assert client.post("/word-lid/bind/gegevens/", raw_details())["Location"] == (
+        "/word-lid/bind/betalen/"
+    )
+    page = text(client.get("/word-lid/bind/betalen/"))
+    assert "Opbouw abonnementskosten" in page
+    for label, value in [
+        ("Naam", "Mw. E.B. Tester"),
+        ("Tariefcode", "0002 - standaard"),
+        ("Abonnement", "€ 42,00"),
+        ("Korting", "€ 0,00"),
+        ("Saldo", "€ 42,00"),
+    ]:
+        assert f'<th scope="row">{label}</th><td>{value}</td>' in page
+    assert "Geldig t/m" in page and ">Betalen</button>" in page
+
+    first = client.post("/word-lid/bind/betalen/")
+    second = client.post("/word-lid/bind/betalen/")  # double click / refresh of the POST
+    assert first["Location"] == second["Location"]
+    assert "/betalen/demo/demo_" in first["Location"]
+    payment = Payment.objects.get()
+    assert payment.amount == Decimal("42.00") and payment.status == PaymentStatus.OPEN
+    assert Signup.objects.count() == 1 and not Customer.objects.exists()
+
+
+def test_a_failed_payment_then_a_successful_retry(client: Client, member: str) -> None:
+    with_account(client)
+    client.post("/word-lid/bind/gegevens/", raw_details())
+    checkout = local(client.post("/word-lid/bind/betalen/")["Location"])
+    assert "Demo-betaaldienst" in text(client.get(checkout))
+    back = local(client.post(checkout, {"uitkomst": "mislukt"})["Location"])
+    # no webhook in this test (nothing runs on commit): the return page asks the provider
+    assert client.get(back)["Location"] == "/word-lid/bind/betalen/"
+    page = text(client.get("/word-lid/bind/betalen/"))
+    assert "De betaling is mislukt." in page and ">Betalen</button>" in page
+    assert not Customer.objects.exists()
+
+    retry = local(client.post("/word-lid/bind/betalen/")["Location"])
+    assert retry != checkout
+    back = local(client.post(retry, {"uitkomst": "betaald"})["Location"])
+    assert client.get(back)["Location"] == "/word-lid/bind/klaar/"
+    done = text(client.get("/word-lid/bind/klaar/"))
+    customer = Customer.objects.get()
+    assert "Welkom bij Bibliotheken Bind" in done and customer.number in done
+    assert "<dt>Saldo</dt><dd>€ 0,00</dd>" in done and "geen pas" in done
+
+    assert [p.status for p in Payment.objects.order_by("id")] == ["failed", "paid"]
+    assert customer_saldo(customer=customer) == Decimal("0.00")
+    assert sorted(customer.ledger_lines.values_list("kind", "amount")) == [
+        (LedgerKind.FEE, Decimal("42.00")),
+        (LedgerKind.PAYMENT, Decimal("-42.00")),
+    ]
+    assert customer.memberships.get().status == MembershipStatus.ACTIVE
+    welcome = OutboxMessage.objects.get(kind="signup.welcome")
+    assert welcome.to == "e.b.tester@example.nl" and customer.number in welcome.text_body
+
+    # back, refresh and another "Betalen" after it is done: nothing new
+    assert client.get("/word-lid/bind/betalen/")["Location"] == "/word-lid/bind/klaar/"
+    assert client.post("/word-lid/bind/betalen/")["Location"] == "/word-lid/bind/klaar/"
+    assert client.get(back)["Location"] == "/word-lid/bind/klaar/"
+    assert Payment.objects.count() == 2 and Customer.objects.count() == 1
+    # and someone else can start afresh on this device
+    assert client.post("/word-lid/bind/opnieuw/")["Location"] == "/word-lid/bind/"
+    assert client.get("/word-lid/bind/")["Location"] == "/word-lid/bind/abonnement/"
+
+
+def test_an_abandoned_sign_up_leaves_no_customer(client: Client, member: str) -> None:
+    with_account(client)
+    client.post("/word-lid/bind/gegevens/", raw_details())
+    assert not Signup.objects.exists()  # before "Betalen" only the session knows
+    client.post("/word-lid/bind/betalen/")  # ... and then the member walks away
+    assert Signup.objects.count() == 1 and not Customer.objects.exists()
+
+    assert signups_expired_remove()["removed"] == 0  # not expired yet
+    session_key = client.cookies["sessionid"].value
+    assert "signup:bind" in SessionStore(session_key).load()
+    assert signup_session_states_remove() == 0
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=24, minutes=30)):
+        # what was typed is taken out of the session as well
+        assert signup_session_states_remove() == 1
+    assert "signup:bind" not in SessionStore(session_key).load()
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=25)):
+        payments_check_unsettled()  # the demo payment has expired meanwhile
+        assert signups_expired_remove()["removed"] == 1
+        # the session's half-filled state has expired too
+        assert client.get("/word-lid/bind/betalen/")["Location"] == "/word-lid/bind/abonnement/"
+    assert not Signup.objects.exists() and not Customer.objects.exists()
+    assert Payment.objects.get().status == PaymentStatus.EXPIRED
+
+
+def test_an_open_payment_keeps_its_sign_up_for_a_while(client: Client, member: str) -> None:
+    with_account(client)
+    client.post("/word-lid/bind/gegevens/", raw_details())
+    client.post("/word-lid/bind/betalen/")
+    payment = Payment.objects.get()
+    # the provider still says "open" (a slow bank); the sign-up is kept, then given up
+    Payment.objects.filter(pk=payment.pk).update(provider="mollie")
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=25)):
+        assert signups_expired_remove()["kept_open_payment"] == 1
+    with time_machine.travel(timezone.now() + dt.timedelta(days=9)):
+        assert signups_expired_remove()["removed"] == 1
+    assert not Customer.objects.exists()
+
+
+def test_paid_while_away_from_the_site_shows_the_done_page(client: Client, member: str) -> None:
+    with_account(client)
+    client.post("/word-lid/bind/gegevens/", raw_details())
+    client.post("/word-lid/bind/betalen/")
+    payment = Payment.objects.get()
+    # the member paid and closed the tab; the provider's webhook completed the sign-up
+    DemoCheckout.objects.filter(pk=payment.provider_id).update(status="paid")
+    assert client.post("/betalen/webhook/demo/", {"id": payment.provider_id}).status_code == 200
+    assert client.get("/word-lid/bind/")["Location"] == "/word-lid/bind/klaar/"
+    assert Customer.objects.get().number in text(client.get("/word-lid/bind/klaar/"))
