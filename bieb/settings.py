@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "bieb.customers",
     "bieb.kb",
     "bieb.mail",
+    "bieb.payments",
+    "bieb.signup",
+    "bieb.online",
+    "bieb.counter",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -187,6 +191,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LOGIN_URL = "/admin/login/"
 
+# Django's database sessions, with the change of key at login written in the login's commit.
+SESSION_ENGINE = "bieb.core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -213,6 +219,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("BIEB_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Online payments (bieb.payments): Mollie's API key (test_... or live_...) and, for tests
+# against a local fake, its API endpoint.
+BIEB_MOLLIE_API_KEY = os.environ.get("BIEB_MOLLIE_API_KEY", "")
+BIEB_MOLLIE_API_ENDPOINT = os.environ.get("BIEB_MOLLIE_API_ENDPOINT", "https://api.mollie.com")
+# Bearer token of the Online Bibliotheek's entitlement endpoint; empty refuses every request.
+BIEB_ENTITLEMENTS_TOKEN = os.environ.get("BIEB_ENTITLEMENTS_TOKEN", "")
 
 # Customer data of ended memberships is removed after this many days when nothing is open.
 BIEB_RETENTION_DAYS = int(os.environ.get("BIEB_RETENTION_DAYS", str(2 * 365)))

@@ -11,7 +11,8 @@ admin.site.index_title = "Configuratie"
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("admin:index")
+    # Counter staff are the everyday users; configuration stays at /admin/.
+    return redirect("counter:home")
 
 
 def health(request: HttpRequest) -> HttpResponse:
@@ -25,4 +26,8 @@ urlpatterns = [
     path("dev/mail/", include("bieb.mail.urls")),
     path("kb/", include("bieb.kb.urls")),
     path("kb/", include((oidc.urlpatterns, "oauth2_provider"))),
+    path("word-lid/", include("bieb.signup.urls")),
+    path("betalen/", include("bieb.payments.urls")),
+    path("online/", include("bieb.online.urls")),
+    path("balie/", include("bieb.counter.urls")),
 ]

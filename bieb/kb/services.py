@@ -1,12 +1,13 @@
 """Writes of the login service. Each runs in one transaction and writes an account event."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,7 +22,14 @@ from bieb.kb.models import (
     LoginAccount,
     username_validator,
 )
-from bieb.kb.throttle import attempt_record, attempts_clear, attempts_recent, is_limited
+from bieb.kb.throttle import (
+    attempt_record,
+    attempts_clear,
+    attempts_recent,
+    attempts_recent_by_key,
+    attempts_record,
+    is_limited,
+)
 from bieb.kb.tokens import (
     ActivationTokenGenerator,
     ResetTokenGenerator,
@@ -355,40 +363,55 @@ def membership_update(*, membership: MembershipData) -> None:
 _DUMMY_HASH = make_password("bieb-timing-equaliser")
 
 
-def account_authenticate(*, username: str, password: str, ip: str | None) -> LoginAccount:
+def account_authenticate(
+    *,
+    username: str,
+    password: str,
+    ip: str | None,
+    session_start: Callable[[LoginAccount], None] | None = None,
+) -> LoginAccount:
     """The active account for these credentials, or ValidationError with one Dutch message that
-    does not tell whether the username exists."""
+    does not tell whether the username exists.
+
+    `session_start`, if given, is called with the account inside the transaction that records
+    the login, so that the caller's new session is stored in the same commit.
+
+    Cost per login, as it runs for every member: two reads before the hash (the failure counts
+    of account and address together, then the account) and one transaction after it. An
+    unknown username takes the same queries and a hash of the same cost as a wrong password."""
     name = username_normalize(username)
-    account_key, address_key = f"login:{name}", f"login-ip:{ip}"
-    account_failures = attempts_recent(key=account_key, window=LOGIN_WINDOW)
-    if account_failures >= LOGIN_FAILURES_PER_ACCOUNT or (
-        ip and attempts_recent(key=address_key, window=LOGIN_WINDOW) >= LOGIN_FAILURES_PER_ADDRESS
+    account_key = f"login:{name}"
+    address_key = f"login-ip:{ip}" if ip else ""
+    keys = [account_key, address_key] if address_key else [account_key]
+    failures = attempts_recent_by_key(keys=keys, window=LOGIN_WINDOW)
+    if failures[account_key] >= LOGIN_FAILURES_PER_ACCOUNT or (
+        address_key and failures[address_key] >= LOGIN_FAILURES_PER_ADDRESS
     ):
         event_record(event="login.locked", username=name[:80], ip=ip)
         raise ValidationError(LOGIN_LOCKED, code="locked")
-    account = LoginAccount.objects.filter(username=name).first()
-    if account is None:
-        from django.contrib.auth.hashers import check_password
-
+    account: LoginAccount | None
+    try:
+        account = LoginAccount.objects.get(username=name)
+    except LoginAccount.DoesNotExist:
+        account = None
         check_password(password, _DUMMY_HASH)
         ok = False
     else:
         ok = account.check_password(password) and account.state == AccountState.ACTIVE
-    if not ok:
-        attempt_record(key=account_key)
-        if ip:
-            attempt_record(key=address_key)
+    if account is not None and ok:
+        with transaction.atomic():  # one commit for all the bookkeeping of a login
+            if failures[account_key]:
+                attempts_clear(key=account_key)
+            account.last_login = timezone.now()
+            account.save(update_fields=["last_login"])
+            event_record(event="login.succeeded", account=account, ip=ip)
+            if session_start is not None:
+                session_start(account)
+        return account
+    with transaction.atomic():
+        attempts_record(keys=keys)
         event_record(event="login.failed", account=account, username=name[:80], ip=ip)
-        raise ValidationError(LOGIN_REFUSED, code="refused")
-    if account is None:  # unreachable: ok is False without an account
-        raise ValidationError(LOGIN_REFUSED, code="refused")
-    with transaction.atomic():  # one commit for the bookkeeping of a login
-        if account_failures:
-            attempts_clear(key=account_key)
-        account.last_login = timezone.now()
-        account.save(update_fields=["last_login"])
-        event_record(event="login.succeeded", account=account, ip=ip)
-    return account
+    raise ValidationError(LOGIN_REFUSED, code="refused")
 
 
 def password_reset_request(*, username: str, ip: str | None) -> None:

@@ -1,4 +1,6 @@
-"""The login service's own sign-in state, kept apart from the staff login in the same session."""
+"""The login service's own sign-in state, kept apart from the staff login in the same session.
+(The session store itself, which writes a login's new session in the login's own transaction,
+is bieb.core.sessions.)"""
 
 from urllib.parse import urlsplit
 
@@ -12,13 +14,19 @@ SESSION_KEY = "kb_account"
 
 
 def kb_login(request: HttpRequest, account: LoginAccount) -> None:
-    request.session.cycle_key()  # a new session id at login: no session fixation
+    """Sign the account in under a new session id (no session fixation), written now: called
+    inside a transaction, the session is stored in the same commit."""
+    request.session.cycle_key()
     request.session[SESSION_KEY] = str(account.pk)
+    request.session.save()
 
 
 def kb_logout(request: HttpRequest) -> None:
+    """Sign out under a new session id, written now: the old id is dead even if the response
+    fails."""
     request.session.pop(SESSION_KEY, None)
     request.session.cycle_key()
+    request.session.save()
 
 
 def current_account(request: HttpRequest) -> LoginAccount | None:

@@ -123,15 +123,15 @@ def login(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            account = services.account_authenticate(
+            services.account_authenticate(
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
                 ip=client_ip(request),
+                session_start=lambda account: kb_login(request, account),
             )
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            kb_login(request, account)
             return redirect(next_url or "kb:home")
     return render(request, "kb/login.html", {"form": form, "next": next_url}, status=200)
 
