@@ -29,3 +29,15 @@ def attempts_clear(*, key: str) -> None:
 def attempts_prune(*, older_than: dt.timedelta) -> int:
     deleted, _ = Attempt.objects.filter(at__lt=timezone.now() - older_than).delete()
     return deleted
+
+
+def attempts_recent(*, key: str, window: dt.timedelta) -> int:
+    return attempts_count(keys=[key], window=window)[key]
+
+
+def is_limited(*, key: str, limit: int, window: dt.timedelta) -> bool:
+    """Count this attempt and say whether the limit of the window was already reached."""
+    if attempts_recent(key=key, window=window) >= limit:
+        return True
+    attempts_record(keys=[key])
+    return False

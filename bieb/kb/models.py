@@ -139,19 +139,6 @@ class AccountEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.event} {self.username}"
 
 
-class Attempt(models.Model):
-    """One counted attempt (failed login, sign-up, resend, forgot) for throttling."""
-
-    key = models.CharField(max_length=200)
-    at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["key", "at"], name="kb_attempt_key_at")]
-
-    def __str__(self) -> str:
-        return f"{self.key} {self.at:%Y-%m-%d %H:%M:%S}"
-
-
 from bieb.kb.oidc_models import (  # noqa: E402  (Django finds the app's models here)
     OIDCAccessToken,
     OIDCApplication,
@@ -165,7 +152,6 @@ __all__ = [
     "AccountEvent",
     "AccountOrigin",
     "AccountState",
-    "Attempt",
     "LinkedMembership",
     "LoginAccount",
     "OIDCAccessToken",

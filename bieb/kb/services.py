@@ -14,6 +14,13 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from bieb.core.attempts import (
+    attempts_clear,
+    attempts_count,
+    attempts_recent,
+    attempts_record,
+    is_limited,
+)
 from bieb.kb.models import (
     AccountEvent,
     AccountOrigin,
@@ -21,14 +28,6 @@ from bieb.kb.models import (
     LinkedMembership,
     LoginAccount,
     username_validator,
-)
-from bieb.kb.throttle import (
-    attempt_record,
-    attempts_clear,
-    attempts_recent,
-    attempts_recent_by_key,
-    attempts_record,
-    is_limited,
 )
 from bieb.kb.tokens import (
     ActivationTokenGenerator,
@@ -110,7 +109,7 @@ def _local(moment: dt.datetime) -> str:
 
 
 def _send_activation(account: LoginAccount, *, next_url: str = "") -> None:
-    attempt_record(key=f"resend:{account.pk}")  # starts the resend cooldown
+    attempts_record(keys=[f"resend:{account.pk}"])  # starts the resend cooldown
     token = activation_tokens.make_token(account)  # type: ignore[arg-type]
     query = {"next": next_url} if next_url else None
     link = _link(f"/kb/activeren/{encode_account(account)}/{token}/", query)
@@ -383,7 +382,7 @@ def account_authenticate(
     account_key = f"login:{name}"
     address_key = f"login-ip:{ip}" if ip else ""
     keys = [account_key, address_key] if address_key else [account_key]
-    failures = attempts_recent_by_key(keys=keys, window=LOGIN_WINDOW)
+    failures = attempts_count(keys=keys, window=LOGIN_WINDOW)
     if failures[account_key] >= LOGIN_FAILURES_PER_ACCOUNT or (
         address_key and failures[address_key] >= LOGIN_FAILURES_PER_ADDRESS
     ):

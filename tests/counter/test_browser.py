@@ -226,11 +226,14 @@ def test_keyboard_only(base: str, browser_page: Any) -> None:
     page = browser_page
     keys = page.keyboard
     page.goto(f"{base}/balie/")
+    # Type only once the page has put the focus in Gebruikersnaam, as a person would see it.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_username'")
     keys.type("balie")
     keys.press("Tab")
     keys.type(settings.BIEB_DEMO_PASSWORD)
     with page.expect_navigation():
         keys.press("Enter")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_q'")
     assert focused_id(page) == "id_q"
     keys.press("Shift+Tab")  # to "Nieuwe klant"
     assert page.evaluate("document.activeElement.textContent") == "Nieuwe klant"

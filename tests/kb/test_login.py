@@ -8,8 +8,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from bieb.core.models import Attempt
 from bieb.core.sessions import SessionStore
-from bieb.kb.models import AccountEvent, AccountState, Attempt, LoginAccount
+from bieb.kb.models import AccountEvent, AccountState, LoginAccount
 from bieb.kb.services import account_authenticate
 from bieb.kb.session import SESSION_KEY
 
