@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 BIEB := $(BIN)/bieb
 PORT ?= 8000
+export PORT
 STAMP := $(VENV)/.installed
 
 export BIEB_DEMO ?= 1
@@ -22,7 +23,7 @@ run: $(STAMP)
 	$(BIEB) migrate --noinput
 	$(BIEB) demo
 	$(BIEB) collectstatic --noinput --verbosity 0
-	PORT=$(PORT) $(BIEB) serve
+	$(BIEB) serve
 
 test: lint typecheck migrations-check pytest pytest-postgres
 

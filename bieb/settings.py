@@ -60,7 +60,10 @@ else:
             "(or run the demo with BIEB_DEMO=1)."
         )
 
-BIEB_BASE_URL = os.environ.get("BIEB_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The demo's base follows PORT, so links in mail and the OIDC issuer match where it serves.
+BIEB_BASE_URL = os.environ.get(
+    "BIEB_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
+).rstrip("/")
 BIEB_ACTIVATION_HOURS = float(os.environ.get("BIEB_ACTIVATION_HOURS", "24"))
 BIEB_DEMO_PASSWORD = os.environ.get("BIEB_DEMO_PASSWORD", "demo-balie")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or [BIEB_BASE_URL]

@@ -54,6 +54,8 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert status == 200
         status, login = get(f"{base}/admin/login/")
         assert "Gebruikersnaam" in login and "Wachtwoord" in login
+        _, discovery = get(f"{base}/kb/.well-known/openid-configuration")
+        assert f'"issuer": "{base}/kb"' in discovery  # links and issuer follow PORT
         status, css = get(f"{base}/static/admin/css/base.css")
         assert status == 200 and "body" in css
 
