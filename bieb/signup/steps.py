@@ -17,6 +17,7 @@ state expires SIGNUP_LIFETIME after the last change.
 import datetime as dt
 import logging
 import uuid
+from abc import ABC, abstractmethod
 from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -167,15 +168,17 @@ class Flow:
         return render(self.request, template, context)
 
 
-class Step:
+class Step(ABC):
     name: ClassVar[str]
     title: ClassVar[str]
 
+    @abstractmethod
     def is_completed(self, flow: Flow) -> bool:
-        raise NotImplementedError
+        """Whether the member has done this step (a later step may then be shown)."""
 
+    @abstractmethod
     def get(self, flow: Flow, error: str = "") -> HttpResponse:
-        raise NotImplementedError
+        """The step's page."""
 
     def post(self, flow: Flow) -> HttpResponse:
         return self.get(flow)
