@@ -1,6 +1,8 @@
 """django-oauth-toolkit's models, swapped so that tokens and grants belong to a LoginAccount
 (the login service's member) rather than to Django's user model (the library staff)."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from oauth2_provider.models import (
@@ -11,6 +13,18 @@ from oauth2_provider.models import (
     AbstractIDToken,
     AbstractRefreshToken,
 )
+
+
+def _account(*, optional: bool = False) -> "models.ForeignKey[Any, Any]":
+    """The member a grant or token belongs to (optional where the toolkit allows none)."""
+    return models.ForeignKey(
+        "kb.LoginAccount",
+        on_delete=models.CASCADE,
+        null=optional,
+        blank=optional,
+        related_name="+",
+        verbose_name="account",
+    )
 
 
 class OIDCApplication(AbstractApplication):
@@ -30,9 +44,7 @@ class OIDCApplication(AbstractApplication):
 
 
 class OIDCGrant(AbstractGrant):
-    user = models.ForeignKey(
-        "kb.LoginAccount", on_delete=models.CASCADE, related_name="+", verbose_name="account"
-    )
+    user = _account()
 
     class Meta(AbstractGrant.Meta):
         verbose_name = "autorisatiecode"
@@ -40,14 +52,7 @@ class OIDCGrant(AbstractGrant):
 
 
 class OIDCIDToken(AbstractIDToken):
-    user = models.ForeignKey(
-        "kb.LoginAccount",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="account",
-    )
+    user = _account(optional=True)
 
     class Meta(AbstractIDToken.Meta):
         verbose_name = "ID-token"
@@ -55,14 +60,7 @@ class OIDCIDToken(AbstractIDToken):
 
 
 class OIDCAccessToken(AbstractAccessToken):
-    user = models.ForeignKey(
-        "kb.LoginAccount",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="account",
-    )
+    user = _account(optional=True)
 
     class Meta(AbstractAccessToken.Meta):
         verbose_name = "toegangstoken"
@@ -70,9 +68,7 @@ class OIDCAccessToken(AbstractAccessToken):
 
 
 class OIDCRefreshToken(AbstractRefreshToken):
-    user = models.ForeignKey(
-        "kb.LoginAccount", on_delete=models.CASCADE, related_name="+", verbose_name="account"
-    )
+    user = _account()
 
     class Meta(AbstractRefreshToken.Meta):
         verbose_name = "verversingstoken"
@@ -80,14 +76,7 @@ class OIDCRefreshToken(AbstractRefreshToken):
 
 
 class OIDCDeviceGrant(AbstractDeviceGrant):
-    user = models.ForeignKey(
-        "kb.LoginAccount",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="account",
-    )
+    user = _account(optional=True)
 
     class Meta(AbstractDeviceGrant.Meta):
         verbose_name = "apparaatcode"
