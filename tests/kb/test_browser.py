@@ -18,7 +18,7 @@ def test_signup_activate_and_log_in_on_a_phone(live_server: object, browser_page
     page = browser_page_for(390, 844)
     base = live_server.url  # type: ignore[attr-defined]
     page.goto(f"{base}/kb/aanmelden/")
-    assert page.evaluate("document.activeElement.name") == "username"
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'username'")
     page.get_by_label("Gebruikersnaam").fill("telefoon.lezer")
     page.get_by_label("E-mailadres").fill("telefoon@example.nl")
     snap(page, "aanmelden")

@@ -79,11 +79,11 @@ def test_sign_up_on_a_phone_pay_and_read_online(
     # back at the library, which asked the KB (OpenID Connect) whose account this is
     page.get_by_role("heading", name="Je gegevens").wait_for()
     assert page.get_by_label("E-mail", exact=True).input_value() == "telefoon@example.nl"
-    assert page.evaluate("document.activeElement.name") == "salutation"
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'salutation'")
     fill_details(page, postcode="0468 BG")
     page.get_by_role("button", name="Volgende").click()
     page.get_by_text("Een Nederlandse postcode").first.wait_for()
-    assert page.evaluate("document.activeElement.name") == "postcode"
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'postcode'")
     assert page.get_by_label("Achternaam").input_value() == "TestSingleIdentity"
     assert page.get_by_label("Postcode").input_value() == "0468 BG"
     step(page, "gegevens-fout")
