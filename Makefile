@@ -44,5 +44,9 @@ pytest: $(STAMP)
 pytest-postgres: $(STAMP)
 	$(BIN)/python -m tests.postgres_run
 
+# The benchmarks of bench/README.md against the PostgreSQL server on loopback (not part of test).
+bench: $(STAMP)
+	BIEB_DEMO= $(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

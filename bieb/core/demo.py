@@ -119,34 +119,41 @@ def _demo_user(username: str, values: dict[str, Any], password: str) -> User:
     return user
 
 
+def library_load(spec: dict[str, Any], *, payment_provider: str) -> Library:
+    """A library as in `LIBRARIES`, with its number sequence, branches and the demo's
+    subscription types, tariffs and discounts (also used by the benchmarks)."""
+    library = _upsert(
+        Library,
+        {"code": spec["code"]},
+        {
+            "name": spec["name"],
+            "customer_number_prefix": spec["customer_number_prefix"],
+            "payment_provider": payment_provider,
+        },
+    )
+    CustomerNumberSequence.objects.get_or_create(library=library)
+    for number, name in spec["branches"]:
+        _upsert(Branch, {"number": number}, {"library": library, "name": name})
+    for subscription in SUBSCRIPTION_TYPES:
+        values = {k: v for k, v in subscription.items() if k != "code"}
+        _upsert(SubscriptionType, {"library": library, "code": subscription["code"]}, values)
+    for tariff in TARIFFS:
+        values = {k: v for k, v in tariff.items() if k != "code"}
+        _upsert(Tariff, {"library": library, "code": tariff["code"]}, values)
+    for discount in DISCOUNTS:
+        values = {k: v for k, v in discount.items() if k != "code"}
+        _upsert(Discount, {"library": library, "code": discount["code"]}, values)
+    return library
+
+
 @transaction.atomic
 def demo_load() -> None:
     password = settings.BIEB_DEMO_PASSWORD
     libraries = {}
     for spec in LIBRARIES:
-        library = _upsert(
-            Library,
-            {"code": spec["code"]},
-            {
-                "name": spec["name"],
-                "customer_number_prefix": spec["customer_number_prefix"],
-                # members pay online on the simulated payment service (demo mode only)
-                "payment_provider": "demo",
-            },
-        )
+        # members pay online on the simulated payment service (demo mode only)
+        library = library_load(spec, payment_provider="demo")
         libraries[library.code] = library
-        CustomerNumberSequence.objects.get_or_create(library=library)
-        for number, name in spec["branches"]:
-            _upsert(Branch, {"number": number}, {"library": library, "name": name})
-        for subscription in SUBSCRIPTION_TYPES:
-            values = {k: v for k, v in subscription.items() if k != "code"}
-            _upsert(SubscriptionType, {"library": library, "code": subscription["code"]}, values)
-        for tariff in TARIFFS:
-            values = {k: v for k, v in tariff.items() if k != "code"}
-            _upsert(Tariff, {"library": library, "code": tariff["code"]}, values)
-        for discount in DISCOUNTS:
-            values = {k: v for k, v in discount.items() if k != "code"}
-            _upsert(Discount, {"library": library, "code": discount["code"]}, values)
     for staff in STAFF:
         library = libraries[staff["library"]]
         _demo_user(

@@ -126,10 +126,10 @@ def cost_build_up(
         if item is not None and item.library_id != library_id:
             raise ValidationError({field: "Deze code hoort bij een andere bibliotheek."})
     if age < ADULT_AGE and (tariff is None or tariff.kind != TariffKind.FREE):
-        tariff = default_tariff(list(subscription_type.library.tariffs.all()), age=age)
+        tariff = default_tariff(list(Tariff.objects.filter(library_id=library_id)), age=age)
         discount = None
     elif tariff is None:
-        tariff = default_tariff(list(subscription_type.library.tariffs.all()), age=age)
+        tariff = default_tariff(list(Tariff.objects.filter(library_id=library_id)), age=age)
     fee = to_cents(tariff.amount_for(subscription_type))
     valid_through = period_valid_through(on, subscription_type.period_months)
     return CostBuildUp(

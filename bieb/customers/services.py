@@ -99,10 +99,13 @@ def customer_register(
         raise ValueError("an online registration needs the member's login account")
     _check_tenancy(actor=actor, branch=branch, items=[subscription_type, tariff, discount])
 
-    if registration_key is not None:
-        earlier = _registration_by_key(registration_key, library_id=library.pk)
-        if earlier is not None:
-            return earlier
+    def earlier() -> Registration | None:
+        """The registration this form's key already made: a repeated submit. Looked up only
+        when something stands in the way (an error, a likely duplicate, a unique key), so that
+        a first submit, the usual case, does not pay for it."""
+        if registration_key is None:
+            return None
+        return _registration_by_key(registration_key, library_id=library.pk)
 
     errors: dict[str, str] = {}
     needs_account = subscription_type.has_digital_rights or subscription_type.login_account_required
@@ -133,6 +136,9 @@ def customer_register(
                         "genereren."
                     )
     if errors:
+        repeated = earlier()
+        if repeated is not None:
+            return repeated
         raise ValidationError(errors)
 
     costs = cost_build_up(
@@ -153,11 +159,10 @@ def customer_register(
             )
         )
         if matches:
-            # The same form saved twice at once: the other request may have just committed.
-            if registration_key is not None:
-                earlier = _registration_by_key(registration_key, library_id=library.pk)
-                if earlier is not None:
-                    return earlier
+            # The same form saved again, or twice at once: the first one is the match.
+            repeated = earlier()
+            if repeated is not None:
+                return repeated
             raise LikelyDuplicate(matches)
 
     try:
@@ -176,10 +181,9 @@ def customer_register(
             )
     except IntegrityError:
         # The same form submitted twice at once: the other request won; return its result.
-        if registration_key is not None:
-            earlier = _registration_by_key(registration_key, library_id=library.pk)
-            if earlier is not None:
-                return earlier
+        repeated = earlier()
+        if repeated is not None:
+            return repeated
         raise
 
 
@@ -203,6 +207,8 @@ def _register(
         number=number,
         registered_branch=branch,
         uses_login_account=use_login_account,
+        # The account's username, known before it is made: the number, or the existing one.
+        login_username=(existing_username.strip().lower() or number) if use_login_account else "",
         newsletter_consent_at=timezone.now() if details.newsletter else None,
         registration_key=registration_key,
         created_by=actor,
@@ -304,8 +310,9 @@ def _login_account_attach(
         account = login_service.create_account(
             email=customer.email, membership=data, actor=_actor_name(actor, existing_username)
         )
-    customer.login_username = account.username
-    customer.save(update_fields=["login_username"])
+    if customer.login_username != account.username:
+        customer.login_username = account.username
+        customer.save(update_fields=["login_username"])
     return account
 
 

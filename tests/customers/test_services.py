@@ -155,6 +155,27 @@ def test_a_repeated_submit_registers_once(
     assert AuditEvent.objects.filter(action="customer.registered").count() == 1
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param({"confirm_duplicate": True}, id="confirmed-duplicate"),
+        pytest.param({"card_number": "2001234567890"}, id="scanned-card"),
+    ],
+)
+def test_a_repeated_submit_registers_once_whatever_stands_in_the_way(
+    balie: User, branch_5280: Branch, adult: SubscriptionType, extra: dict[str, object]
+) -> None:
+    """The second submit meets the first one's customer (as a duplicate, a used card number or
+    a unique key) and gets the first registration back instead of an error."""
+    key = uuid.uuid4()
+    first = register(balie, branch_5280, adult, registration_key=key, **extra)
+    again = register(balie, branch_5280, adult, registration_key=key, **extra)
+    assert again.repeated and again.customer == first.customer
+    assert again.account is not None and again.account.username == first.customer.login_username
+    assert Customer.objects.count() == 1
+    assert AuditEvent.objects.filter(action="customer.registered").count() == 1
+
+
 def test_staff_cannot_register_for_another_library(
     balie_oost: User, branch_5280: Branch, digital_only: SubscriptionType
 ) -> None:
