@@ -52,11 +52,20 @@ def desk_for(user: object) -> Desk | None:
     """The desk of a logged-in, active staff user with a library; None for anyone else."""
     if not isinstance(user, User) or not user.is_active or user.library_id is None:
         return None
+    # Their own branch, if it is of their library, with the library: one query on every page.
+    branch = None
+    if user.branch_id is not None:
+        branch = (
+            Branch.objects.select_related("library")
+            .filter(pk=user.branch_id, library_id=user.library_id)
+            .first()
+        )
+    if branch is not None:
+        return Desk(user=user, library=branch.library, branch=branch)
     library = user.library
     assert library is not None  # noqa: S101  (library_id is set)
-    branch = user.branch if user.branch and user.branch.library_id == library.pk else None
     # A staff member without a branch of their own works at the library's first branch.
-    branch = branch or library.branches.order_by("number").first()
+    branch = library.branches.order_by("number").first()
     if branch is None:
         return None
     return Desk(user=user, library=library, branch=branch)

@@ -100,13 +100,15 @@ def search_results(request: HttpRequest, desk: Desk) -> HttpResponse:
 # --- the customer page -----------------------------------------------------------------------
 
 
-def _membership_rows(memberships: list[Membership]) -> list[dict[str, Any]]:
+def _membership_rows(customer: Customer, memberships: list[Membership]) -> list[dict[str, Any]]:
+    """Each membership with its cost build-up. `customer` is the memberships' customer, already
+    loaded (reading `membership.customer` would fetch it again for every membership)."""
     rows = []
     for membership in memberships:
         costs: CostBuildUp | None
         try:
             costs = cost_build_up(
-                customer=membership.customer,
+                customer=customer,
                 subscription_type=membership.subscription_type,
                 tariff=membership.tariff,
                 discount=membership.discount,
@@ -153,7 +155,7 @@ def _customer_page(
         "section": "klanten",
         "tab": "klant",
         "customer": customer,
-        "memberships": _membership_rows(memberships),
+        "memberships": _membership_rows(customer, memberships),
         "ledger": list(customer_ledger(customer=customer).select_related("booked_by")),
         "saldo": saldo,
         "saldo_label": format_euro(saldo),
@@ -182,7 +184,7 @@ def registered(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
     memberships = list(customer_memberships(customer=customer).order_by("id")[:1])
     if not memberships:
         return redirect(_customer_url(customer))
-    row = _membership_rows(memberships)[0]
+    row = _membership_rows(customer, memberships)[0]
     choice = request.GET.get("inlogaccount", "")
     account = (
         login_service.account_status(username=customer.login_username)

@@ -1,0 +1,146 @@
+"""The number of SQL queries of a counter page does not grow with the data it shows: a customer
+with many memberships and ledger lines costs what a customer with one of each costs, and a
+search with many results what a search with one costs."""
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bieb.core.dates import period_valid_through
+from bieb.customers.models import (
+    Customer,
+    LedgerKind,
+    LedgerLine,
+    Membership,
+    MembershipStatus,
+    PaymentMethod,
+)
+from bieb.libraries.models import Branch, Discount, SubscriptionType, Tariff
+from bieb.staff.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(client: Client, method: str, path: str, data: dict[str, str] | None = None) -> int:
+    """The queries of one request, after the same request once (so only the page counts)."""
+    send = client.get if method == "GET" else client.post
+    send(path, _fresh(data))
+    with CaptureQueriesContext(connection) as captured:
+        response = send(path, _fresh(data))
+    assert response.status_code < 500
+    return len(captured.captured_queries)
+
+
+def _fresh(data: dict[str, str] | None) -> dict[str, str]:
+    data = dict(data or {})
+    if "once" in data:
+        data["once"] = str(uuid.uuid4())
+    return data
+
+
+def add_history(customer: Customer, staff: User, *, years: int, payments: int) -> None:
+    """Earlier memberships, one a year, each with its fee, and payments at the desk."""
+    library = customer.library
+    types = list(SubscriptionType.objects.filter(library=library, min_age=18).order_by("code"))
+    tariffs = list(Tariff.objects.filter(library=library).order_by("code"))
+    discounts = [None, *Discount.objects.filter(library=library).order_by("code")]
+    branch = Branch.objects.filter(library=library).order_by("number").first()
+    assert branch is not None
+    for year in range(years):
+        start = dt.date(2010 + year, 3, 1)
+        kind = types[year % len(types)]
+        through = period_valid_through(start, kind.period_months)
+        membership = Membership.objects.create(
+            library=library,
+            customer=customer,
+            subscription_type=kind,
+            tariff=tariffs[year % len(tariffs)],
+            discount=discounts[year % len(discounts)],
+            branch=branch,
+            start_date=start,
+            expiry_month=through.month,
+            valid_through=through,
+            status=MembershipStatus.ENDED,
+        )
+        LedgerLine.objects.create(
+            library=library,
+            customer=customer,
+            membership=membership,
+            kind=LedgerKind.FEE,
+            amount=kind.price,
+            description=kind.label,
+            booked_by=staff,
+        )
+    LedgerLine.objects.bulk_create(
+        LedgerLine(
+            library=library,
+            customer=customer,
+            kind=LedgerKind.PAYMENT,
+            amount=Decimal("-1.00"),
+            method=PaymentMethod.PIN,
+            description="Betaling aan de balie",
+            booked_by=staff if i % 2 else None,
+        )
+        for i in range(payments)
+    )
+
+
+CUSTOMER_PAGES = [
+    ("GET", ""),
+    ("GET", "wijzigen/"),
+    ("GET", "ingeschreven/?inlogaccount=nieuw"),
+    # a refused payment shows the customer page again, with the error
+    ("POST", "betaling/"),
+]
+
+
+@pytest.mark.parametrize(("method", "tail"), CUSTOMER_PAGES)
+def test_a_customer_page_costs_the_same_queries_with_a_long_history(
+    balie_client: Client, tester: Customer, balie: User, method: str, tail: str
+) -> None:
+    path = f"/balie/klanten/{tester.number}/{tail}"
+    data = {"once": "", "amount": "veel", "method": "pin"} if method == "POST" else None
+    few = queries(balie_client, method, path, data)
+    add_history(tester, balie, years=12, payments=40)
+    many = queries(balie_client, method, path, data)
+    assert many == few
+
+
+def test_the_long_history_is_all_on_the_page(
+    balie_client: Client, tester: Customer, balie: User
+) -> None:
+    add_history(tester, balie, years=12, payments=40)
+    page = balie_client.get(f"/balie/klanten/{tester.number}/").content.decode()
+    assert page.count('class="membership"') == 13
+    assert page.count("Opbouw abonnementskosten") == 13  # each with its build-up
+    assert page.count("Betaling aan de balie") == 40 + 1  # the lines and the form's heading
+    # who booked, where known: the registration's fee, the 12 fees, every other payment
+    assert page.count(f"({balie.username})") == 1 + 12 + 20
+
+
+def test_a_search_costs_the_same_queries_for_one_result_as_for_many(
+    balie_client: Client, tester: Customer
+) -> None:
+    path = "/balie/klanten/zoeken/"
+    one = queries(balie_client, "GET", path, {"q": "Tester"})
+    for i in range(30):
+        Customer.objects.create(
+            library=tester.library,
+            number=f"2528099{i:07d}",
+            initials="A.",
+            surname="Tester",
+            birth_date=dt.date(1980, 1, 1) + dt.timedelta(days=i),
+            postcode="9468BG",
+            house_number=i + 1,
+            registered_branch=tester.registered_branch,
+            uses_login_account=False,
+        )
+    many = queries(balie_client, "GET", path, {"q": "Tester"})
+    page = balie_client.get(path, {"q": "Tester"}).content.decode()
+    assert "Meer dan 25 klanten gevonden" in page
+    assert many == one
