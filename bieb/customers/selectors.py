@@ -1,14 +1,23 @@
 """Reads of the customer administration; every one is scoped to a library."""
 
 import datetime as dt
+import functools
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, NamedTuple
 
+from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Lower
+from django.db.models.lookups import StartsWith
 
 from bieb.core.money import ZERO
-from bieb.customers.models import Customer, LedgerLine, Membership
+from bieb.customers.models import Bytewise, Customer, LedgerLine, Membership, display_name
+from bieb.customers.validators import HouseNumber, clean_initials, format_postcode
 from bieb.libraries.models import Library
 
 
@@ -36,52 +45,353 @@ def customer_saldo(*, customer: Customer) -> Decimal:
 
 
 SEARCH_LIMIT = 25
+
+
+class CustomerRow(NamedTuple):
+    """A customer as the search results show one (counter/_results.html)."""
+
+    number: str
+    salutation: str
+    initials: str
+    prefix: str
+    surname: str
+    birth_date: dt.date
+    country: str
+    postcode: str
+    house_number: int | None
+    house_letter: str
+    house_addition: str
+    email: str
+
+    @property
+    def display_name(self) -> str:
+        return display_name(self.salutation, self.initials, self.prefix, self.surname)
+
+    @property
+    def postcode_display(self) -> str:
+        return format_postcode(self.postcode, self.country)
+
+    @property
+    def house(self) -> HouseNumber | None:
+        if self.house_number is None:
+            return None
+        return HouseNumber(self.house_number, self.house_letter, self.house_addition)
+
+
 _SEARCH_POSTCODE_RE = re.compile(
     r"^(\d{4})\s*([A-Za-z]{1,2})(?:\s*[-,]?\s*(\d{1,5})[A-Za-z0-9 -]*)?$", re.ASCII
 )
+# Words of Dutch surname prefixes (voorvoegsels), stored apart from the surname: `van der`.
+# fmt: off
+NAME_PREFIX_WORDS = frozenset((
+    "van", "de", "der", "den", "het", "ter", "ten", "te", "'t", "'s", "in", "op", "aan", "bij",
+    "uit", "onder", "over", "von", "vom", "zu", "la", "le", "du", "da", "di", "del", "des", "dos",
+    "el", "al", "d'", "l'", "lo",
+))
+# fmt: on
 
 
 def customer_search(
     *, library: Library, query: str, limit: int = SEARCH_LIMIT
-) -> tuple[list[Customer], bool]:
+) -> tuple[list[CustomerRow], bool]:
     """The library's customers matching what counter staff typed, and whether there are more.
 
-    The query is read as a customer number (digits; also the start of a postcode), a postcode
-    with an optional house number (`9468 BG 41`), an e-mail address (contains @), or else
-    names: every word must occur in the initials, prefix, surname or first name.
+    Every kind of search reads the start of what is stored, so an index finds it (the table
+    holds millions of customers); case does not matter:
+    - digits (spaces allowed): the customer number, whole or its start (`5280 0000`), listed
+      by number;
+    - a postcode with an optional house number: `9468 BG 41`, `9468bg`, or its start `9468 B`;
+      listed by address;
+    - an e-mail address (contains @), whole or its start (`jan.jansen@`), listed by address;
+    - else names, listed by surname: the surname's start (`jans`, `Jansen`) with the prefix
+      before it or after a comma (`de jong`, `Jong, de`, `van der b`), and initials (`E.B.`,
+      `j`) or a first name (`piet`) beside it. Without a comma the last word is taken as the
+      surname; if that finds no one, the first; then all words as one surname
+      (`jansen-de vries`).
     """
-    text = " ".join((query or "").split())
+    text = " ".join((query or "").replace("\u2019", "'").split())
     if len(text) < 2:
         return [], False
-    customers = Customer.objects.filter(library=library)
+    connection = connections[Customer.objects.db]
+    found: list[CustomerRow] = []
+    for build, args in _search_attempts(text, _case_fold(connection.vendor)):
+        found = _search_run(connection, build, library.pk, args, limit + 1)
+        if found:
+            break
+    return found[:limit], len(found) > limit
+
+
+# A search: a function that narrows and orders the library's customers, and its arguments.
+SearchBuild = Callable[..., QuerySet[Customer]]
+
+
+def _case_fold(vendor: str) -> Callable[[str], str]:
+    """Lower case as the database's LOWER() has it: SQLite's folds only A-Z."""
+    return _ascii_lower if vendor == "sqlite" else str.lower
+
+
+def _ascii_lower(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _search_attempts(
+    text: str, fold: Callable[[str], str]
+) -> list[tuple[SearchBuild, tuple[Any, ...]]]:
+    """What to run for the typed text, in turn until one finds customers; `fold` lowers the
+    case of what is compared with a LOWER() of the database."""
     compact = text.replace(" ", "")
     postcode = _SEARCH_POSTCODE_RE.match(text)
     if "@" in text:
-        customers = customers.filter(email__icontains=text)
-    elif compact.isdigit() and compact.isascii():
-        condition = Q(number__contains=compact)
-        if len(compact) == 4:
-            condition |= Q(postcode__startswith=compact)
-        customers = customers.filter(condition)
-    elif postcode:
+        return [(_by_email, (fold(text),))]
+    if compact.isdigit() and compact.isascii():
+        return [(_by_number, (compact,))]
+    if postcode:
         digits, letters, house = postcode.groups()
         code = f"{digits}{letters.upper()}"
         if house:
-            customers = customers.filter(postcode=code, house_number=int(house))
-        elif len(letters) == 2:
-            customers = customers.filter(postcode=code)
+            return [(_by_address, (code, int(house)))]
+        if len(letters) == 2:
+            return [(_by_postcode, (code,))]
+        return [(_by_postcode_start, (code, _postcode_after(code)))]
+    return [(_by_name, reading.args(fold)) for reading in _name_readings(text)]
+
+
+def _by_number(customers: QuerySet[Customer], digits: str) -> QuerySet[Customer]:
+    key = Bytewise("number")
+    return customers.filter(StartsWith(key, digits)).order_by(key)
+
+
+def _by_email(customers: QuerySet[Customer], start: str) -> QuerySet[Customer]:
+    key = Bytewise(Lower("email"))
+    return customers.filter(StartsWith(key, start)).order_by(key, "number")
+
+
+# Listed by address: the index on (library, postcode, house number) gives that order.
+_ADDRESS_ORDER = ("postcode", "house_number", "house_letter", "house_addition", "surname")
+
+
+def _by_address(customers: QuerySet[Customer], postcode: str, house: int) -> QuerySet[Customer]:
+    customers = customers.filter(postcode=postcode, house_number=house)
+    return customers.order_by(*_ADDRESS_ORDER, "number")
+
+
+def _by_postcode(customers: QuerySet[Customer], postcode: str) -> QuerySet[Customer]:
+    return customers.filter(postcode=postcode).order_by(*_ADDRESS_ORDER, "number")
+
+
+def _by_postcode_start(customers: QuerySet[Customer], start: str, after: str) -> QuerySet[Customer]:
+    """The start of a postcode (`9468B`) also as a range, which the address index serves
+    under any collation."""
+    customers = customers.filter(postcode__startswith=start, postcode__gte=start)
+    if after:
+        customers = customers.filter(postcode__lt=after)
+    return customers.order_by(*_ADDRESS_ORDER, "number")
+
+
+def _postcode_after(start: str) -> str:
+    """The first postcode after those starting with `start`, one digit or capital on: stored
+    Dutch postcodes are 4 digits and 2 capitals (`9468BG`). "" after `9999Z`."""
+    if start[-1] != "Z":
+        return start[:-1] + chr(ord(start[-1]) + 1)
+    return str(int(start[:4]) + 1) if start[:4] != "9999" else ""
+
+
+@dataclass(frozen=True)
+class _NameReading:
+    """One way to read typed names: the surname's start and what must match beside it."""
+
+    surname: str  # as typed; "" when only a prefix was typed (`van der`)
+    prefix: str = ""  # lower case, the words joined by one space
+    initials: tuple[str, ...] = ()  # normalised: `E.B.`
+    first_names: tuple[tuple[str, str], ...] = ()  # (`PIET`, its initial `P`)
+
+    def args(self, fold: Callable[[str], str]) -> tuple[Any, ...]:
+        return (fold(self.surname), self.prefix, self.initials, self.first_names)
+
+
+def _by_name(
+    customers: QuerySet[Customer],
+    surname: str,
+    prefix: str,
+    initials: tuple[str, ...],
+    first_names: tuple[tuple[str, str], ...],
+) -> QuerySet[Customer]:
+    """Every argument is used as it is: the statement is compiled with stand-ins for them."""
+    key = Bytewise(Lower("surname"))
+    if surname:
+        customers = customers.filter(StartsWith(key, surname))
+    if prefix:
+        customers = customers.filter(prefix__startswith=prefix)
+    for start in initials:
+        customers = customers.filter(initials__startswith=start)
+    for word, initial in first_names:
+        # Many customers have no first name recorded: then the initial stands for it.
+        customers = customers.filter(
+            Q(first_name__istartswith=word) | Q(first_name="", initials__startswith=initial)
+        )
+    return customers.order_by(key, "initials", "number")
+
+
+def _name_readings(text: str) -> list[_NameReading]:
+    """The readings of typed names to try in turn, until one finds customers."""
+    if "," in text:  # `Jong, de` / `Berg, van den, E.` / `Jansen, Piet`
+        surname_part, rest = text.split(",", 1)
+        words = surname_part.split()
+        # a prefix typed in front of the surname (`van der Berg, J.`) belongs to the prefix
+        lead = 0
+        while lead < len(words) - 1 and words[lead].lower() in NAME_PREFIX_WORDS:
+            lead += 1
+        others = words[:lead] + rest.replace(",", " ").split()
+        return [_reading(" ".join(words[lead:]), [_word(w) for w in others])]
+    words = text.split()
+    if len(words) == 1:
+        return [_reading(words[0], [])]
+    parsed = [_word(word) for word in words]
+    # a surname of several words (`Jansen-de Vries`), or a prefix stored in the surname
+    whole = _reading(text, [])
+    candidates = [i for i in reversed(range(len(words))) if parsed[i][0] == "name"]
+    if not candidates:
+        last = len(words) - 1
+        if parsed[last][0] == "prefix":  # `van der`: everyone with that prefix
+            return [_reading("", parsed), whole]
+        candidates = [last]  # `van d`: a surname starting with d
+    tries = [candidates[0], candidates[-1]] if len(candidates) > 1 else candidates
+    return [_reading(words[i], parsed[:i] + parsed[i + 1 :]) for i in tries] + [whole]
+
+
+def _word(word: str) -> tuple[str, str]:
+    """(kind, value): ("prefix", `van`), ("initials", `E.B.`) or ("name", the word)."""
+    lowered = word.lower()
+    if lowered in NAME_PREFIX_WORDS:
+        return "prefix", lowered
+    if len(word) == 1 or "." in word:
+        try:
+            return "initials", clean_initials(word)
+        except ValidationError:
+            pass
+    return "name", word
+
+
+def _reading(surname: str, others: list[tuple[str, str]]) -> _NameReading:
+    prefix, initials, first_names = [], [], []
+    for kind, value in others:
+        if kind == "prefix":
+            prefix.append(value)
+        elif kind == "initials":
+            initials.append(value)
         else:
-            customers = customers.filter(postcode__startswith=code)
-    else:
-        for word in text.split():
-            customers = customers.filter(
-                Q(surname__icontains=word)
-                | Q(prefix__icontains=word)
-                | Q(first_name__icontains=word)
-                | Q(initials__icontains=word)
-            )
-    found = list(customers.order_by("surname", "initials", "number")[: limit + 1])
-    return found[:limit], len(found) > limit
+            first_names.append((value.upper(), value[:1].upper()))
+    return _NameReading(
+        surname=surname,
+        prefix=" ".join(prefix),
+        initials=tuple(initials),
+        first_names=tuple(first_names),
+    )
+
+
+# --- running a search ------------------------------------------------------------------------
+#
+# Building and compiling a queryset takes the ORM longer than PostgreSQL takes to answer it
+# from an index. So each kind of search is compiled once per shape (which arguments are empty,
+# how many words) with stand-ins for the values, and then run with this search's values.
+
+_STANDIN_TEXT = "\ue000{}\ue001"  # private-use characters: nobody types them
+_STANDIN_INT = 2_147_000_000  # + the argument's position; within every integer column's range
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    # per parameter: a constant, or (argument position, text before, text after, LIKE pattern)
+    params: tuple[Any, ...]
+
+
+def _search_run(
+    connection: Any, build: SearchBuild, library_id: int, args: tuple[Any, ...], limit: int
+) -> list[CustomerRow]:
+    statement = _statement(connection.alias, build, _shape(args), limit)
+    values = (library_id, *_flat(args))
+    params = []
+    for param in statement.params:
+        if isinstance(param, _Arg):
+            value = values[param.position]
+            if param.like:
+                value = connection.ops.prep_for_like_query(value)
+            param = f"{param.before}{value}{param.after}" if param.text else value
+        params.append(param)
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        return [CustomerRow._make(row) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class _Arg:
+    """Where an argument goes into the statement's parameters."""
+
+    position: int  # in (library id, *flattened arguments)
+    text: bool = False
+    before: str = ""
+    after: str = ""
+    like: bool = False  # a LIKE pattern: the value's % and _ are escaped
+
+
+def _shape(value: Any) -> Any:
+    """What the compiled statement depends on: which arguments are empty, how many words."""
+    if isinstance(value, tuple):
+        return tuple(_shape(v) for v in value)
+    if isinstance(value, str):
+        return "text" if value else ""
+    return "int"
+
+
+def _flat(args: tuple[Any, ...]) -> list[Any]:
+    out: list[Any] = []
+    for arg in args:
+        if isinstance(arg, tuple):
+            out += _flat(arg)
+        elif arg != "":
+            out.append(arg)
+    return out
+
+
+def _standins(shape: Any, position: list[int]) -> Any:
+    """Arguments of this shape with stand-ins, numbered from position[0] on."""
+    if isinstance(shape, tuple):
+        return tuple(_standins(s, position) for s in shape)
+    if shape == "":
+        return ""
+    position[0] += 1
+    if shape == "text":
+        return _STANDIN_TEXT.format(position[0])
+    return _STANDIN_INT + position[0]
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(alias: str, build: SearchBuild, shape: Any, limit: int) -> _Statement:
+    args = _standins(shape, [0])
+    customers = Customer.objects.using(alias).filter(library_id=_STANDIN_INT)
+    queryset = build(customers, *args).values_list(*CustomerRow._fields)[:limit]
+    sql, params = queryset.query.get_compiler(using=alias).as_sql()
+    count = len(_flat(args))
+    placed: list[Any] = []
+    for param in params:
+        placed.append(_place(param, count))
+    return _Statement(sql=sql, params=tuple(placed))
+
+
+def _place(param: Any, count: int) -> Any:
+    if isinstance(param, int) and _STANDIN_INT <= param <= _STANDIN_INT + count:
+        return _Arg(position=param - _STANDIN_INT)
+    if isinstance(param, str) and "\ue000" in param:
+        for position in range(1, count + 1):
+            standin = _STANDIN_TEXT.format(position)
+            if standin in param:
+                before, _, after = param.partition(standin)
+                return _Arg(position, True, before, after, like=param != standin)
+    return param
 
 
 def customer_memberships(*, customer: Customer) -> QuerySet[Membership]:
