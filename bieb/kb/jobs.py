@@ -9,7 +9,12 @@ from bieb.kb.services import accounts_purge_expired
 @periodic_job(every=dt.timedelta(minutes=5))
 def kb_purge_expired_accounts() -> object:
     """Never-activated accounts are removed once their activation link has expired."""
-    return {"purged": accounts_purge_expired()}
+    result = accounts_purge_expired()
+    return {
+        "purged": result.deleted,
+        "batches": result.batches,
+        "longest_batch_ms": round(result.longest * 1000),
+    }
 
 
 @periodic_job(every=dt.timedelta(hours=1))

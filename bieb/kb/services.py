@@ -1,6 +1,7 @@
 """Writes of the login service. Each runs in one transaction and writes an account event."""
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,14 +11,13 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from bieb.core.attempts import (
     attempts_clear,
     attempts_count,
-    attempts_recent,
     attempts_record,
     is_limited,
 )
@@ -36,6 +36,7 @@ from bieb.kb.tokens import (
     encode_account,
     reset_tokens,
 )
+from bieb.mail.selectors import outbox_queued_since
 from bieb.mail.services import mail_queue
 
 LOGIN_FAILURES_PER_ACCOUNT = 5
@@ -109,7 +110,6 @@ def _local(moment: dt.datetime) -> str:
 
 
 def _send_activation(account: LoginAccount, *, next_url: str = "") -> None:
-    attempts_record(keys=[f"resend:{account.pk}"])  # starts the resend cooldown
     token = activation_tokens.make_token(account)  # type: ignore[arg-type]
     query = {"next": next_url} if next_url else None
     link = _link(f"/kb/activeren/{encode_account(account)}/{token}/", query)
@@ -140,20 +140,24 @@ def _hours_label() -> str:
     return "1 seconde" if seconds == 1 else f"{seconds} seconden"
 
 
-def _purge_if_expired(username: str) -> None:
-    """A never-activated account whose deadline passed frees its username at once."""
-    expired = LoginAccount.objects.filter(
-        username=username,
-        state=AccountState.WAITING,
-        activated_at__isnull=True,
-        activation_deadline__lte=timezone.now(),
-    ).first()
-    if expired is not None:
-        event_record(event="account.purged", account=expired, data={"reason": "reused"})
-        expired.delete()
+def _purge_if_expired(account: LoginAccount) -> bool:
+    """A never-activated account whose deadline passed frees its username at once: True if
+    `account` was such an account and is now gone."""
+    expired = (
+        account.state == AccountState.WAITING
+        and account.activated_at is None
+        and account.activation_deadline is not None
+        and account.activation_deadline <= timezone.now()
+    )
+    if expired:
+        event_record(event="account.purged", account=account, data={"reason": "reused"})
+        account.delete()
+    return expired
 
 
-@transaction.atomic
+# No savepoint of its own: inside a caller's transaction (a counter registration) an error
+# here rolls back the whole registration anyway, and a savepoint costs two round trips.
+@transaction.atomic(savepoint=False)
 def account_create(
     *,
     username: str,
@@ -166,8 +170,8 @@ def account_create(
 ) -> LoginAccount:
     """Make an account waiting for activation and mail its activation link."""
     name = username_clean(username)
-    _purge_if_expired(name)
-    if LoginAccount.objects.filter(username=name).exists():
+    taken = LoginAccount.objects.filter(username=name).first()
+    if taken is not None and not _purge_if_expired(taken):
         raise ValidationError(
             {"username": "Deze gebruikersnaam is al in gebruik; kies een andere."}
         )
@@ -266,7 +270,12 @@ def activation_resend(*, account: LoginAccount, actor: str) -> LoginAccount:
     locked = LoginAccount.objects.select_for_update().get(pk=account.pk)
     if locked.state != AccountState.WAITING:
         raise ValidationError("Dit inlogaccount is al geactiveerd.", code="active")
-    if attempts_recent(key=f"resend:{locked.pk}", window=RESEND_COOLDOWN):
+    # The cooldown runs from the last activation mail in the outbox.
+    if outbox_queued_since(
+        kind="kb.activation",
+        reference=str(locked.pk),
+        since=timezone.now() - RESEND_COOLDOWN,
+    ):
         raise ValidationError(
             "De activeringsmail is net verstuurd. Wacht een minuut voor u hem opnieuw verstuurt.",
             code="cooldown",
@@ -280,16 +289,27 @@ def activation_resend(*, account: LoginAccount, actor: str) -> LoginAccount:
 
 
 def _membership_link(account: LoginAccount, membership: MembershipData) -> LinkedMembership:
-    linked, _ = LinkedMembership.objects.update_or_create(
+    """Link the membership to the account, or move its existing link here: one upsert."""
+    linked = LinkedMembership(
+        account=account,
         library_code=membership.library_code,
+        library_name=membership.library_name,
         customer_number=membership.customer_number,
-        defaults={
-            "account": account,
-            "library_name": membership.library_name,
-            "subscription_code": membership.subscription_code,
-            "digital_rights": membership.digital_rights,
-            "valid_through": membership.valid_through,
-        },
+        subscription_code=membership.subscription_code,
+        digital_rights=membership.digital_rights,
+        valid_through=membership.valid_through,
+    )
+    LinkedMembership.objects.bulk_create(
+        [linked],
+        update_conflicts=True,
+        unique_fields=["library_code", "customer_number"],
+        update_fields=[
+            "account",
+            "library_name",
+            "subscription_code",
+            "digital_rights",
+            "valid_through",
+        ],
     )
     return linked
 
@@ -483,35 +503,134 @@ def username_reminder(*, email: str, ip: str | None) -> None:
         )
 
 
-def accounts_purge_expired(*, batch_size: int = PURGE_BATCH, max_batches: int | None = None) -> int:
-    """Delete never-activated accounts whose activation deadline has passed, in batches.
+@dataclass(frozen=True)
+class PurgeResult:
+    """What one purge run did; `longest` is the longest batch in seconds, which is also the
+    longest any of its row locks was held."""
+
+    deleted: int = 0
+    batches: int = 0
+    longest: float = 0.0
+
+
+# One batch on PostgreSQL, in one statement: lock the oldest expired accounts (skipping any that
+# another transaction holds: an account being activated right now is not waited for, and if it
+# stays expired the next run takes it), delete them with the condition checked again, delete
+# their linked memberships, and write an audit row for each.
+_PURGE_BATCH_SQL = """
+    WITH doomed AS (
+        DELETE FROM kb_loginaccount
+        WHERE id IN (
+            SELECT id FROM kb_loginaccount
+            WHERE state = %(waiting)s AND activated_at IS NULL
+                AND activation_deadline <= %(now)s {after}
+            ORDER BY activation_deadline
+            LIMIT %(limit)s
+            FOR UPDATE SKIP LOCKED
+        ) AND state = %(waiting)s AND activated_at IS NULL
+        RETURNING id, username, activation_deadline
+    ), memberships AS (
+        DELETE FROM kb_linkedmembership WHERE account_id IN (SELECT id FROM doomed)
+    ), events AS (
+        INSERT INTO kb_accountevent (at, account_id, username, event, actor, ip, data)
+        SELECT %(at)s, id, username, 'account.purged', '', NULL, '{{}}' FROM doomed
+    )
+    SELECT count(*), max(activation_deadline) FROM doomed
+"""
+
+
+def _purge_batch(
+    *, now: dt.datetime, after: dt.datetime | None, batch_size: int, collect: bool
+) -> tuple[int, dt.datetime | None]:
+    """One batch in the caller's transaction: (accounts deleted, the last deadline reached).
+
+    `after` is where the previous batch stopped: the scan of the deadline index starts there,
+    past the entries of the accounts already deleted, instead of stepping over them each time.
+
+    On PostgreSQL (unless `collect`) the batch is one statement, see above. Any row other than a
+    membership that refers to one of its accounts (OpenID Connect grants and tokens, which only
+    an activated account can get) fails the foreign key check when the batch commits; the
+    caller then does the batch again with `collect`: Django's own cascade, which finds and
+    deletes those rows first, as it does on the other databases.
+    """
+    if connection.vendor == "postgresql" and not collect:
+        params: dict[str, str | int | dt.datetime | None] = {
+            "waiting": AccountState.WAITING.value,
+            "now": now,
+            "after": after,
+            "limit": batch_size,
+            "at": timezone.now(),
+        }
+        sql = _PURGE_BATCH_SQL.format(
+            after="AND activation_deadline >= %(after)s" if after is not None else ""
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            deleted, last = cursor.fetchone()
+        if connection.savepoint_ids:
+            # Inside a caller's transaction this batch does not commit: the deferred foreign
+            # key checks run now, so that a violation rolls back this batch alone.
+            connection.check_constraints()
+        return deleted, last
+    expired = LoginAccount.objects.filter(
+        state=AccountState.WAITING, activated_at__isnull=True, activation_deadline__lte=now
+    )
+    if after is not None:
+        expired = expired.filter(activation_deadline__gte=after)
+    doomed = list(
+        expired.order_by("activation_deadline")
+        .select_for_update(skip_locked=True)
+        .values_list("pk", "username", "activation_deadline")[:batch_size]
+    )
+    if not doomed:
+        return 0, None
+    AccountEvent.objects.bulk_create(
+        AccountEvent(event="account.purged", account_id=pk, username=username)
+        for pk, username, _ in doomed
+    )
+    # Checked again; a batch that would not delete exactly the accounts it locked is rolled
+    # back whole.
+    accounts = LoginAccount.objects.filter(
+        pk__in=[pk for pk, _, _ in doomed], state=AccountState.WAITING, activated_at__isnull=True
+    )
+    deleted = accounts.delete()[1].get(LoginAccount._meta.label, 0)
+    if deleted != len(doomed):
+        raise RuntimeError(f"purge batch deleted {deleted} accounts of {len(doomed)} selected")
+    return deleted, doomed[-1][2]
+
+
+def accounts_purge_expired(
+    *, batch_size: int = PURGE_BATCH, max_batches: int | None = None
+) -> PurgeResult:
+    """Delete never-activated accounts whose activation deadline has passed, in batches of
+    one transaction each, oldest deadline first; an audit event per account.
 
     The condition is fixed here, not a parameter: whatever the job is given, an account that
     was ever activated (or is active or disabled) is never selected.
     """
     batch_size = max(1, min(int(batch_size), 10_000))
-    deleted = 0
-    batches = 0
+    now = timezone.now()
+    after: dt.datetime | None = None
+    deleted = batches = 0
+    longest = 0.0
     while max_batches is None or batches < max_batches:
-        with transaction.atomic():
-            ids = list(
-                LoginAccount.objects.filter(
-                    state=AccountState.WAITING,
-                    activated_at__isnull=True,
-                    activation_deadline__lte=timezone.now(),
+        started = time.perf_counter()
+        start = after
+        try:
+            with transaction.atomic():
+                count, after = _purge_batch(
+                    now=now, after=start, batch_size=batch_size, collect=False
                 )
-                .order_by("activation_deadline")
-                .values_list("pk", flat=True)[:batch_size]
-            )
-            if not ids:
-                break
-            doomed = LoginAccount.objects.filter(
-                pk__in=ids, state=AccountState.WAITING, activated_at__isnull=True
-            )
-            AccountEvent.objects.bulk_create(
-                AccountEvent(event="account.purged", account_id=a.pk, username=a.username)
-                for a in doomed.only("pk", "username")
-            )
-            deleted += doomed.delete()[1].get("kb.LoginAccount", 0)
+        except IntegrityError:
+            # Rolled back: something other than a membership refers to one of these accounts.
+            # The accounts are deleted again as Django deletes them, with all their relations.
+            with transaction.atomic():
+                count, after = _purge_batch(
+                    now=now, after=start, batch_size=batch_size, collect=True
+                )
+        if not count:
+            break
+        longest = max(longest, time.perf_counter() - started)
+        deleted += count
         batches += 1
-    return deleted
+    return PurgeResult(deleted=deleted, batches=batches, longest=longest)

@@ -21,6 +21,13 @@ def outbox_message_list(
     return messages
 
 
+def outbox_queued_since(*, kind: str, reference: str, since: dt.datetime) -> bool:
+    """Whether a mail of this kind and reference was queued at or after `since`."""
+    return OutboxMessage.objects.filter(
+        kind=kind, reference=reference, created_at__gte=since
+    ).exists()
+
+
 def outbox_message_get(*, message_id: int) -> OutboxMessage:
     return OutboxMessage.objects.get(pk=message_id)
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import close_old_connections, connection, transaction
 from stdnum import luhn
 
-from bieb.customers.models import Customer
+from bieb.customers.models import Customer, CustomerNumberSequence
 from bieb.customers.numbers import compose_number, customer_number_allocate
 from bieb.customers.services import customer_register
 from bieb.libraries.models import Branch, Library, SubscriptionType
@@ -89,3 +89,42 @@ def test_parallel_registrations_get_distinct_valid_numbers(
     assert len(set(numbers)) == workers
     assert all(luhn.is_valid(n) and len(n) == 14 and n.startswith("25280") for n in numbers)
     assert Customer.objects.filter(number__in=numbers).count() == workers
+
+
+@pytest.mark.django_db
+def test_a_library_without_a_sequence_starts_at_one(bind: Library) -> None:
+    CustomerNumberSequence.objects.filter(library=bind).delete()
+    assert customer_number_allocate(library=bind) == compose_number(
+        prefix="25280", sequence=1, length=14
+    )
+    assert CustomerNumberSequence.objects.get(library=bind).last_value == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_allocations_outside_a_transaction_get_distinct_numbers(bind: Library) -> None:
+    """Each allocation is atomic on its own: no caller's transaction needed for distinct numbers
+    (the increment and the read are one statement)."""
+    workers, each = 8, 25
+    barrier = threading.Barrier(workers)
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def allocate() -> None:
+        try:
+            barrier.wait()
+            numbers.extend(customer_number_allocate(library=bind) for _ in range(each))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=allocate) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert len(numbers) == len(set(numbers)) == workers * each
+    assert all(luhn.is_valid(n) and n.startswith("25280") for n in numbers)

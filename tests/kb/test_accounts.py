@@ -2,15 +2,29 @@
 
 import datetime as dt
 import re
+import threading
+import uuid
+from dataclasses import replace
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 from bieb.kb import interface
-from bieb.kb.models import AccountEvent, AccountState, LinkedMembership, LoginAccount
+from bieb.kb.jobs import kb_purge_expired_accounts
+from bieb.kb.models import (
+    AccountEvent,
+    AccountState,
+    LinkedMembership,
+    LoginAccount,
+    OIDCAccessToken,
+    OIDCApplication,
+    OIDCGrant,
+    OIDCIDToken,
+)
 from bieb.kb.services import (
     MembershipData,
     account_authenticate,
@@ -133,12 +147,12 @@ def test_purge_removes_only_expired_never_activated_accounts(client: Client) -> 
         client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
         fresh = account_create(username="nieuw", email="n@example.nl", origin="online", actor="t")
     with time_machine.travel(start + dt.timedelta(hours=23), tick=False):
-        assert accounts_purge_expired() == 0
+        assert accounts_purge_expired().deleted == 0
     with time_machine.travel(start + dt.timedelta(hours=25), tick=False):
         LoginAccount.objects.filter(pk=fresh.pk).update(
             activation_deadline=timezone.now() + dt.timedelta(hours=1)
         )
-        assert accounts_purge_expired(batch_size=1) == 1
+        assert accounts_purge_expired(batch_size=1).deleted == 1
     remaining = set(LoginAccount.objects.values_list("username", flat=True))
     assert remaining == {"actieve.lezer", "nieuw"}
     assert LoginAccount.objects.get(pk=active.pk).state == AccountState.ACTIVE
@@ -159,9 +173,123 @@ def test_no_setting_of_the_purge_deletes_an_active_account(batch_size: int) -> N
             activation_deadline=timezone.now() - dt.timedelta(days=30),
         )
     LoginAccount.objects.filter(username="lid02").update(state=AccountState.DISABLED)
+    # once activated, waiting again with a deadline that passed: still never purged
+    again = account_create(username="lid03", email="l3@example.nl", origin="online", actor="t")
+    LoginAccount.objects.filter(pk=again.pk).update(
+        activated_at=timezone.now() - dt.timedelta(days=60),
+        activation_deadline=timezone.now() - dt.timedelta(days=30),
+    )
     for max_batches in (None, 1, 100):
-        accounts_purge_expired(batch_size=batch_size, max_batches=max_batches)
-    assert LoginAccount.objects.count() == 3
+        result = accounts_purge_expired(batch_size=batch_size, max_batches=max_batches)
+        assert (result.deleted, result.batches) == (0, 0)
+    assert LoginAccount.objects.count() == 4
+    assert not AccountEvent.objects.filter(event="account.purged").exists()
+
+
+def expired_account(
+    username: str, membership: MembershipData | None = None, *, minutes_ago: int = 10
+) -> LoginAccount:
+    account = account_create(
+        username=username,
+        email=f"{username}@example.nl",
+        origin="balie" if membership else "online",
+        actor="t",
+        membership=membership,
+    )
+    LoginAccount.objects.filter(pk=account.pk).update(
+        activation_deadline=timezone.now() - dt.timedelta(minutes=minutes_ago)
+    )
+    return account
+
+
+def test_the_purge_takes_memberships_and_tokens_along_and_logs_each_account() -> None:
+    purge_with_tokens()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_purge_takes_tokens_along_also_when_its_batches_commit() -> None:
+    """Not inside a test's transaction: the foreign key check that sends a batch to Django's
+    cascade runs at the batch's own commit."""
+    purge_with_tokens()
+
+
+def purge_with_tokens() -> None:
+    app = OIDCApplication.objects.create(
+        name="Test",
+        client_type="confidential",
+        authorization_grant_type="authorization-code",
+        redirect_uris="https://example.nl/terug/",
+    )
+    in_an_hour = timezone.now() + dt.timedelta(hours=1)
+    kept = account_create(
+        username="blijver", email="b@example.nl", origin="online", actor="t", membership=MEMBERSHIP
+    )
+    LoginAccount.objects.filter(pk=kept.pk).update(
+        state=AccountState.ACTIVE, activated_at=timezone.now(), activation_deadline=None
+    )
+    OIDCAccessToken.objects.create(user=kept, token="a", application=app, expires=in_an_hour)
+    gone = [
+        expired_account(
+            f"2528000000{i:03d}",
+            replace(MEMBERSHIP, customer_number=f"2528000000{i:03d}"),
+        )
+        for i in range(5)
+    ]
+    # Not something a never-activated account can get, but if it had: it goes too (in the
+    # last batch, after the others went the fast way).
+    with_token = expired_account("met.token", minutes_ago=1)
+    id_token = OIDCIDToken.objects.create(
+        user=with_token, application=app, expires=in_an_hour, jti=uuid.uuid4()
+    )
+    OIDCAccessToken.objects.create(
+        user=with_token, token="b", application=app, expires=in_an_hour, id_token=id_token
+    )
+    OIDCGrant.objects.create(
+        user=with_token, code="c", application=app, expires=in_an_hour, redirect_uri="https://x/"
+    )
+
+    result = accounts_purge_expired(batch_size=2)
+
+    assert (result.deleted, result.batches) == (6, 3)
+    assert 0 < result.longest < 60
+    assert list(LoginAccount.objects.values_list("username", flat=True)) == ["blijver"]
+    assert list(LinkedMembership.objects.values_list("account_id", flat=True)) == [kept.pk]
+    assert list(OIDCAccessToken.objects.values_list("user_id", flat=True)) == [kept.pk]
+    assert not OIDCIDToken.objects.exists() and not OIDCGrant.objects.exists()
+    purged = AccountEvent.objects.filter(event="account.purged")
+    assert {(e.account_id, e.username) for e in purged} == {
+        (a.pk, a.username) for a in [*gone, with_token]
+    }
+    assert kb_purge_expired_accounts() == {"purged": 0, "batches": 0, "longest_batch_ms": 0}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_purge_skips_an_account_being_changed_and_takes_the_others() -> None:
+    accounts = [expired_account(f"wachter{i}") for i in range(3)]
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                LoginAccount.objects.select_for_update().get(pk=accounts[1].pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        result = accounts_purge_expired(batch_size=1)
+    finally:
+        release.set()
+        thread.join(10)
+    assert result.deleted == 2
+    assert list(LoginAccount.objects.values_list("username", flat=True)) == ["wachter1"]
+    assert accounts_purge_expired().deleted == 1
 
 
 def test_linking_needs_an_active_account_and_tells_its_holder() -> None:
