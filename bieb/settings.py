@@ -146,7 +146,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound by the server, so that psycopg prepares a statement the connection runs
     # again and again (its default: from the fifth time); the server then skips parsing and
     # planning it. Not for a transaction-pooling PgBouncer in front of the server.
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True}
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "staff.User"
