@@ -51,7 +51,38 @@ class Bytewise(Func):
         return compiler.compile(self.get_source_expressions()[0])
 
 
-class Customer(models.Model):
+class CustomerDisplay:
+    """How a customer reads on the pages: name, postcode and house number; shared by the model
+    and the search results' rows."""
+
+    __slots__ = ()
+
+    salutation: str
+    initials: str
+    prefix: str
+    surname: str
+    postcode: str
+    country: str
+    house_number: int | None
+    house_letter: str
+    house_addition: str
+
+    @property
+    def display_name(self) -> str:
+        return display_name(self.salutation, self.initials, self.prefix, self.surname)
+
+    @property
+    def postcode_display(self) -> str:
+        return format_postcode(self.postcode, self.country)
+
+    @property
+    def house(self) -> HouseNumber | None:
+        if self.house_number is None:
+            return None
+        return HouseNumber(self.house_number, self.house_letter, self.house_addition)
+
+
+class Customer(CustomerDisplay, models.Model):
     """A library's customer. Never holds a BSN or a copy of an identity document."""
 
     library = models.ForeignKey(
@@ -129,20 +160,6 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.display_name}"
-
-    @property
-    def display_name(self) -> str:
-        return display_name(self.salutation, self.initials, self.prefix, self.surname)
-
-    @property
-    def postcode_display(self) -> str:
-        return format_postcode(self.postcode, self.country)
-
-    @property
-    def house(self) -> HouseNumber | None:
-        if self.house_number is None:
-            return None
-        return HouseNumber(self.house_number, self.house_letter, self.house_addition)
 
 
 class MembershipStatus(models.TextChoices):

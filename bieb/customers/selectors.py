@@ -16,8 +16,8 @@ from django.db.models.functions import Lower
 from django.db.models.lookups import StartsWith
 
 from bieb.core.money import ZERO
-from bieb.customers.models import Bytewise, Customer, LedgerLine, Membership, display_name
-from bieb.customers.validators import HouseNumber, clean_initials, format_postcode
+from bieb.customers.models import Bytewise, Customer, CustomerDisplay, LedgerLine, Membership
+from bieb.customers.validators import clean_initials
 from bieb.libraries.models import Library
 
 
@@ -47,9 +47,7 @@ def customer_saldo(*, customer: Customer) -> Decimal:
 SEARCH_LIMIT = 25
 
 
-class CustomerRow(NamedTuple):
-    """A customer as the search results show one (counter/_results.html)."""
-
+class _CustomerColumns(NamedTuple):
     number: str
     salutation: str
     initials: str
@@ -63,19 +61,11 @@ class CustomerRow(NamedTuple):
     house_addition: str
     email: str
 
-    @property
-    def display_name(self) -> str:
-        return display_name(self.salutation, self.initials, self.prefix, self.surname)
 
-    @property
-    def postcode_display(self) -> str:
-        return format_postcode(self.postcode, self.country)
+class CustomerRow(_CustomerColumns, CustomerDisplay):
+    """A customer as the search results show one (counter/_results.html)."""
 
-    @property
-    def house(self) -> HouseNumber | None:
-        if self.house_number is None:
-            return None
-        return HouseNumber(self.house_number, self.house_letter, self.house_addition)
+    __slots__ = ()
 
 
 _SEARCH_POSTCODE_RE = re.compile(

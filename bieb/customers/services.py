@@ -207,8 +207,9 @@ def _register(
         number=number,
         registered_branch=branch,
         uses_login_account=use_login_account,
-        # The account's username, known before it is made: the number, or the existing one.
-        login_username=(existing_username.strip().lower() or number) if use_login_account else "",
+        # A new account's username is the number, known before the account is made; a linked
+        # account's name is written once the login service has found it.
+        login_username=number if use_login_account and not existing_username else "",
         newsletter_consent_at=timezone.now() if details.newsletter else None,
         registration_key=registration_key,
         created_by=actor,
