@@ -674,3 +674,56 @@ def test_clean_house_number_round_trips_via_str(value: str) -> None:
     if out is not None:
         assert 1 <= out.number <= 99999
         assert v.clean_house_number(str(out)) == out
+
+
+# --- the converse: every well-formed value is accepted -----------------------------------------
+# The properties above only check what a validator lets through; a validator that refused
+# everything would pass them. These generate values that are right by construction and demand
+# that each is accepted and stored as the rule says.
+
+postcode_letters = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=2).filter(
+    lambda letters: letters not in {"SA", "SD", "SS"}
+)
+
+
+@FAST
+@given(
+    st.integers(min_value=1000, max_value=9999),
+    postcode_letters,
+    st.sampled_from(["", " ", "  ", "-"]),
+    st.booleans(),
+)
+def test_every_well_formed_dutch_postcode_is_accepted(
+    digits: int, letters: str, separator: str, lower: bool
+) -> None:
+    typed = f"{digits}{separator}{letters.lower() if lower else letters}"
+    assert v.clean_postcode(typed, country="NL") == f"{digits}{letters}"
+
+
+@FAST
+@given(st.from_regex(r"[0-9]{10}", fullmatch=True), st.sampled_from(["ABNA", "INGB", "RABO"]))
+def test_every_iban_with_right_check_digits_is_accepted(account: str, bank: str) -> None:
+    from schwifty import IBAN
+
+    iban = IBAN.generate("NL", bank_code=bank, account_code=account).compact
+    assert v.clean_iban(iban) == iban
+    assert v.clean_iban(v.format_iban(iban).lower()) == iban
+
+
+@FAST
+@given(st.lists(st.sampled_from("ABCDEFGHKLMNPRSTVWZ"), min_size=1, max_size=5))
+def test_every_row_of_initials_is_accepted(letters: list[str]) -> None:
+    typed = " ".join(letter.lower() for letter in letters)
+    assert v.clean_initials(typed) == "".join(f"{letter}." for letter in letters)
+
+
+@FAST
+@given(
+    st.integers(min_value=1, max_value=99999),
+    st.sampled_from(["", "A", "b"]),
+    st.sampled_from(["", "-2", " bis"]),
+)
+def test_every_house_number_in_range_is_accepted(number: int, letter: str, addition: str) -> None:
+    out = v.clean_house_number(f"{number}{letter}{addition}")
+    assert out is not None
+    assert (out.number, out.letter) == (number, letter.upper())
