@@ -173,8 +173,9 @@ def test_finds_nothing_for_too_short_or_other_librarys_customers(
 def test_one_query_a_search(bind: Library, tester: Customer) -> None:
     for query in ("Tester", tester.number, "9468 BG 41", "e.b.tester@"):
         with CaptureQueriesContext(connection) as queries:
-            customer_search(library=bind, query=query)
+            found, _ = customer_search(library=bind, query=query)
         assert len(queries) == 1, query
+        assert [c.number for c in found] == [tester.number], query  # the one query that finds
 
 
 @pytest.mark.postgres
