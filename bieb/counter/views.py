@@ -147,6 +147,11 @@ def _customer_page(
         "errors": {},
     }
     link = link or {"username": "", "errors": []}
+    # Right after a change of the login account (say, 'Vergeet inlogaccount') the next step
+    # has the focus: 'Nieuw inlogaccount genereren', what most customers need.
+    account_changed = not customer.login_username and any(
+        message.extra_tags == "inlogaccount" for message in messages.get_messages(request)
+    )
     dialog = request.session.pop(DIALOG_SESSION_KEY, None)
     if dialog and dialog.get("number") != customer.number:
         dialog = None
@@ -164,6 +169,7 @@ def _customer_page(
         "link": link,
         "once": uuid.uuid4,
         "dialog": dialog,
+        "account_changed": account_changed,
         "hours": hours_label(settings.BIEB_ACTIVATION_HOURS),
         **_account_context(customer),
     }
