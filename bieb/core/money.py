@@ -31,8 +31,9 @@ def format_euro(amount: Decimal) -> str:
     return f"€ {sign}{'.'.join(groups)},{cents}"
 
 
-# re.ASCII: `\d` and `\s` would otherwise take every script's digits and spaces ("٣٤", "１２３"),
-# and Decimal() reads those as numbers too. Longer input is no amount anyone types.
+# re.ASCII: `\d` and `\s` would otherwise take every script's digits and spaces (Arabic-Indic,
+# full-width, Devanagari ...), and Decimal() reads those as numbers too. Longer input is no
+# amount anyone types.
 _MAX_TYPED = 30
 _AMOUNT_RE = re.compile(
     r"""
@@ -51,12 +52,11 @@ _DIGITS_RE = re.compile(r"\d")  # any script's digits (no re.ASCII)
 EXAMPLE = "Vul een bedrag in euro in, bijvoorbeeld 42,00."
 
 
-def money_parse(
-    text: str, *, maximum: Decimal | None = None, allow_zero: bool = False
-) -> Decimal:
+def money_parse(text: str, *, maximum: Decimal | None = None, allow_zero: bool = False) -> Decimal:
     """An amount typed in Dutch notation: `34`, `34,50`, `€ 34,50`, `1.234,50`, `34,-` (and
     `42.50`, as the numeric keypad types it). Above zero, at most two decimals, at most
-    `maximum` (zero too with `allow_zero`). Raises ValidationError with a Dutch message (no field: the caller names it)."""
+    `maximum` (zero too with `allow_zero`). Raises ValidationError with a Dutch message (no
+    field: the caller names it)."""
     typed = (text or "").strip()
     if not typed:
         raise ValidationError("Vul een bedrag in.", code="required")
@@ -97,10 +97,10 @@ def money_check(
 
 class MoneyFormField(forms.DecimalField):
     """An amount in a Django form (the admin's prices, tariffs and discounts), read by
-    `money_parse`: Decimal() alone would take "٤٢" as 42. Zero is an amount here (a free
-    tariff); the model field's own validators still apply."""
+    `money_parse`: Decimal() alone would take Arabic-Indic "42" as 42. Zero is an amount here
+    (a free tariff); the model field's own validators still apply."""
 
-    def to_python(self, value: object) -> Decimal | None:
+    def to_python(self, value: object) -> Decimal | None:  # type: ignore[override]
         if value in self.empty_values:
             return None
         try:

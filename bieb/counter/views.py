@@ -45,12 +45,12 @@ from bieb.customers.selectors import (
     customer_search,
 )
 from bieb.customers.services import (
+    Overpayment,
     customer_login_account_forget,
     customer_login_account_generate,
     customer_login_account_link,
     customer_login_account_resend,
     customer_update,
-    Overpayment,
     ledger_payment_book,
 )
 from bieb.kb import interface as login_service

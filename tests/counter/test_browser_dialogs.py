@@ -37,14 +37,14 @@ def test_more_than_the_saldo_asks_with_the_focus_on_nee(
     expect(amount).to_have_value("42,00")  # the saldo, ready to book
     amount.focus()
     keys.press("Control+A")
-    keys.type("٣٤")  # Arabic-Indic digits: no amount
+    keys.type("\u0663\u0664")  # Arabic-Indic digits: no amount
     keys.press("Tab")
     keys.press("Space")  # Contant
     with page.expect_navigation():
         keys.press("Enter")
     expect_focus(page, "id_amount")
     expect(page.locator("#id_amount_error")).to_contain_text("cijfers 0 tot en met 9")
-    expect(amount).to_have_value("٣٤")
+    expect(amount).to_have_value("\u0663\u0664")
     step(page, "andere-cijfers")
 
     keys.press("Control+A")

@@ -247,7 +247,7 @@ def test_forgetting_asks_with_the_focus_on_nee_unless_the_account_is_dead(
     next step, Ja, has it."""
 
     def confirm_focus(page: str) -> str:
-        form = re.search(r'<form[^>]*inlogaccount/vergeten/[^>]*>', page)
+        form = re.search(r"<form[^>]*inlogaccount/vergeten/[^>]*>", page)
         assert form and "data-confirm=" in form.group(0)
         focus = re.search(r'data-confirm-focus="(ja|nee)"', form.group(0))
         assert focus, form.group(0)

@@ -151,7 +151,7 @@ def test_postcode_search_lists_by_address(bind: Library) -> None:
 def test_finds_a_part_of_an_e_mail_address(
     bind: Library, tester: Customer, oost_customer: Customer
 ) -> None:
-    """"example" found nothing: staff type a part of an address they half remember."""
+    """ "example" found nothing: staff type a part of an address they half remember."""
     other = add(bind, surname="Anders", email="post@anders.nl")
     for query in ("example", "Example.NL", "b.tester", "tester@example", "@example.nl"):
         assert numbers(bind, query) == [tester.number], query

@@ -8,7 +8,7 @@ from django.db import migrations
 INDEX = "customer_search_email_part"
 
 
-def create(apps, schema_editor):  # type: ignore[no-untyped-def]
+def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     # Both are trusted extensions (PostgreSQL 13+): a database owner may create them.
@@ -20,7 +20,7 @@ def create(apps, schema_editor):  # type: ignore[no-untyped-def]
     )
 
 
-def drop(apps, schema_editor):  # type: ignore[no-untyped-def]
+def drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
