@@ -7,6 +7,7 @@ without its own SECRET_KEY and ALLOWED_HOSTS, and runs with secure production se
 
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -235,6 +236,14 @@ BIEB_MOLLIE_API_KEY = os.environ.get("BIEB_MOLLIE_API_KEY", "")
 BIEB_MOLLIE_API_ENDPOINT = os.environ.get("BIEB_MOLLIE_API_ENDPOINT", "https://api.mollie.com")
 # Bearer token of the Online Bibliotheek's entitlement endpoint; empty refuses every request.
 BIEB_ENTITLEMENTS_TOKEN = os.environ.get("BIEB_ENTITLEMENTS_TOKEN", "")
+
+# The most one payment at the desk may be (euros); a typo such as 4200 for 42,00 is refused.
+try:
+    BIEB_DESK_PAYMENT_MAXIMUM = Decimal(os.environ.get("BIEB_DESK_PAYMENT_MAXIMUM", "1000.00"))
+except ArithmeticError:
+    BIEB_DESK_PAYMENT_MAXIMUM = Decimal("NaN")
+if not (BIEB_DESK_PAYMENT_MAXIMUM.is_finite() and BIEB_DESK_PAYMENT_MAXIMUM > 0):
+    raise ImproperlyConfigured("BIEB_DESK_PAYMENT_MAXIMUM must be an amount in euros, e.g. 1000.00")
 
 # Customer data of ended memberships is removed after this many days when nothing is open.
 BIEB_RETENTION_DAYS = int(os.environ.get("BIEB_RETENTION_DAYS", str(2 * 365)))

@@ -3,12 +3,17 @@
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model, QuerySet
+from django.db.models import DecimalField, Model, QuerySet
 from django.http import HttpRequest
+
+from bieb.core.money import MoneyFormField
 
 
 class LibraryScopedAdmin(admin.ModelAdmin):
     library_field = "library"
+    # Every decimal a library configures is an amount in euros (or a percentage): typed
+    # amounts are read by one parser everywhere (core.money).
+    formfield_overrides = {DecimalField: {"form_class": MoneyFormField}}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)

@@ -197,16 +197,15 @@ def _customer_section(flow: Flow, data: QueryDict) -> bool:
 
 
 def _account_section(flow: Flow, *, pressed: bool) -> bool:
-    """'Bestaand inlogaccount gebruiken' or 'Nieuw inlogaccount genereren'."""
-    if flow.reached < ACCOUNT:
-        flow.reached, flow.focus = ACCOUNT, "account"
-        return False
-    if not flow.account_choice:
-        flow.fail(
-            "account",
-            "Kies 'Bestaand inlogaccount gebruiken' of 'Nieuw inlogaccount genereren'.",
-        )
-        flow.focus = "account"
+    """'Bestaand inlogaccount gebruiken' or 'Nieuw inlogaccount genereren'.
+
+    Shown with 'Nieuw inlogaccount genereren' chosen and in focus: "De meeste nieuwe klanten
+    zullen nog geen inlogaccount hebben" (the instruction); Enter takes it, and the rare
+    'Bestaand' is one Shift+Tab away."""
+    if flow.reached < ACCOUNT or not flow.account_choice:
+        flow.reached, flow.focus = max(flow.reached, ACCOUNT), "account"
+        flow.account_choice = flow.account_choice or NEW
+        flow.values["account"] = flow.account_choice
         return False
     if flow.account_choice == EXISTING:
         if not flow.existing_username:

@@ -7,10 +7,9 @@ transaction, an audit row) and answers with a redirect (POST-redirect-GET); the 
 customer page carry a one-time key, so a double click or a refresh changes nothing twice.
 """
 
-import re
 import uuid
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from bieb.core.dates import local_today
-from bieb.core.money import format_euro
+from bieb.core.money import format_euro, money_parse
 from bieb.core.submissions import AlreadySubmitted, submission_claim, submission_key_parse
 from bieb.counter.access import Desk, counter_view
 from bieb.counter.fields import (
@@ -46,6 +45,7 @@ from bieb.customers.selectors import (
     customer_search,
 )
 from bieb.customers.services import (
+    Overpayment,
     customer_login_account_forget,
     customer_login_account_generate,
     customer_login_account_link,
@@ -147,6 +147,11 @@ def _customer_page(
         "errors": {},
     }
     link = link or {"username": "", "errors": []}
+    # Right after a change of the login account (say, 'Vergeet inlogaccount') the next step
+    # has the focus: 'Nieuw inlogaccount genereren', what most customers need.
+    account_changed = not customer.login_username and any(
+        message.extra_tags == "inlogaccount" for message in messages.get_messages(request)
+    )
     dialog = request.session.pop(DIALOG_SESSION_KEY, None)
     if dialog and dialog.get("number") != customer.number:
         dialog = None
@@ -164,6 +169,7 @@ def _customer_page(
         "link": link,
         "once": uuid.uuid4,
         "dialog": dialog,
+        "account_changed": account_changed,
         "hours": hours_label(settings.BIEB_ACTIVATION_HOURS),
         **_account_context(customer),
     }
@@ -239,45 +245,43 @@ def _post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapper
 
 
-_AMOUNT_RE = re.compile(r"^(?:€\s*)?(\d{1,6})(?:[.,](\d{1,2}))?$")
-
-
-def _parse_amount(text: str) -> Decimal:
-    """`42`, `42,00`, `42.5`, `€ 42,00` → Decimal; raises ValidationError."""
-    match = _AMOUNT_RE.match(text.strip().replace(" ", ""))
-    if not match:
-        raise ValidationError({"amount": "Vul een bedrag in euro in, bijvoorbeeld 42,00."})
-    whole, cents = match.groups()
-    try:
-        return Decimal(f"{whole}.{(cents or '0').ljust(2, '0')}")
-    except InvalidOperation:
-        raise ValidationError(
-            {"amount": "Vul een bedrag in euro in, bijvoorbeeld 42,00."}
-        ) from None
-
-
 @counter_view
 @_post_only
 def payment(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
-    """A payment at the desk, contant or pin: one ledger line."""
+    """A payment at the desk, contant or pin: one ledger line. More than the open saldo asks
+    first ("Toch … ontvangen?"); Ja posts the same form again, confirmed, with the same
+    one-time key."""
     amount_text = request.POST.get("amount", "")
     method = request.POST.get("method", "")
+    confirmed = request.POST.get("confirm_overpayment") == "ja"
     memberships = list(customer_memberships(customer=customer)[:1])
     booked: dict[str, Decimal] = {}
 
     def book() -> None:
-        amount = _parse_amount(amount_text)
+        try:
+            amount = money_parse(amount_text)
+        except ValidationError as error:
+            raise ValidationError({"amount": error.messages}) from None
         line = ledger_payment_book(
             actor=desk.user,
             customer=customer,
             amount=amount,
             method=method,
             membership=memberships[0] if memberships else None,
+            allow_overpayment=confirmed,
         )
         booked["amount"] = -line.amount
 
     try:
         done = _once(request, scope="counter.payment", change=book)
+    except Overpayment as over:
+        question = {
+            "amount": amount_text,
+            "method": method,
+            "errors": {},
+            "confirm": {"question": over.messages[0], "once": request.POST.get("once", "")},
+        }
+        return _customer_page(request, desk, customer, payment=question)
     except ValidationError as error:
         errors = error_lists(error)
         payment_state = {

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Lower
-from django.db.models.lookups import StartsWith
+from django.db.models.lookups import Contains, StartsWith
 
 from bieb.core.money import ZERO
 from bieb.customers.models import Bytewise, Customer, CustomerDisplay, LedgerLine, Membership
@@ -86,13 +86,15 @@ def customer_search(
 ) -> tuple[list[CustomerRow], bool]:
     """The library's customers matching what counter staff typed, and whether there are more.
 
-    Every kind of search reads the start of what is stored, so an index finds it (the table
-    holds millions of customers); case does not matter:
+    Every kind of search reads an index (the table holds millions of customers), most of them
+    the start of what is stored; case does not matter:
     - digits (spaces allowed): the customer number, whole or its start (`5280 0000`), listed
       by number;
     - a postcode with an optional house number: `9468 BG 41`, `9468bg`, or its start `9468 B`;
       listed by address;
     - an e-mail address (contains @), whole or its start (`jan.jansen@`), listed by address;
+    - a part from inside an e-mail address (`example`, `tester@exa`, at least 3 characters),
+      when nothing else matched: a trigram index (PostgreSQL) finds it;
     - else names, listed by surname: the surname's start (`jans`, `Jansen`) with the prefix
       before it or after a comma (`de jong`, `Jong, de`, `van der b`), and initials (`E.B.`,
       `j`) or a first name (`piet`) beside it. Without a comma the last word is taken as the
@@ -134,8 +136,9 @@ def _search_attempts(
     case of what is compared with a LOWER() of the database."""
     compact = text.replace(" ", "")
     postcode = _SEARCH_POSTCODE_RE.match(text)
+    part = [(_by_email_part, (fold(text),))] if len(text) >= EMAIL_PART_MIN else []
     if "@" in text:
-        return [(_by_email, (fold(text),))]
+        return [(_by_email, (fold(text),)), *part]
     if compact.isdigit() and compact.isascii():
         return [(_by_number, (compact,))]
     if postcode:
@@ -146,7 +149,8 @@ def _search_attempts(
         if len(letters) == 2:
             return [(_by_postcode, (code,))]
         return [(_by_postcode_start, (code, _postcode_after(code)))]
-    return [(_by_name, reading.args(fold)) for reading in _name_readings(text)]
+    names = [(_by_name, reading.args(fold)) for reading in _name_readings(text)]
+    return names + (part if " " not in text else [])  # an address has no spaces
 
 
 def _by_number(customers: QuerySet[Customer], digits: str) -> QuerySet[Customer]:
@@ -157,6 +161,20 @@ def _by_number(customers: QuerySet[Customer], digits: str) -> QuerySet[Customer]
 def _by_email(customers: QuerySet[Customer], start: str) -> QuerySet[Customer]:
     key = Bytewise(Lower("email"))
     return customers.filter(StartsWith(key, start)).order_by(key, "number")
+
+
+# A part from inside an address (`example`, `tester@exa`) is looked for when nothing else
+# matched and at least this long: PostgreSQL's trigram index (customer_search_email_part, GIN
+# on library and lower(email) with gin_trgm_ops, migration 0005) serves LIKE '%part%' from 3
+# characters on; shorter parts would read every address of the library.
+EMAIL_PART_MIN = 3
+
+
+def _by_email_part(customers: QuerySet[Customer], part: str) -> QuerySet[Customer]:
+    """On SQLite (the demo's embedded database) this scans the library's customers: fine at
+    a demo's size; at national scale run PostgreSQL, where the trigram index serves it."""
+    key = Bytewise(Lower("email"))
+    return customers.filter(Contains(Lower("email"), part)).order_by(key, "number")
 
 
 # Listed by address: the index on (library, postcode, house number) gives that order.

@@ -5,13 +5,14 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bieb.audit.services import audit_record
 from bieb.core.dates import local_today
-from bieb.core.money import format_euro, to_cents
+from bieb.core.money import format_euro, money_check
 from bieb.customers.costs import CostBuildUp, cost_build_up
 from bieb.customers.details import CustomerDetails
 from bieb.customers.models import (
@@ -23,7 +24,7 @@ from bieb.customers.models import (
     PaymentMethod,
 )
 from bieb.customers.numbers import customer_number_allocate
-from bieb.customers.selectors import customer_likely_duplicates
+from bieb.customers.selectors import customer_likely_duplicates, customer_saldo
 from bieb.customers.validators import clean_card_number
 from bieb.kb import interface as login_service
 from bieb.libraries.models import Branch, Discount, SubscriptionType, Tariff
@@ -44,6 +45,19 @@ class LikelyDuplicate(ValidationError):
             "achternaam, geboortedatum en postcode. Open de bestaande klant, of bevestig dat "
             "het een andere klant is.",
             code="duplicate",
+        )
+
+
+class Overpayment(ValidationError):
+    """A desk payment above the open saldo: taken only when staff confirm it."""
+
+    def __init__(self, *, amount: Decimal, saldo: Decimal):
+        self.amount = amount
+        self.saldo = saldo
+        super().__init__(
+            f"Het bedrag is hoger dan het saldo ({format_euro(saldo)}). "
+            f"Toch {format_euro(amount)} ontvangen?",
+            code="overpayment",
         )
 
 
@@ -349,16 +363,26 @@ def ledger_payment_book(
     amount: Decimal,
     method: str,
     membership: Membership | None = None,
+    allow_overpayment: bool = False,
 ) -> LedgerLine:
-    """Book a payment received at the desk (contant, pin)."""
+    """Book a payment received at the desk (contant, pin): above zero, at most the desk
+    maximum (`BIEB_DESK_PAYMENT_MAXIMUM`), and more than the open saldo only with
+    `allow_overpayment` (staff confirmed it); else Overpayment."""
     if actor.library_id != customer.library_id:
         raise ValidationError("U werkt niet voor deze bibliotheek.", code="forbidden")
     if method not in (PaymentMethod.CASH, PaymentMethod.PIN):
         raise ValidationError({"method": "Kies contant of pin."})
-    amount = to_cents(amount)
-    if amount <= 0:
-        raise ValidationError({"amount": "Vul een bedrag groter dan € 0,00 in."})
+    try:
+        amount = money_check(amount, maximum=settings.BIEB_DESK_PAYMENT_MAXIMUM)
+    except ValidationError as error:
+        raise ValidationError({"amount": error.messages}) from None
     with transaction.atomic():
+        # The saldo under the customer's row lock: two desks cannot both take "the rest".
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        if not allow_overpayment:
+            saldo = customer_saldo(customer=customer)
+            if amount > saldo:
+                raise Overpayment(amount=amount, saldo=saldo)
         line = LedgerLine.objects.create(
             library_id=customer.library_id,
             customer=customer,

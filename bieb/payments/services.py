@@ -250,16 +250,23 @@ def payment_desk_receive(
     method: str,
     membership: Membership | None = None,
     idempotency_key: str = "",
+    allow_overpayment: bool = False,
 ) -> Payment:
     """Cash or pin at the desk (provider `balie`): paid at once, booked in the ledger by the
-    staff member. With `idempotency_key`, a repeated submit returns the first payment."""
+    staff member, with the ledger booking's rules (maximum, more than the saldo only when
+    confirmed). With `idempotency_key`, a repeated submit returns the first payment."""
     if idempotency_key:
         earlier = Payment.objects.filter(idempotency_key=f"balie:{idempotency_key}").first()
         if earlier is not None:
             return earlier
     with transaction.atomic():
         line = ledger_payment_book(
-            actor=actor, customer=customer, amount=amount, method=method, membership=membership
+            actor=actor,
+            customer=customer,
+            amount=amount,
+            method=method,
+            membership=membership,
+            allow_overpayment=allow_overpayment,
         )
         now = timezone.now()
         payment = Payment.objects.create(

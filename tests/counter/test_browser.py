@@ -289,9 +289,9 @@ def test_keyboard_only(base: str, browser_page: Any) -> None:
     with page.expect_navigation():
         keys.press("Enter")
 
-    expect_focus(page, "id_account_bestaand")
-    keys.press("Tab")
+    # "De meeste nieuwe klanten [...] kies je voor 'Nieuw inlogaccount genereren'": Enter
     expect_focus(page, "id_account_nieuw")
+    step(page, "inlogaccount")
     with page.expect_navigation():
         keys.press("Enter")
     expect_focus(page, "id_subscription_type_0101")

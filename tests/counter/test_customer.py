@@ -156,8 +156,11 @@ def test_expiry_forget_and_a_new_account(balie_client: Client, tester: Customer,
         assert tester.login_username == ""
         assert not LoginAccount.objects.filter(username=tester.number).exists()
 
-        page = balie_client.get(url(tester)).content.decode()
+        after = balie_client.get(url(tester))
+        page = after.content.decode()
         assert "Geen inlogaccount." in page
+        # "genereer daarna een nieuw inlogaccount": the focus is there, not on 'Bestaand'
+        assert focused(after) == "id_account_generate"
         data = {"once": once(page)}
         balie_client.post(url(tester, "inlogaccount/genereren/"), data)
         balie_client.post(url(tester, "inlogaccount/genereren/"), data)  # a double click
@@ -234,3 +237,28 @@ def test_bestaand_inlogaccount_on_the_customer_page(
     assert "Koppelen van inlogaccount gelukt" in content and ">actief<" in content
     assert LinkedMembership.objects.filter(customer_number=tester.number).count() == 1
     assert interface.account_status(username=oost_customer.number).state == "actief"
+
+
+def test_forgetting_asks_with_the_focus_on_nee_unless_the_account_is_dead(
+    balie_client: Client, tester: Customer
+) -> None:
+    """Vergeet inlogaccount on a waiting or active account undoes the customer's access: the
+    question's Nee has the focus. An expired account is deleted anyway: there the instruction's
+    next step, Ja, has it."""
+
+    def confirm_focus(page: str) -> str:
+        form = re.search(r"<form[^>]*inlogaccount/vergeten/[^>]*>", page)
+        assert form and "data-confirm=" in form.group(0)
+        focus = re.search(r'data-confirm-focus="(ja|nee)"', form.group(0))
+        assert focus, form.group(0)
+        return focus.group(1)
+
+    assert confirm_focus(balie_client.get(url(tester)).content.decode()) == "nee"
+    account = LoginAccount.objects.get(username=tester.number)
+    account.state = AccountState.ACTIVE
+    account.save(update_fields=["state"])
+    assert confirm_focus(balie_client.get(url(tester)).content.decode()) == "nee"
+    account.state = AccountState.WAITING
+    account.save(update_fields=["state"])
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=25), tick=False):
+        assert confirm_focus(balie_client.get(url(tester)).content.decode()) == "ja"

@@ -70,9 +70,17 @@ def test_the_seeds_customer_is_registered_step_by_step(balie_client: Client, bal
     first = balie_client.post(URL, form)
     assert hidden(first, "reached") == "2"
     assert "Bestaand inlogaccount gebruiken" in first.content.decode()
-    assert focused(first) == "id_account_bestaand"
+    # "De meeste nieuwe klanten zullen nog geen inlogaccount hebben, dan kies je voor 'Nieuw
+    # inlogaccount genereren'": the focus and the default are there, not on the rare choice
+    assert focused(first) == "id_account_nieuw"
+    assert hidden(first, "account") == "nieuw"
+    assert re.search(r'id="id_account_nieuw"[^>]*aria-pressed="true"', first.content.decode())
     # the customer section stays as typed
     assert 'value="9468 BG"' in first.content.decode()
+    # Enter (the form's default button, Volgende) takes the default
+    by_enter = balie_client.post(URL, {**form, "reached": "2", "account": "nieuw"})
+    assert hidden(by_enter, "reached") == "3"
+    assert hidden(by_enter, "account") == "nieuw"
 
     second = balie_client.post(URL, {**form, "reached": "2", "choose_account": "nieuw"})
     assert hidden(second, "reached") == "3"

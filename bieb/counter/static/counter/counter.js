@@ -35,13 +35,36 @@
   }
   Array.prototype.forEach.call(document.querySelectorAll("dialog"), dialogArrows);
 
-  // A dialog rendered open (readable without script) becomes modal, with focus on its OK.
+  // Browsers skip autofocus on a page opened at a #fragment (the customer page after a change
+  // of the login account): give the focus to the page's [autofocus] field all the same.
+  // (After the load: the browser moves to the fragment then, and would take the focus away.)
+  var autofocus = document.querySelector("main [autofocus]");
+  if (window.location.hash && autofocus) {
+    window.addEventListener("load", function () {
+      if (document.activeElement === document.body) autofocus.focus();
+    });
+  }
+
+  // A dialog rendered open (readable without script) becomes modal, with focus on its
+  // [autofocus] button. Closed other than by Ja (Nee, Escape), the focus goes back to the field
+  // named by data-return-focus, selected, so staff can correct what they typed.
   Array.prototype.forEach.call(document.querySelectorAll("dialog[data-modal]"), function (d) {
     if (!d.showModal) return;
     d.close();
     d.showModal();
     var first = d.querySelector("[autofocus]");
     if (first) first.focus();
+    var back = d.getAttribute("data-return-focus");
+    if (back) {
+      d.addEventListener("close", function () {
+        if (d.returnValue === "ja") return;
+        var field = document.getElementById(back);
+        if (field) {
+          field.focus();
+          if (field.select) field.select();
+        }
+      });
+    }
   });
 
   // Klantnummer: "v" + Enter asks to generate a number; Ja fills in the row of V's.
@@ -156,11 +179,61 @@
     });
   }
 
+  // A new customer is kept nowhere until OK: Afsluiten with something typed asks first
+  // ("Afsluiten zonder opslaan?", Nee in focus), and so does leaving the page another way
+  // (the browser's own question). Sending the form (Volgende, OK) is no leaving.
+  var registration = document.getElementById("new-customer");
+  var closeDialog = document.getElementById("close-dialog");
+  if (registration) {
+    var leaving = false;
+    var closing = null;
+    var typed = function () {
+      return Array.prototype.some.call(registration.elements, function (el) {
+        return el.tagName === "INPUT" && el.type !== "hidden" && el.type !== "radio" &&
+          el.type !== "checkbox" && el.value.trim() !== "";
+      });
+    };
+    registration.addEventListener("submit", function () { leaving = true; });
+    window.addEventListener("pageshow", function () { leaving = false; });
+    window.addEventListener("beforeunload", function (ev) {
+      if (leaving || !typed()) return;
+      ev.preventDefault();
+      ev.returnValue = "";  // older browsers ask only when this is set
+    });
+    if (closeDialog && closeDialog.showModal) {
+      Array.prototype.forEach.call(document.querySelectorAll("a[data-close-check]"),
+        function (link) {
+          link.addEventListener("click", function (ev) {
+            if (!typed()) return;  // an empty form just closes
+            ev.preventDefault();
+            closing = link;
+            closeDialog.returnValue = "";
+            closeDialog.showModal();
+            var no = closeDialog.querySelector('.dialog-buttons button[value="nee"]');
+            if (no) no.focus();
+          });
+        });
+      closeDialog.addEventListener("close", function () {
+        var link = closing;
+        closing = null;
+        if (!link) return;
+        if (closeDialog.returnValue === "ja") {
+          leaving = true;
+          window.location.href = link.href;
+        } else {
+          link.focus();
+        }
+      });
+    }
+  }
+
   // One submit per form: a second click while the page is loading is ignored (the server
   // would ignore it as well). A form marked data-allow-repeat is left alone (tests).
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
     if (!(form instanceof HTMLFormElement) || form.method === "dialog") return;
+    // A button with formmethod="dialog" (a server-rendered question's Nee) only closes it.
+    if (ev.submitter && ev.submitter.getAttribute("formmethod") === "dialog") return;
     var question = form.getAttribute("data-confirm");
     if (question && confirmDialog && confirmDialog.showModal && !form.hasAttribute("data-confirmed")) {
       ev.preventDefault();
@@ -168,6 +241,10 @@
       document.getElementById("confirm-dialog-text").textContent = question;
       confirmDialog.returnValue = "";
       confirmDialog.showModal();
+      // Nee unless the form says ja: a destructive change is never one Enter away.
+      var answer = form.getAttribute("data-confirm-focus") === "ja" ? "ja" : "nee";
+      var button = confirmDialog.querySelector('.dialog-buttons button[value="' + answer + '"]');
+      if (button) button.focus();
       return;
     }
     if (form.hasAttribute("data-allow-repeat")) return;
