@@ -65,6 +65,8 @@ BIEB_BASE_URL = os.environ.get(
     "BIEB_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
 ).rstrip("/")
 BIEB_ACTIVATION_HOURS = float(os.environ.get("BIEB_ACTIVATION_HOURS", "24"))
+# A reset link is asked for by the member a moment before it is used: it lives shorter.
+BIEB_RESET_HOURS = float(os.environ.get("BIEB_RESET_HOURS", "2"))
 BIEB_DEMO_PASSWORD = os.environ.get("BIEB_DEMO_PASSWORD", "demo-balie")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or [BIEB_BASE_URL]
 

@@ -34,6 +34,7 @@ from bieb.kb.tokens import (
     ResetTokenGenerator,
     activation_tokens,
     encode_account,
+    lifetime_label,
     reset_tokens,
 )
 from bieb.mail.selectors import outbox_queued_since
@@ -97,7 +98,9 @@ def username_clean(username: str) -> str:
 
 
 def activation_lifetime() -> dt.timedelta:
-    return dt.timedelta(hours=settings.BIEB_ACTIVATION_HOURS)
+    """How long an activation link works: the deadline stored with each new link is now plus
+    this, and the mail says this."""
+    return activation_tokens.lifetime()
 
 
 def _link(path: str, query: dict[str, str] | None = None) -> str:
@@ -117,7 +120,7 @@ def _send_activation(account: LoginAccount, *, next_url: str = "") -> None:
         "account": account,
         "link": link,
         "deadline": _local(account.activation_deadline or timezone.now()),
-        "hours": _hours_label(),
+        "hours": lifetime_label(activation_lifetime()),
     }
     mail_queue(
         to=account.email,
@@ -129,26 +132,10 @@ def _send_activation(account: LoginAccount, *, next_url: str = "") -> None:
     )
 
 
-def _hours_label() -> str:
-    """How long a link works, in words: `24 uur`, `90 minuten`, `1 minuut`, `36 seconden`."""
-    seconds = round(settings.BIEB_ACTIVATION_HOURS * 3600)
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} uur"
-    if seconds % 60 == 0:
-        minutes = seconds // 60
-        return "1 minuut" if minutes == 1 else f"{minutes} minuten"
-    return "1 seconde" if seconds == 1 else f"{seconds} seconden"
-
-
 def _purge_if_expired(account: LoginAccount) -> bool:
     """A never-activated account whose deadline passed frees its username at once: True if
     `account` was such an account and is now gone."""
-    expired = (
-        account.state == AccountState.WAITING
-        and account.activated_at is None
-        and account.activation_deadline is not None
-        and account.activation_deadline <= timezone.now()
-    )
+    expired = account.activated_at is None and account.activation_expired()
     if expired:
         event_record(event="account.purged", account=account, data={"reason": "reused"})
         account.delete()
@@ -449,7 +436,7 @@ def password_reset_request(*, username: str, ip: str | None) -> None:
     context = {
         "account": account,
         "link": _link(f"/kb/wachtwoord-herstellen/{encode_account(account)}/{token}/"),
-        "hours": _hours_label(),
+        "hours": lifetime_label(reset_tokens.lifetime()),
     }
     with transaction.atomic():
         event_record(event="password.reset_requested", account=account, ip=ip)
