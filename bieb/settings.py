@@ -157,14 +157,12 @@ PASSWORD_HASHERS = [
     "bieb.core.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Django's checks, in our words (bieb.kb.passwords); the order is the order of the rules shown.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
-    },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "bieb.kb.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "bieb.kb.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "bieb.kb.passwords.CommonPasswordValidator"},
+    {"NAME": "bieb.kb.passwords.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "nl"

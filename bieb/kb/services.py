@@ -225,7 +225,10 @@ def _password_from_link(
     locked = LoginAccount.objects.select_for_update().get(pk=account.pk)
     if not tokens.is_valid(locked, token):
         raise ValidationError(dead_link, code="link")
-    validate_password(password, user=locked)  # type: ignore[arg-type]
+    try:
+        validate_password(password, user=locked)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from None
     locked.set_password(password)
     return locked
 

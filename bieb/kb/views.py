@@ -27,10 +27,13 @@ from bieb.kb.tokens import (
 )
 
 
-def _add_errors(form: object, error: ValidationError) -> None:
+def _add_errors(form: object, error: ValidationError, fields: dict[str, str] | None = None) -> None:
+    """Put a service's errors on the form: on the field they name (`fields` maps a service's
+    name to the form's where they differ), else above the form."""
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():
-            target = field if field in form.fields else None  # type: ignore[attr-defined]
+            name = (fields or {}).get(field, field)
+            target = name if name in form.fields else None  # type: ignore[attr-defined]
             for message in messages:
                 form.add_error(target, message)  # type: ignore[attr-defined]
     else:
@@ -84,7 +87,7 @@ def _new_password_page(
                 ip=client_ip(request),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            _add_errors(form, error, {"password": "password1"})
         else:
             account.refresh_from_db()
             return done(account)

@@ -53,6 +53,16 @@ def link_in_last_mail(to: str) -> str:
     return match.group(0).split("/kb/", 1)[1]
 
 
+def field_errors(html: str, field: str) -> list[str]:
+    """The messages in the error list of one field (the list its input refers to)."""
+    assert f'aria-describedby="id_{field}_helptext id_{field}_error"' in html or (
+        f'aria-describedby="id_{field}_error"' in html
+    ), html
+    match = re.search(rf'<ul class="errorlist" id="id_{field}_error">(.*?)</ul>', html, re.S)
+    assert match, html
+    return [m.strip() for m in re.findall(r"<li>(.*?)</li>", match.group(1), re.S)]
+
+
 def make_account(email: str = "lezer@example.nl") -> interface.AccountStatus:
     return interface.create_account(email=email, membership=MEMBERSHIP, actor="balie")
 
@@ -85,9 +95,14 @@ def test_opening_the_link_does_nothing_and_posting_activates_once(client: Client
 
     mismatch = client.post(path, {"password1": PASSWORD, "password2": PASSWORD + "x"})
     assert "niet gelijk" in mismatch.content.decode()
-    weak = client.post(path, {"password1": "12345678", "password2": "12345678"})
-    assert LoginAccount.objects.get().state == AccountState.WAITING
-    assert "te kort" in weak.content.decode() or "10 tekens" in weak.content.decode()
+    for weak in ("kort", "Boekkast7"):  # 9 characters: one short of the rule
+        page = client.post(path, {"password1": weak, "password2": weak})
+        assert field_errors(page.content.decode(), "password1") == [
+            "Je wachtwoord is te kort: gebruik minstens 10 tekens."
+        ]
+        assert LoginAccount.objects.get().state == AccountState.WAITING
+    long_enough = client.post(path, {"password1": "1234567890", "password2": "1234567890"})
+    assert "te kort" not in " ".join(field_errors(long_enough.content.decode(), "password1"))
 
     done = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
     assert "actief" in done.content.decode()

@@ -29,7 +29,7 @@ def test_signup_activate_and_log_in_on_a_phone(live_server: object, browser_page
     link = re.search(r"/kb/activeren/\S+", text)
     assert link
     page.goto(base + link.group(0))
-    assert "10 tekens" in page.inner_text("#rules")
+    assert "10 tekens" in page.inner_text("#id_password1_helptext")
     page.get_by_label("Nieuw wachtwoord").fill(PASSWORD)
     page.get_by_label("Herhaal het wachtwoord").fill(PASSWORD + "?")
     page.get_by_role("button", name="Wachtwoord opslaan en account activeren").click()
