@@ -1,16 +1,17 @@
 """The login service's forms. Their fields are laid out by kb/_field.html, which gives the help
 text and the error list the ids that Django's `aria-describedby` on the input points at."""
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_texts
-from django.core.exceptions import ValidationError
 
 
 class KbForm(forms.Form):
     """After a failed post the focus starts in the first field in error (`autofocus`, so it
     needs no script), whether the form or a service found the error."""
 
-    def add_error(self, field: str | None, error: ValidationError | str | dict) -> None:  # type: ignore[type-arg]
+    def add_error(self, field: Any, error: Any) -> None:
         super().add_error(field, error)
         first = next((name for name in self.fields if name in self.errors), None)
         if first is None:
