@@ -234,8 +234,19 @@ def _password_from_link(
 
 
 @transaction.atomic
-def account_activate(*, account: LoginAccount, token: str, password: str, ip: str | None) -> None:
-    """Use the activation link: confirm the e-mail, set the password, activate. Once."""
+def account_activate(
+    *,
+    account: LoginAccount,
+    token: str,
+    password: str,
+    ip: str | None,
+    session_start: Callable[[LoginAccount], None] | None = None,
+) -> None:
+    """Use the activation link: confirm the e-mail, set the password, activate. Once.
+
+    `session_start`, if given, signs the member in (as `account_authenticate` does) inside this
+    transaction: whoever just chose the password through the mailed link is not asked for it
+    again a moment later."""
     locked = _password_from_link(
         account=account,
         token=token,
@@ -252,6 +263,19 @@ def account_activate(*, account: LoginAccount, token: str, password: str, ip: st
     )
     account.refresh_from_db()
     event_record(event="account.activated", account=locked, ip=ip)
+    if session_start is not None:
+        _link_login(locked, ip=ip, session_start=session_start)
+
+
+def _link_login(
+    account: LoginAccount, *, ip: str | None, session_start: Callable[[LoginAccount], None]
+) -> None:
+    """Sign in whoever just set the password through a mailed link, in the caller's
+    transaction, recorded as a login."""
+    account.last_login = timezone.now()
+    account.save(update_fields=["last_login"])
+    event_record(event="login.succeeded", account=account, ip=ip, data={"via": "link"})
+    session_start(account)
 
 
 @transaction.atomic
@@ -453,7 +477,15 @@ def password_reset_request(*, username: str, ip: str | None) -> None:
 
 
 @transaction.atomic
-def password_reset(*, account: LoginAccount, token: str, password: str, ip: str | None) -> None:
+def password_reset(
+    *,
+    account: LoginAccount,
+    token: str,
+    password: str,
+    ip: str | None,
+    session_start: Callable[[LoginAccount], None] | None = None,
+) -> None:
+    """Use the reset link: set the new password. Once. `session_start` as in `account_activate`."""
     locked = _password_from_link(
         account=account,
         token=token,
@@ -464,6 +496,8 @@ def password_reset(*, account: LoginAccount, token: str, password: str, ip: str 
     locked.save(update_fields=["password"])
     attempts_clear(key=f"login:{locked.username}")
     event_record(event="password.reset", account=locked, ip=ip)
+    if session_start is not None:
+        _link_login(locked, ip=ip, session_start=session_start)
 
 
 def username_reminder(*, email: str, ip: str | None) -> None:

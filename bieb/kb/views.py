@@ -26,6 +26,10 @@ from bieb.kb.tokens import (
     reset_tokens,
 )
 
+# Where a member goes after activating when the link names no next step (an account made at the
+# counter): into the Online Bibliotheek, through its login.
+ONLINE_LOGIN = "/online/inloggen/"
+
 
 def _add_errors(form: object, error: ValidationError, fields: dict[str, str] | None = None) -> None:
     """Put a service's errors on the form: on the field they name (`fields` maps a service's
@@ -85,6 +89,7 @@ def _new_password_page(
                 token=token,
                 password=form.cleaned_data["password1"],
                 ip=client_ip(request),
+                session_start=lambda signed_in: kb_login(request, signed_in),
             )
         except ValidationError as error:
             _add_errors(form, error, {"password": "password1"})
@@ -102,10 +107,9 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
 
     def done(account: LoginAccount) -> HttpResponse:
-        kb_login(request, account)
-        if next_url:
-            return redirect(next_url)
-        return render(request, "kb/activated.html", {"account": account})
+        # Signed in by now: the way on (a sign-up's next step, or the Online Bibliotheek's
+        # login) passes the login service without a form.
+        return redirect(next_url or ONLINE_LOGIN)
 
     return _new_password_page(
         request,
@@ -178,7 +182,11 @@ def reset_password(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
         tokens=reset_tokens,
         use_link=services.password_reset,
         template="kb/reset_password.html",
-        done=lambda account: render(request, "kb/reset_done.html", {"account": account}),
+        # Signed in as after activating: the link proved the mailbox, the password was just
+        # chosen. The page says so, since a reset may start anywhere, not only at /online/.
+        done=lambda account: render(
+            request, "kb/reset_done.html", {"account": account, "online_login": ONLINE_LOGIN}
+        ),
     )
 
 

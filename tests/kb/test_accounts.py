@@ -105,7 +105,9 @@ def test_opening_the_link_does_nothing_and_posting_activates_once(client: Client
     assert "te kort" not in " ".join(field_errors(long_enough.content.decode(), "password1"))
 
     done = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
-    assert "actief" in done.content.decode()
+    # on, signed in, to the Online Bibliotheek's login (which then asks nothing)
+    assert (done.status_code, done["Location"]) == (302, "/online/inloggen/")
+    assert "Mijn inlogaccount" in client.get("/kb/").content.decode()
     account = LoginAccount.objects.get()
     assert (account.state, account.email_verified) == (AccountState.ACTIVE, True)
     assert account.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
@@ -131,7 +133,7 @@ def test_the_link_stops_exactly_at_its_deadline(client: Client) -> None:
         assert status.label == "verlopen — niet geactiveerd"
     with time_machine.travel(start + dt.timedelta(hours=24, seconds=-1), tick=False):
         ok = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
-        assert ok.status_code == 200
+        assert ok.status_code == 302
         assert LoginAccount.objects.get().state == AccountState.ACTIVE
 
 
@@ -422,8 +424,11 @@ def test_a_reset_link_sets_a_new_password_once(client: Client) -> None:
     assert "Kies een nieuw wachtwoord" in client.get(path).content.decode()
     assert account_authenticate(username="herstel", password=PASSWORD, ip=None)
     new = "Nieuwe-Leeslamp-77"
+    assert client.get("/kb/").status_code == 302  # not signed in
     done = client.post(path, {"password1": new, "password2": new})
     assert "Je wachtwoord is gewijzigd" in done.content.decode()
+    assert "Je bent ingelogd als <strong>herstel</strong>" in done.content.decode()
+    assert "herstel" in client.get("/kb/").content.decode()  # signed in, as after activating
     assert account_authenticate(username="herstel", password=new, ip=None)
     with pytest.raises(ValidationError):
         account_authenticate(username="herstel", password=PASSWORD, ip=None)

@@ -1,23 +1,29 @@
 """The login service's pages in real Chromium, on a phone."""
 
 import re
+import time
 
 import pytest
 
+from bieb.customers.services import customer_register
 from bieb.kb.models import AccountState, LoginAccount
 from bieb.kb.services import account_create
+from bieb.libraries.models import Branch, SubscriptionType
 from bieb.mail.models import OutboxMessage
+from bieb.staff.models import User
 from tests.axe import axe_violations
 from tests.browser import snap
+from tests.customers.factories import details
+from tests.smtp import SmtpServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Leeslamp-Duinpan-42"
 
 
-def test_signup_activate_and_log_in_on_a_phone(live_server: object, browser_page_for) -> None:  # type: ignore[no-untyped-def]
+def test_signup_activate_and_log_in_on_a_phone(kb_live: str, browser_page_for) -> None:  # type: ignore[no-untyped-def]
     page = browser_page_for(390, 844)
-    base = live_server.url  # type: ignore[attr-defined]
+    base = kb_live
     page.goto(f"{base}/kb/aanmelden/")
     page.wait_for_function("document.activeElement && document.activeElement.name === 'username'")
     page.get_by_label("Gebruikersnaam").fill("telefoon.lezer")
@@ -39,7 +45,9 @@ def test_signup_activate_and_log_in_on_a_phone(live_server: object, browser_page
     page.get_by_label("Nieuw wachtwoord").fill(PASSWORD)
     page.get_by_label("Herhaal het wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Wachtwoord opslaan en account activeren").click()
-    page.get_by_role("heading", name="Je inlogaccount is actief").wait_for()
+    # signed in by the activation, on through the Online Bibliotheek's login without a form
+    page.get_by_role("heading", name="Hallo telefoon.lezer").wait_for()
+    assert page.url == f"{base}/online/"
     assert LoginAccount.objects.get(username="telefoon.lezer").state == AccountState.ACTIVE
     # nothing is wider than the phone's screen
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -217,3 +225,40 @@ def test_every_control_shows_a_focus_ring_when_tabbed_to(live_server: object, br
             seen.add(ring[0])
             assert ring[1] == "solid" and float(ring[2].rstrip("px")) >= 3, (path, ring)
         assert len(seen) == controls, path
+
+
+def test_after_the_counter_and_the_mail_the_member_lands_logged_in_at_online(
+    kb_live: str,
+    smtp_server: SmtpServer,
+    browser_page,  # type: ignore[no-untyped-def]
+    balie: User,
+    branch_5280: Branch,
+    digital_only: SubscriptionType,
+) -> None:
+    """Registered at the counter, the member sets a password through the mailed link and is then
+    in the Online Bibliotheek, logged in: no second login right after the first password."""
+    registration = customer_register(
+        actor=balie,
+        branch=branch_5280,
+        details=details(email="e.b.tester@example.nl"),
+        subscription_type=digital_only,
+    )
+    deadline = time.monotonic() + 10
+    while not smtp_server.received:
+        assert time.monotonic() < deadline, "no activation mail arrived"
+        time.sleep(0.05)
+    [mail] = smtp_server.received
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    link = re.search(r"https?://[^/\s]+(/kb/activeren/\S+)", text)
+    assert link, text
+
+    page = browser_page
+    page.goto(kb_live + link.group(1))
+    page.get_by_label("Nieuw wachtwoord").fill(PASSWORD)
+    page.get_by_label("Herhaal het wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Wachtwoord opslaan en account activeren").click()
+    page.get_by_text("Je hebt toegang tot e-books en luisterboeken").wait_for()
+    assert page.url == f"{kb_live}/online/"
+    assert page.get_by_role("heading", name=f"Hallo {registration.customer.number}").is_visible()
+    assert page.get_by_role("button", name="Uitloggen").is_visible()
+    snap(page, "online-ingelogd")
