@@ -104,10 +104,15 @@ def test_opening_the_link_does_nothing_and_posting_activates_once(client: Client
     long_enough = client.post(path, {"password1": "1234567890", "password2": "1234567890"})
     assert "te kort" not in " ".join(field_errors(long_enough.content.decode(), "password1"))
 
+    session = client.session  # a session from before the link was used
+    session["gezien"] = "ja"
+    session.save()
     done = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
     # on, signed in, to the Online Bibliotheek's login (which then asks nothing)
     assert (done.status_code, done["Location"]) == (302, "/online/inloggen/")
     assert "Mijn inlogaccount" in client.get("/kb/").content.decode()
+    assert client.cookies["sessionid"].value != session.session_key  # a new session id
+    assert AccountEvent.objects.filter(event="login.succeeded").count() == 1
     account = LoginAccount.objects.get()
     assert (account.state, account.email_verified) == (AccountState.ACTIVE, True)
     assert account.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
