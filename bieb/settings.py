@@ -66,6 +66,8 @@ BIEB_BASE_URL = os.environ.get(
     "BIEB_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
 ).rstrip("/")
 BIEB_ACTIVATION_HOURS = float(os.environ.get("BIEB_ACTIVATION_HOURS", "24"))
+# A reset link is asked for by the member a moment before it is used: it lives shorter.
+BIEB_RESET_HOURS = float(os.environ.get("BIEB_RESET_HOURS", "2"))
 BIEB_DEMO_PASSWORD = os.environ.get("BIEB_DEMO_PASSWORD", "demo-balie")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or [BIEB_BASE_URL]
 
@@ -156,14 +158,12 @@ PASSWORD_HASHERS = [
     "bieb.core.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Django's checks, in our words (bieb.kb.passwords); the order is the order of the rules shown.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
-    },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "bieb.kb.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "bieb.kb.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "bieb.kb.passwords.CommonPasswordValidator"},
+    {"NAME": "bieb.kb.passwords.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "nl"

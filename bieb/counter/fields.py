@@ -188,16 +188,5 @@ def first_error(names: list[str], errors: Mapping[str, list[str]]) -> str:
     return next((name for name in names if errors.get(name)), "")
 
 
-def hours_label(hours: float) -> str:
-    """How long an activation link works, in words: `24 uur`, `90 minuten`, `36 seconden`."""
-    seconds = round(hours * 3600)
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} uur"
-    if seconds % 60 == 0:
-        minutes = seconds // 60
-        return "1 minuut" if minutes == 1 else f"{minutes} minuten"
-    return "1 seconde" if seconds == 1 else f"{seconds} seconden"
-
-
 def local_moment(moment: dt.datetime | None) -> str:
     return timezone.localtime(moment).strftime("%d-%m-%Y %H:%M") if moment else ""

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,7 +29,6 @@ from bieb.counter.fields import (
     customer_values,
     error_lists,
     first_error,
-    hours_label,
     local_moment,
     raw_values,
 )
@@ -170,7 +168,7 @@ def _customer_page(
         "once": uuid.uuid4,
         "dialog": dialog,
         "account_changed": account_changed,
-        "hours": hours_label(settings.BIEB_ACTIVATION_HOURS),
+        "hours": login_service.activation_lifetime_label(),
         **_account_context(customer),
     }
     return render(request, "counter/customer.html", context, status=status)
@@ -208,7 +206,7 @@ def registered(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
         "linked": choice == "bestaand"
         or bool(customer.login_username and customer.login_username != customer.number),
         "account_deadline": local_moment(account.activation_deadline) if account else "",
-        "hours": hours_label(settings.BIEB_ACTIVATION_HOURS),
+        "hours": login_service.activation_lifetime_label(),
     }
     return render(request, "counter/registered.html", context)
 
@@ -394,7 +392,7 @@ def account_resend(request: HttpRequest, desk: Desk, customer: Customer) -> Http
         change=lambda: _ignore(customer_login_account_resend(actor=desk.user, customer=customer)),
         success=(
             f"De activeringsmail is opnieuw verstuurd naar het e-mailadres van het "
-            f"inlogaccount. De nieuwe link werkt {hours_label(settings.BIEB_ACTIVATION_HOURS)}; "
+            f"inlogaccount. De nieuwe link werkt {login_service.activation_lifetime_label()}; "
             "de oude link werkt niet meer."
         ),
     )

@@ -1,8 +1,29 @@
+"""The login service's forms. Their fields are laid out by kb/_field.html, which gives the help
+text and the error list the ids that Django's `aria-describedby` on the input points at."""
+
+from typing import Any
+
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_texts
 
 
-class SignupForm(forms.Form):
+class KbForm(forms.Form):
+    """After a failed post the focus starts in the first field in error (`autofocus`, so it
+    needs no script), whether the form or a service found the error."""
+
+    def add_error(self, field: Any, error: Any) -> None:
+        super().add_error(field, error)
+        first = next((name for name in self.fields if name in self.errors), None)
+        if first is None:
+            return
+        for name, each in self.fields.items():
+            if name == first:
+                each.widget.attrs["autofocus"] = True
+            else:
+                each.widget.attrs.pop("autofocus", None)
+
+
+class SignupForm(KbForm):
     username = forms.CharField(
         label="Gebruikersnaam",
         max_length=80,
@@ -16,7 +37,7 @@ class SignupForm(forms.Form):
     )
 
 
-class LoginForm(forms.Form):
+class LoginForm(KbForm):
     username = forms.CharField(
         label="Gebruikersnaam",
         max_length=80,
@@ -29,10 +50,11 @@ class LoginForm(forms.Form):
     )
 
 
-class NewPasswordForm(forms.Form):
+class NewPasswordForm(KbForm):
     password1 = forms.CharField(
         label="Nieuw wachtwoord",
         strip=False,
+        help_text="Waar je wachtwoord aan moet voldoen:",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
     )
     password2 = forms.CharField(
@@ -52,7 +74,7 @@ class NewPasswordForm(forms.Form):
         return data
 
 
-class ForgotPasswordForm(forms.Form):
+class ForgotPasswordForm(KbForm):
     username = forms.CharField(
         label="Gebruikersnaam",
         max_length=80,
@@ -60,7 +82,7 @@ class ForgotPasswordForm(forms.Form):
     )
 
 
-class ForgotUsernameForm(forms.Form):
+class ForgotUsernameForm(KbForm):
     email = forms.CharField(
         label="E-mailadres",
         max_length=254,

@@ -12,11 +12,13 @@ from django.utils import timezone
 from bieb.kb import services
 from bieb.kb.models import AccountOrigin, AccountState, LoginAccount
 from bieb.kb.services import MembershipData
+from bieb.kb.tokens import lifetime_label
 
 __all__ = [
     "AccountStatus",
     "MembershipData",
     "account_status",
+    "activation_lifetime_label",
     "create_account",
     "forget_account",
     "link_account",
@@ -44,19 +46,19 @@ class AccountStatus:
 
 
 def _status(account: LoginAccount) -> AccountStatus:
-    state = account.state
-    if (
-        state == AccountState.WAITING
-        and account.activation_deadline is not None
-        and account.activation_deadline <= timezone.now()
-    ):
-        state = "verlopen"
+    state = "verlopen" if account.activation_expired() else account.state
     return AccountStatus(
         username=account.username,
         email=account.email,
         state=state,
         activation_deadline=account.activation_deadline,
     )
+
+
+def activation_lifetime_label() -> str:
+    """How long a new activation link works, in the words of its mail (`24 uur`): what the
+    counter tells the customer."""
+    return lifetime_label(services.activation_lifetime())
 
 
 def create_account(*, email: str, membership: MembershipData, actor: str) -> AccountStatus:

@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from django.contrib.auth.hashers import check_password, make_password
@@ -5,6 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 username_validator = RegexValidator(
     r"^[a-z0-9._-]{4,80}$",
@@ -77,6 +79,15 @@ class LoginAccount(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state == AccountState.ACTIVE
+
+    def activation_expired(self, at: dt.datetime | None = None) -> bool:
+        """Whether a waiting account's activation link is dead: from its deadline on, to the
+        second. The one rule for the link, the library's "verlopen" and the purge (whose
+        batch query in services says the same in SQL). A deadline is set with the link
+        (`bieb.kb.services.activation_lifetime`); a waiting account always has one."""
+        return self.state == AccountState.WAITING and (
+            self.activation_deadline is None or self.activation_deadline <= (at or timezone.now())
+        )
 
     def get_username(self) -> str:
         return self.username

@@ -34,6 +34,7 @@ from bieb.kb.tokens import (
     ResetTokenGenerator,
     activation_tokens,
     encode_account,
+    lifetime_label,
     reset_tokens,
 )
 from bieb.mail.selectors import outbox_queued_since
@@ -97,7 +98,9 @@ def username_clean(username: str) -> str:
 
 
 def activation_lifetime() -> dt.timedelta:
-    return dt.timedelta(hours=settings.BIEB_ACTIVATION_HOURS)
+    """How long an activation link works: the deadline stored with each new link is now plus
+    this, and the mail says this."""
+    return activation_tokens.lifetime()
 
 
 def _link(path: str, query: dict[str, str] | None = None) -> str:
@@ -117,7 +120,7 @@ def _send_activation(account: LoginAccount, *, next_url: str = "") -> None:
         "account": account,
         "link": link,
         "deadline": _local(account.activation_deadline or timezone.now()),
-        "hours": _hours_label(),
+        "hours": lifetime_label(activation_lifetime()),
     }
     mail_queue(
         to=account.email,
@@ -129,26 +132,10 @@ def _send_activation(account: LoginAccount, *, next_url: str = "") -> None:
     )
 
 
-def _hours_label() -> str:
-    """How long a link works, in words: `24 uur`, `90 minuten`, `1 minuut`, `36 seconden`."""
-    seconds = round(settings.BIEB_ACTIVATION_HOURS * 3600)
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} uur"
-    if seconds % 60 == 0:
-        minutes = seconds // 60
-        return "1 minuut" if minutes == 1 else f"{minutes} minuten"
-    return "1 seconde" if seconds == 1 else f"{seconds} seconden"
-
-
 def _purge_if_expired(account: LoginAccount) -> bool:
     """A never-activated account whose deadline passed frees its username at once: True if
     `account` was such an account and is now gone."""
-    expired = (
-        account.state == AccountState.WAITING
-        and account.activated_at is None
-        and account.activation_deadline is not None
-        and account.activation_deadline <= timezone.now()
-    )
+    expired = account.activated_at is None and account.activation_expired()
     if expired:
         event_record(event="account.purged", account=account, data={"reason": "reused"})
         account.delete()
@@ -238,14 +225,28 @@ def _password_from_link(
     locked = LoginAccount.objects.select_for_update().get(pk=account.pk)
     if not tokens.is_valid(locked, token):
         raise ValidationError(dead_link, code="link")
-    validate_password(password, user=locked)  # type: ignore[arg-type]
+    try:
+        validate_password(password, user=locked)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from None
     locked.set_password(password)
     return locked
 
 
 @transaction.atomic
-def account_activate(*, account: LoginAccount, token: str, password: str, ip: str | None) -> None:
-    """Use the activation link: confirm the e-mail, set the password, activate. Once."""
+def account_activate(
+    *,
+    account: LoginAccount,
+    token: str,
+    password: str,
+    ip: str | None,
+    session_start: Callable[[LoginAccount], None] | None = None,
+) -> None:
+    """Use the activation link: confirm the e-mail, set the password, activate. Once.
+
+    `session_start`, if given, signs the member in (as `account_authenticate` does) inside this
+    transaction: whoever just chose the password through the mailed link is not asked for it
+    again a moment later."""
     locked = _password_from_link(
         account=account,
         token=token,
@@ -262,6 +263,19 @@ def account_activate(*, account: LoginAccount, token: str, password: str, ip: st
     )
     account.refresh_from_db()
     event_record(event="account.activated", account=locked, ip=ip)
+    if session_start is not None:
+        _link_login(locked, ip=ip, session_start=session_start)
+
+
+def _link_login(
+    account: LoginAccount, *, ip: str | None, session_start: Callable[[LoginAccount], None]
+) -> None:
+    """Sign in whoever just set the password through a mailed link, in the caller's
+    transaction, recorded as a login."""
+    account.last_login = timezone.now()
+    account.save(update_fields=["last_login"])
+    event_record(event="login.succeeded", account=account, ip=ip, data={"via": "link"})
+    session_start(account)
 
 
 @transaction.atomic
@@ -449,7 +463,7 @@ def password_reset_request(*, username: str, ip: str | None) -> None:
     context = {
         "account": account,
         "link": _link(f"/kb/wachtwoord-herstellen/{encode_account(account)}/{token}/"),
-        "hours": _hours_label(),
+        "hours": lifetime_label(reset_tokens.lifetime()),
     }
     with transaction.atomic():
         event_record(event="password.reset_requested", account=account, ip=ip)
@@ -463,7 +477,15 @@ def password_reset_request(*, username: str, ip: str | None) -> None:
 
 
 @transaction.atomic
-def password_reset(*, account: LoginAccount, token: str, password: str, ip: str | None) -> None:
+def password_reset(
+    *,
+    account: LoginAccount,
+    token: str,
+    password: str,
+    ip: str | None,
+    session_start: Callable[[LoginAccount], None] | None = None,
+) -> None:
+    """Use the reset link: set the new password. Once. `session_start` as in `account_activate`."""
     locked = _password_from_link(
         account=account,
         token=token,
@@ -474,6 +496,8 @@ def password_reset(*, account: LoginAccount, token: str, password: str, ip: str 
     locked.save(update_fields=["password"])
     attempts_clear(key=f"login:{locked.username}")
     event_record(event="password.reset", account=locked, ip=ip)
+    if session_start is not None:
+        _link_login(locked, ip=ip, session_start=session_start)
 
 
 def username_reminder(*, email: str, ip: str | None) -> None:

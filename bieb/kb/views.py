@@ -26,11 +26,18 @@ from bieb.kb.tokens import (
     reset_tokens,
 )
 
+# Where a member goes after activating when the link names no next step (an account made at the
+# counter): into the Online Bibliotheek, through its login.
+ONLINE_LOGIN = "/online/inloggen/"
 
-def _add_errors(form: object, error: ValidationError) -> None:
+
+def _add_errors(form: object, error: ValidationError, fields: dict[str, str] | None = None) -> None:
+    """Put a service's errors on the form: on the field they name (`fields` maps a service's
+    name to the form's where they differ), else above the form."""
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():
-            target = field if field in form.fields else None  # type: ignore[attr-defined]
+            name = (fields or {}).get(field, field)
+            target = name if name in form.fields else None  # type: ignore[attr-defined]
             for message in messages:
                 form.add_error(target, message)  # type: ignore[attr-defined]
     else:
@@ -82,9 +89,10 @@ def _new_password_page(
                 token=token,
                 password=form.cleaned_data["password1"],
                 ip=client_ip(request),
+                session_start=lambda signed_in: kb_login(request, signed_in),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            _add_errors(form, error, {"password": "password1"})
         else:
             account.refresh_from_db()
             return done(account)
@@ -99,10 +107,9 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
 
     def done(account: LoginAccount) -> HttpResponse:
-        kb_login(request, account)
-        if next_url:
-            return redirect(next_url)
-        return render(request, "kb/activated.html", {"account": account})
+        # Signed in by now: the way on (a sign-up's next step, or the Online Bibliotheek's
+        # login) passes the login service without a form.
+        return redirect(next_url or ONLINE_LOGIN)
 
     return _new_password_page(
         request,
@@ -175,7 +182,11 @@ def reset_password(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
         tokens=reset_tokens,
         use_link=services.password_reset,
         template="kb/reset_password.html",
-        done=lambda account: render(request, "kb/reset_done.html", {"account": account}),
+        # Signed in as after activating: the link proved the mailbox, the password was just
+        # chosen. The page says so, since a reset may start anywhere, not only at /online/.
+        done=lambda account: render(
+            request, "kb/reset_done.html", {"account": account, "online_login": ONLINE_LOGIN}
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from bieb.customers.validators import HouseNumber
 from bieb.libraries.models import Branch, Library, SubscriptionType
 from bieb.staff.models import User
 from tests.customers.factories import details
+from tests.oidc_live import kb_live  # noqa: F401
 
 
 def hidden(response: Any, name: str) -> str:

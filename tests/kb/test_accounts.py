@@ -53,6 +53,16 @@ def link_in_last_mail(to: str) -> str:
     return match.group(0).split("/kb/", 1)[1]
 
 
+def field_errors(html: str, field: str) -> list[str]:
+    """The messages in the error list of one field (the list its input refers to)."""
+    assert f'aria-describedby="id_{field}_helptext id_{field}_error"' in html or (
+        f'aria-describedby="id_{field}_error"' in html
+    ), html
+    match = re.search(rf'<ul class="errorlist" id="id_{field}_error">(.*?)</ul>', html, re.S)
+    assert match, html
+    return [m.strip() for m in re.findall(r"<li>(.*?)</li>", match.group(1), re.S)]
+
+
 def make_account(email: str = "lezer@example.nl") -> interface.AccountStatus:
     return interface.create_account(email=email, membership=MEMBERSHIP, actor="balie")
 
@@ -85,12 +95,24 @@ def test_opening_the_link_does_nothing_and_posting_activates_once(client: Client
 
     mismatch = client.post(path, {"password1": PASSWORD, "password2": PASSWORD + "x"})
     assert "niet gelijk" in mismatch.content.decode()
-    weak = client.post(path, {"password1": "12345678", "password2": "12345678"})
-    assert LoginAccount.objects.get().state == AccountState.WAITING
-    assert "te kort" in weak.content.decode() or "10 tekens" in weak.content.decode()
+    for weak in ("kort", "Boekkast7"):  # 9 characters: one short of the rule
+        page = client.post(path, {"password1": weak, "password2": weak})
+        assert field_errors(page.content.decode(), "password1") == [
+            "Je wachtwoord is te kort: gebruik minstens 10 tekens."
+        ]
+        assert LoginAccount.objects.get().state == AccountState.WAITING
+    long_enough = client.post(path, {"password1": "1234567890", "password2": "1234567890"})
+    assert "te kort" not in " ".join(field_errors(long_enough.content.decode(), "password1"))
 
+    session = client.session  # a session from before the link was used
+    session["gezien"] = "ja"
+    session.save()
     done = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
-    assert "actief" in done.content.decode()
+    # on, signed in, to the Online Bibliotheek's login (which then asks nothing)
+    assert (done.status_code, done["Location"]) == (302, "/online/inloggen/")
+    assert "Mijn inlogaccount" in client.get("/kb/").content.decode()
+    assert client.cookies["sessionid"].value != session.session_key  # a new session id
+    assert AccountEvent.objects.filter(event="login.succeeded").count() == 1
     account = LoginAccount.objects.get()
     assert (account.state, account.email_verified) == (AccountState.ACTIVE, True)
     assert account.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
@@ -116,7 +138,7 @@ def test_the_link_stops_exactly_at_its_deadline(client: Client) -> None:
         assert status.label == "verlopen — niet geactiveerd"
     with time_machine.travel(start + dt.timedelta(hours=24, seconds=-1), tick=False):
         ok = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
-        assert ok.status_code == 200
+        assert ok.status_code == 302
         assert LoginAccount.objects.get().state == AccountState.ACTIVE
 
 
@@ -407,8 +429,11 @@ def test_a_reset_link_sets_a_new_password_once(client: Client) -> None:
     assert "Kies een nieuw wachtwoord" in client.get(path).content.decode()
     assert account_authenticate(username="herstel", password=PASSWORD, ip=None)
     new = "Nieuwe-Leeslamp-77"
+    assert client.get("/kb/").status_code == 302  # not signed in
     done = client.post(path, {"password1": new, "password2": new})
     assert "Je wachtwoord is gewijzigd" in done.content.decode()
+    assert "Je bent ingelogd als <strong>herstel</strong>" in done.content.decode()
+    assert "herstel" in client.get("/kb/").content.decode()  # signed in, as after activating
     assert account_authenticate(username="herstel", password=new, ip=None)
     with pytest.raises(ValidationError):
         account_authenticate(username="herstel", password=PASSWORD, ip=None)

@@ -50,7 +50,8 @@ def test_counter_registration_mail_activation_and_login(
     assert client.get(path).status_code == 200  # a mail scanner opening the link changes nothing
     assert interface.account_status(username=number).state == "wacht"
     activated = client.post(path, {"password1": PASSWORD, "password2": PASSWORD})
-    assert "Je inlogaccount is actief" in activated.content.decode()
+    assert (activated.status_code, activated["Location"]) == (302, "/online/inloggen/")
+    assert number in client.get("/kb/").content.decode()  # signed in by the activation
     assert interface.account_status(username=number).label == "actief"
 
     other = Client()

@@ -1,0 +1,1 @@
+from tests.oidc_live import kb_live  # noqa: F401
