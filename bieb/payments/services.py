@@ -149,6 +149,10 @@ def payment_status_apply(*, payment_id: int, status: str, amount: Decimal | None
 
 
 def _fulfil(payment: Payment) -> None:
+    # Once per payment: a payment that was fulfilled (booked) is done, however often its "paid"
+    # reaches us. Only a different payment for the same thing is a double payment.
+    if payment.fulfilled_at is not None or payment.ledger_line_id is not None:
+        return
     handler = HANDLERS.get(payment.purpose)
     if handler is None:
         _problem(payment, f"Geen verwerking bekend voor '{payment.purpose}'.")

@@ -10,7 +10,7 @@ from django.test import Client
 from bieb.customers.models import Customer, LedgerKind, LedgerLine
 from bieb.libraries.models import Library, SubscriptionType
 from bieb.payments.models import DemoCheckout, Payment, PaymentStatus
-from tests.payments.fake_mollie import API_KEY, FakeMollie
+from tests.payments.fake_mollie import FakeMollie
 from tests.signup.factories import active_account, start_payment
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,24 @@ def test_the_demo_webhook_believes_the_provider_not_the_body(
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PAID
     assert Customer.objects.count() == 1 and payment_lines() == 1
+
+
+def test_a_replayed_paid_webhook_leaves_the_valid_payment_without_a_problem(
+    client: Client, bind: Library, digital_only: SubscriptionType, member: str
+) -> None:
+    payment = start_payment(bind, digital_only)
+    # the member pays on the demo service's page; its webhook reaches us (the demo service's
+    # own delivery has no server to reach in this test, so the test delivers it)
+    page = client.post(f"/betalen/demo/{payment.provider_id}/", {"uitkomst": "betaald"})
+    assert page.status_code == 302
+    for _ in range(4):  # delivered, then replayed (the provider retries, an attacker replays)
+        assert client.post("/betalen/webhook/demo/", {"id": payment.provider_id}).status_code == 200
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.problem) == (PaymentStatus.PAID, "")
+    assert payment.ledger_line is not None and payment.fulfilled_at is not None
+    assert Customer.objects.count() == 1 and payment_lines() == 1
+    assert not Payment.objects.exclude(problem="").exists()
 
 
 def test_webhook_answers(client: Client, demo: None) -> None:
@@ -146,11 +164,20 @@ def test_mollie_unreachable_means_try_again(
 
 
 def test_a_wrong_api_key_is_refused_by_mollie(
-    mollie_bind: Library, digital_only: SubscriptionType, member: str, settings: object
+    mollie_bind: Library,
+    digital_only: SubscriptionType,
+    member: str,
+    fake_mollie: FakeMollie,
+    settings: object,
 ) -> None:
     from bieb.payments.providers import ProviderError
 
     settings.BIEB_MOLLIE_API_KEY = "test_" + "x" * 32  # type: ignore[attr-defined]
-    with pytest.raises(ProviderError):
+    with pytest.raises(ProviderError, match=r"Unauthorized|authenticate"):
         start_payment(mollie_bind, digital_only)
-    assert API_KEY != settings.BIEB_MOLLIE_API_KEY  # type: ignore[attr-defined]
+    # Mollie was asked, refused, and made nothing; our payment waits, with no checkout page.
+    assert fake_mollie.requests == [("POST", "/v2/payments")]
+    assert fake_mollie.payments == {}
+    payment = Payment.objects.get()
+    assert (payment.status, payment.provider_id, payment.checkout_url) == ("created", "", "")
+    assert not Customer.objects.exists()
