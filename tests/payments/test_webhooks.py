@@ -5,7 +5,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from bieb.customers.models import Customer, LedgerKind, LedgerLine
 from bieb.libraries.models import Library, SubscriptionType
@@ -70,6 +70,25 @@ def test_webhook_answers(client: Client, demo: None) -> None:
     # a provider posts without a CSRF token
     strict = Client(enforce_csrf_checks=True)
     assert strict.post("/betalen/webhook/demo/", {"id": "demo_unknown"}).status_code == 200
+
+
+def test_outside_demo_mode_the_demo_payment_service_does_not_exist(
+    client: Client, bind: Library, digital_only: SubscriptionType, member: str
+) -> None:
+    payment = start_payment(bind, digital_only)  # made while the demo was on
+    checkout = f"/betalen/demo/{payment.provider_id}/"
+    assert client.get(checkout).status_code == 200
+
+    with override_settings(DEMO=False):
+        assert client.get(checkout).status_code == 404
+        # nobody can "pay" by clicking, nor have the demo service's word fetched
+        assert client.post(checkout, {"uitkomst": "betaald"}).status_code == 404
+        DemoCheckout.objects.filter(pk=payment.provider_id).update(status="paid")
+        webhook = client.post("/betalen/webhook/demo/", {"id": payment.provider_id})
+        assert webhook.status_code == 404
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.OPEN and not Customer.objects.exists()
 
 
 @pytest.fixture
