@@ -230,17 +230,20 @@ def signup_fulfil(payment: Payment) -> None:
     found = Signup.objects.filter(
         registration_key=payment.reference, library_id=payment.library_id
     ).first()
-    if found is None:
+    signup = None
+    if found is not None:
+        # Every sign-up of this account here, locked in one order, so that two fulfilments for
+        # one account wait for each other instead of deadlocking; the one that waited then sees
+        # the customer the other one made.
+        locked = Signup.objects.select_for_update().filter(
+            library_id=found.library_id, login_username=found.login_username
+        )
+        signup = next((s for s in locked.order_by("pk") if s.pk == found.pk), None)
+    if signup is None:  # removed by the clean-up job (possibly just now)
         raise FulfilmentProblem(
             "Terugbetalen: de inschrijving bij deze betaling is verlopen en verwijderd, er is "
             f"niemand ingeschreven. Betaal {format_euro(payment.amount)} terug."
         )
-    # All in one order, so that two fulfilments for one account wait for each other instead
-    # of deadlocking; the one that waited then sees the customer the other one made.
-    locked = Signup.objects.select_for_update().filter(
-        library_id=found.library_id, login_username=found.login_username
-    )
-    signup = next(s for s in locked.order_by("pk") if s.pk == found.pk)
     amount = format_euro(payment.amount)
     if signup.status == SignupStatus.COMPLETED:
         number = f" (klant {signup.customer.number})" if signup.customer else ""

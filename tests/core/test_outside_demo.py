@@ -3,7 +3,8 @@
 The test suite itself runs in demo mode (bieb/test_settings.py), and some settings are decided
 when the settings module loads, so this starts a process with the production settings on a
 throwaway SQLite database and asks it, through Django's test client, for what must not exist
-there: the demo payment service's checkout page and webhook, and the demo mailbox.
+there: the demo payment service's checkout page and webhook, and the demo mailbox; and whether
+it holds what only holds outside the demo: OpenID Connect clients redirect over HTTPS only.
 """
 
 import json
@@ -50,11 +51,31 @@ answers = {
 }
 checkout.refresh_from_db()
 answers["checkout_status"] = checkout.status
+
+from django.core.exceptions import ValidationError
+from oauth2_provider.models import get_application_model
+
+
+def redirect_uri(uri):
+    client = get_application_model()(
+        name="probe", client_id="probe", client_secret="s" * 40, algorithm="RS256",
+        client_type="confidential", authorization_grant_type="authorization-code",
+        redirect_uris=uri,
+    )
+    try:
+        client.full_clean()
+    except ValidationError as error:
+        return "refused" if "redirect_uris" in error.message_dict else str(error)
+    return "accepted"
+
+
+answers["http_redirect_uri"] = redirect_uri("http://app.example.nl/terug/")
+answers["https_redirect_uri"] = redirect_uri("https://app.example.nl/terug/")
 print(json.dumps(answers))
 """
 
 
-def test_outside_demo_mode_the_demo_payment_service_and_mailbox_do_not_exist(
+def test_outside_demo_mode_the_demo_only_pages_do_not_exist_and_redirects_need_https(
     tmp_path: Path,
 ) -> None:
     env = {
@@ -88,4 +109,6 @@ def test_outside_demo_mode_the_demo_payment_service_and_mailbox_do_not_exist(
         "mailbox": 404,
         "mailbox_message": 404,
         "checkout_status": "open",
+        "http_redirect_uri": "refused",
+        "https_redirect_uri": "accepted",
     }
