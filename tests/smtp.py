@@ -1,5 +1,6 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -24,6 +25,9 @@ class SmtpServer:
         self.port = free_port()
         self.received: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
+        # Seconds between taking in a message and answering "250": a slow server, during which
+        # the sender can die after the message has arrived.
+        self.reply_delay = 0.0
         self._controller: Controller | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -32,6 +36,8 @@ class SmtpServer:
         message = message_from_bytes(content, policy=policy.default)
         self.received.append(cast(EmailMessage, message))
         self.recipients.append(list(envelope.rcpt_tos))
+        if self.reply_delay:
+            await asyncio.sleep(self.reply_delay)
         return "250 Message accepted for delivery"
 
     def start(self) -> None:

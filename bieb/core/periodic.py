@@ -32,11 +32,31 @@ def periodic_job(*, every: dt.timedelta) -> Callable[[Callable[[], object]], Cal
     return register
 
 
+# A task runs for seconds; one "running" for longer than this lost its worker (killed, machine
+# restarted). The database backend never looks at it again.
+TASK_RUNNING_AT_MOST = dt.timedelta(days=1)
+
+
 @periodic_job(every=dt.timedelta(hours=6))
 def prune_task_results() -> object:
-    """Finished background-task results are kept 14 days for inspection, then removed."""
+    """Finished background-task results are kept 14 days for inspection, then removed. A task
+    left "running" by a worker that died is closed as failed first, so that it is removed too.
+    Its work is not lost: each task's periodic job redoes it (the outbox retry sends the mail,
+    the payment check asks the provider)."""
+    from django.utils import timezone
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    closed = DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, started_at__lte=now - TASK_RUNNING_AT_MOST
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        traceback="The worker stopped while running this task; its periodic job redoes the work.",
+    )
     call_command("prune_db_task_results", "--min-age-days=14", verbosity=0)
-    return "ok"
+    return {"closed_running": closed}
 
 
 @periodic_job(every=dt.timedelta(hours=1))

@@ -52,6 +52,7 @@ from bieb.customers.services import (
     ledger_payment_book,
 )
 from bieb.kb import interface as login_service
+from bieb.payments.selectors import payments_to_refund
 
 EDIT_FIELDS = [name for name in CUSTOMER_FIELDS if name != "use_login_account"]
 DIALOG_SESSION_KEY = "counter:dialog"
@@ -160,6 +161,7 @@ def _customer_page(
         "customer": customer,
         "memberships": _membership_rows(customer, memberships),
         "ledger": list(customer_ledger(customer=customer).select_related("booked_by")),
+        "refunds": list(payments_to_refund(customer=customer)),
         "saldo": saldo,
         "saldo_label": format_euro(saldo),
         "payment": payment,

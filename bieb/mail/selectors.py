@@ -33,10 +33,13 @@ def outbox_message_get(*, message_id: int) -> OutboxMessage:
 
 
 def outbox_message_due_ids(*, now: dt.datetime, after_id: int = 0, limit: int = 100) -> list[int]:
-    """Ids of queued messages whose (next) attempt is due, in id order, after `after_id`."""
+    """Ids of messages whose (next) attempt is due, in id order, after `after_id`: queued ones,
+    and "sending" ones whose claim has run out (their sender died)."""
     return list(
         OutboxMessage.objects.filter(
-            status=OutboxStatus.QUEUED, next_attempt_at__lte=now, pk__gt=after_id
+            status__in=[OutboxStatus.QUEUED, OutboxStatus.SENDING],
+            next_attempt_at__lte=now,
+            pk__gt=after_id,
         )
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]

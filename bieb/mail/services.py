@@ -1,20 +1,26 @@
-"""Writes of the outbox: queue a mail, send it (at most once), and retry the due ones.
+"""Writes of the outbox: queue a mail, send it, and retry the due ones.
 
 A mail is stored in the caller's transaction and sent by a task after that transaction commits,
 so a rolled-back registration never mails anyone. Sending claims the row first (queued → sending,
-one conditional UPDATE), so two workers or a replayed task cannot send the same message twice.
+one conditional UPDATE), so two workers or a replayed task cannot send the same message at once.
+The claim is a lease of SEND_LEASE: a worker that dies mid-send (killed, out of memory, the
+machine restarted) leaves the message "sending", and once the lease has run out the periodic
+retry claims and sends it again. That makes delivery at least once, not exactly once: the server
+may have accepted the mail just before the worker died. Every attempt carries the Message-ID
+fixed when the mail was queued, so such a second copy is the same message, recognisably.
 Without SMTP (no EMAIL_URL) nothing leaves the machine: the message is kept in the outbox,
 readable at /dev/mail/ in demo mode.
 """
 
 import datetime as dt
 import logging
+from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection, make_msgid
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from bieb.mail.models import OutboxMessage, OutboxStatus
@@ -26,6 +32,19 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 MAX_RETRY_DELAY = dt.timedelta(hours=1)
 ERROR_MAX_LENGTH = 2000
+# How long a claim to send holds. Far longer than one SMTP conversation can take (each step of
+# it times out after EMAIL_TIMEOUT), so only a worker that died loses its claim.
+SEND_LEASE = dt.timedelta(minutes=5)
+DIED_WHILE_SENDING = (
+    "Het verzenden is afgebroken (het proces stopte tijdens het verzenden); "
+    "na de laatste poging niet opnieuw geprobeerd."
+)
+
+
+def mail_message_id() -> str:
+    """A new Message-ID in the sender's own domain (not this machine's name)."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "bieb.localhost"
+    return make_msgid(domain=domain)
 
 
 def mail_retry_delay(*, attempts: int) -> dt.timedelta:
@@ -55,6 +74,7 @@ def mail_queue(
         html_body=html,
         kind=kind,
         reference=reference,
+        message_id=mail_message_id(),
         status=OutboxStatus.QUEUED,
         next_attempt_at=timezone.now(),
     )
@@ -72,7 +92,8 @@ def mail_queue(
 
 
 def mail_send(*, message_id: int) -> OutboxMessage:
-    """Send one queued, due message, or keep it when no SMTP is configured.
+    """Send one queued, due message (or one whose sender died: its claim has run out), or
+    keep it when no SMTP is configured.
 
     Safe to call repeatedly and concurrently: only the call that claims the row sends it. Any
     other call returns the message as it is.
@@ -83,20 +104,33 @@ def mail_send(*, message_id: int) -> OutboxMessage:
         )
         return OutboxMessage.objects.get(pk=message_id)
 
-    claimed = OutboxMessage.objects.filter(
-        pk=message_id, status=OutboxStatus.QUEUED, next_attempt_at__lte=timezone.now()
-    ).update(status=OutboxStatus.SENDING, attempts=F("attempts") + 1)
+    now = timezone.now()
+    claimed = (
+        OutboxMessage.objects.filter(pk=message_id, next_attempt_at__lte=now)
+        .filter(_claimable())
+        .update(
+            status=OutboxStatus.SENDING,
+            attempts=F("attempts") + 1,
+            next_attempt_at=now + SEND_LEASE,
+        )
+    )
     message = OutboxMessage.objects.get(pk=message_id)
     if not claimed:
         return message
+    if not message.message_id:  # queued before Message-IDs were stored
+        message.message_id = mail_message_id()
+        message.save(update_fields=["message_id"])
 
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.text_body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to],
-        # RFC 3834: tells mail servers and autoresponders not to answer.
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={
+            # RFC 3834: tells mail servers and autoresponders not to answer.
+            "Auto-Submitted": "auto-generated",
+            "Message-ID": message.message_id,
+        },
     )
     if message.html_body:
         email.attach_alternative(message.html_body, "text/html")
@@ -126,13 +160,25 @@ def mail_send(*, message_id: int) -> OutboxMessage:
     return message
 
 
+def _claimable() -> Q:
+    """Queued, or left "sending" by a worker that died, with attempts left."""
+    return Q(status=OutboxStatus.QUEUED) | Q(status=OutboxStatus.SENDING, attempts__lt=MAX_ATTEMPTS)
+
+
 def mail_enqueue_due(*, batch_size: int = 100) -> int:
-    """Enqueue a send task for every queued message that is due; returns how many.
+    """Enqueue a send task for every message that is due; returns how many. Due are queued
+    messages whose attempt has come, and messages whose sender died mid-send (the claim ran
+    out); one whose sender died at its last attempt is given up.
 
     A message may be enqueued again before an earlier task ran (a slow or stopped worker); the
     claim in mail_send makes the extra tasks do nothing.
     """
     now = timezone.now()
+    given_up = OutboxMessage.objects.filter(
+        status=OutboxStatus.SENDING, next_attempt_at__lte=now, attempts__gte=MAX_ATTEMPTS
+    ).update(status=OutboxStatus.FAILED, next_attempt_at=None, last_error=DIED_WHILE_SENDING)
+    if given_up:
+        logger.error("%s mail(s) given up: the sender died during the last attempt", given_up)
     enqueued = 0
     last_id = 0
     while ids := outbox_message_due_ids(now=now, after_id=last_id, limit=batch_size):

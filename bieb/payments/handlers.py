@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bieb.customers.models import Customer
     from bieb.payments.models import Payment
 
 FulfilmentHandler = Callable[["Payment"], None]
@@ -19,7 +20,13 @@ HANDLERS: dict[str, FulfilmentHandler] = {}
 
 
 class FulfilmentProblem(Exception):
-    """Paid, but what was paid for cannot be delivered; the message is Dutch, for staff."""
+    """Paid, but what was paid for cannot be delivered; the message is Dutch, for staff: what
+    to do (e.g. refund) and why. `customer` is who the payment belongs with (the member who paid
+    twice), so that staff see it on that customer's page."""
+
+    def __init__(self, message: str, *, customer: "Customer | None" = None) -> None:
+        super().__init__(message)
+        self.customer = customer
 
 
 def fulfilment_handler(purpose: str) -> Callable[[FulfilmentHandler], FulfilmentHandler]:

@@ -149,6 +149,10 @@ def payment_status_apply(*, payment_id: int, status: str, amount: Decimal | None
 
 
 def _fulfil(payment: Payment) -> None:
+    # Once per payment: a payment that was fulfilled (booked) is done, however often its "paid"
+    # reaches us. Only a different payment for the same thing is a double payment.
+    if payment.fulfilled_at is not None or payment.ledger_line_id is not None:
+        return
     handler = HANDLERS.get(payment.purpose)
     if handler is None:
         _problem(payment, f"Geen verwerking bekend voor '{payment.purpose}'.")
@@ -160,12 +164,17 @@ def _fulfil(payment: Payment) -> None:
         message = problem.messages[0] if isinstance(problem, ValidationError) else str(problem)
         logger.error("payment %s paid but not fulfilled: %s", payment.pk, message)
         payment.refresh_from_db()
-        _problem(payment, message)
+        customer = problem.customer if isinstance(problem, FulfilmentProblem) else None
+        _problem(payment, message, customer=customer)
 
 
-def _problem(payment: Payment, message: str) -> None:
+def _problem(payment: Payment, message: str, *, customer: Customer | None = None) -> None:
     payment.problem = message[:300]
-    payment.save(update_fields=["problem", "updated_at"])
+    fields = ["problem", "updated_at"]
+    if customer is not None and payment.customer_id is None:
+        payment.customer = customer
+        fields.append("customer")
+    payment.save(update_fields=fields)
     audit_record(
         actor=None,
         actor_name=f"betaaldienst:{payment.provider}",

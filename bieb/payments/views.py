@@ -20,7 +20,9 @@ logger = logging.getLogger(__name__)
 @require_POST
 def webhook(request: HttpRequest, provider_code: str) -> HttpResponse:
     provider = PROVIDERS.get(provider_code)
-    if provider is None or not provider.online:
+    # A provider that is not set up here (the demo service outside demo mode, Mollie without
+    # a key) has no webhook: nothing could be fetched from it anyway.
+    if provider is None or not provider.online or not provider.is_available():
         raise Http404
     provider_id = request.POST.get("id", "").strip()
     if not provider_id or len(provider_id) > 64:

@@ -223,20 +223,45 @@ def signup_get(*, library: Library, registration_key: uuid.UUID) -> Signup | Non
 def signup_fulfil(payment: Payment) -> None:
     """The payment of a sign-up succeeded: register the customer with an active membership,
     linked to their login account; book the payment; mail a confirmation. Runs once per payment
-    (in its status change to paid); the sign-up's row lock and registration key make a second
-    paid payment of the same sign-up a problem for staff, not a second customer."""
-    signup = (
-        Signup.objects.select_for_update()
-        .filter(registration_key=payment.reference, library_id=payment.library_id)
-        .first()
-    )
-    if signup is None:
-        raise FulfilmentProblem(
-            "De inschrijving bij deze betaling is verlopen en verwijderd: betaal het bedrag terug."
+    (in its status change to paid). Under the row locks of every sign-up of this login account
+    at this library, a second paid payment of the same sign-up, and the payment of a second
+    sign-up by a member who is a member by now (two browsers, both paid), are refund cases for
+    staff, not a second customer."""
+    found = Signup.objects.filter(
+        registration_key=payment.reference, library_id=payment.library_id
+    ).first()
+    signup = None
+    if found is not None:
+        # Every sign-up of this account here, locked in one order, so that two fulfilments for
+        # one account wait for each other instead of deadlocking; the one that waited then sees
+        # the customer the other one made.
+        locked = Signup.objects.select_for_update().filter(
+            library_id=found.library_id, login_username=found.login_username
         )
-    if signup.status == SignupStatus.COMPLETED:
+        signup = next((s for s in locked.order_by("pk") if s.pk == found.pk), None)
+    if signup is None:  # removed by the clean-up job (possibly just now)
         raise FulfilmentProblem(
-            "Deze inschrijving was al betaald (dubbele betaling): betaal dit bedrag terug."
+            "Terugbetalen: de inschrijving bij deze betaling is verlopen en verwijderd, er is "
+            f"niemand ingeschreven. Betaal {format_euro(payment.amount)} terug."
+        )
+    amount = format_euro(payment.amount)
+    if signup.status == SignupStatus.COMPLETED:
+        number = f" (klant {signup.customer.number})" if signup.customer else ""
+        raise FulfilmentProblem(
+            f"Terugbetalen (dubbele betaling): deze online inschrijving was al betaald en "
+            f"verwerkt{number}. Deze betaling van {amount} is niet gebruikt; betaal haar terug.",
+            customer=signup.customer,
+        )
+    current = signup_current_membership(
+        library=signup.library, username=signup.login_username, on=signup.on_date
+    )
+    if current is not None:
+        raise FulfilmentProblem(
+            f"Terugbetalen (dubbele inschrijving): inlogaccount {signup.login_username} is al "
+            f"lid (klant {current.customer.number}, {current.subscription_type.name}, geldig "
+            f"t/m {date_nl(current.valid_through)}). Er is geen tweede klant gemaakt; betaal "
+            f"deze {amount} terug.",
+            customer=current.customer,
         )
     details = customer_details_clean(signup.details, today=signup.on_date, email_required=True)
     registration = customer_register(

@@ -30,9 +30,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from bieb.core.dates import local_today
+from bieb.core.dates import local_today, month_year_nl
 from bieb.core.money import format_euro
-from bieb.libraries.models import Library, SubscriptionType
+from bieb.customers.costs import CostBuildUp
+from bieb.customers.models import Membership
+from bieb.libraries.models import Library, RenewalKind, SubscriptionType
 from bieb.payments.models import UNPAID_FINAL, UNSETTLED, PaymentStatus
 from bieb.payments.providers import ProviderError, provider_for_library
 from bieb.payments.selectors import payment_get
@@ -41,6 +43,7 @@ from bieb.signup.models import SignupStatus
 from bieb.signup.services import (
     SIGNUP_LIFETIME,
     SignupError,
+    signup_current_membership,
     signup_details_check,
     signup_get,
     signup_payment_start,
@@ -116,6 +119,15 @@ class Flow:
     def subscription_type(self) -> SubscriptionType | None:
         code = self.state.data.get("subscription")
         return self.offered().filter(code=code).first() if code else None
+
+    @cached_property
+    def current_membership(self) -> Membership | None:
+        """The library's valid membership of the login account the member logged in with: such
+        a member need not (and cannot) sign up again."""
+        username = self.state.data.get("username")
+        if not username:
+            return None
+        return signup_current_membership(library=self.library, username=username, on=local_today())
 
     def url(self, name: str) -> str:
         return reverse("signup:step", args=[self.library.code, name])
@@ -229,7 +241,9 @@ class AccountStep(Step):
     title = "Inlogaccount"
 
     def is_completed(self, flow: Flow) -> bool:
-        return bool(flow.state.data.get("username"))
+        # An account that is a member already goes no further: the member hears it here, right
+        # after logging in, not after typing in everything.
+        return bool(flow.state.data.get("username")) and flow.current_membership is None
 
     def get(self, flow: Flow, error: str = "") -> HttpResponse:
         connect = flow.absolute(
@@ -243,6 +257,12 @@ class AccountStep(Step):
             "signup/account.html",
             {
                 "username": flow.state.data.get("username"),
+                "current": flow.current_membership,
+                "current_through": (
+                    month_year_nl(flow.current_membership.valid_through)
+                    if flow.current_membership
+                    else ""
+                ),
                 "signup_url": f"{base}/kb/aanmelden/?{urlencode({'next': connect})}",
                 "login_url": f"{base}/kb/inloggen/?{urlencode({'next': connect})}",
                 "error": error,
@@ -255,6 +275,7 @@ class AccountStep(Step):
             return self.get(flow)
         # Another account: forget ours, and let the member sign out at the KB as well.
         flow.state.data.update(username="", account_email="", details_ok=False)
+        flow.__dict__.pop("current_membership", None)
         flow.state.save()
         back = flow.absolute(flow.url(self.name))
         return redirect(f"{settings.BIEB_BASE_URL}/kb/uitloggen/?{urlencode({'next': back})}")
@@ -316,9 +337,28 @@ class DetailsStep(Step):
         )
 
 
+def plain_terms(*, costs: CostBuildUp, subscription_type: SubscriptionType) -> dict[str, str]:
+    """The payment step in the member's words: for which period, and whether and how it renews.
+    (The counter keeps Wise's words: Tariefcode, Vervalmaand, Rechten t/m.)"""
+    months = subscription_type.period_months
+    if subscription_type.renewal == RenewalKind.AUTOMATIC:
+        every = "elk jaar" if months == 12 else f"elke {months} maanden"
+        renewal = f"Je abonnement wordt {every} verlengd tot je opzegt."
+    else:
+        renewal = f"Je abonnement loopt na {months} maanden af, je kunt het dan verlengen."
+    return {
+        "period": (
+            f"van {month_year_nl(costs.start)} tot en met {month_year_nl(costs.valid_through)}"
+        ),
+        "price": format_euro(costs.fee),
+        "discount": format_euro(costs.discount_amount) if costs.discount_amount else "",
+        "renewal": renewal,
+    }
+
+
 class PaymentStep(Step):
     name = "betalen"
-    title = "Opbouw abonnementskosten"
+    title = "Controleren en betalen"
 
     def is_completed(self, flow: Flow) -> bool:
         return bool(flow.state.data.get("done"))
@@ -352,7 +392,7 @@ class PaymentStep(Step):
             "signup/costs.html",
             {
                 "costs": checked.costs,
-                "rows": checked.costs.rows(),
+                "terms": plain_terms(costs=checked.costs, subscription_type=flow.subscription_type),
                 "amount": format_euro(checked.costs.saldo),
                 "subscription": flow.subscription_type,
                 "provider_name": provider_name,

@@ -1,9 +1,10 @@
 """The outbox against a real SMTP server: sent after commit, exactly once, retried with backoff."""
 
 import datetime as dt
+import signal
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from email.message import EmailMessage
 
 import pytest
@@ -15,7 +16,13 @@ from django.utils import timezone
 
 from bieb.core.periodic import JOBS
 from bieb.mail.models import OutboxMessage, OutboxStatus
-from bieb.mail.services import MAX_ATTEMPTS, mail_queue, mail_retry_delay, mail_send
+from bieb.mail.services import (
+    MAX_ATTEMPTS,
+    SEND_LEASE,
+    mail_queue,
+    mail_retry_delay,
+    mail_send,
+)
 from bieb.mail.tasks import mail_send_task
 from tests.smtp import SmtpServer
 
@@ -65,6 +72,7 @@ def test_a_queued_mail_is_sent_once_after_commit(
     assert received["To"] == TO
     assert received["From"] == "Bieb <noreply@bieb.localhost>"
     assert received["Auto-Submitted"] == "auto-generated"
+    assert received["Message-ID"] == message.message_id  # stored before sending
     assert received.get_content_type() == "multipart/alternative"
     plain = received.get_body(preferencelist=("plain",))
     html = received.get_body(preferencelist=("html",))
@@ -196,6 +204,83 @@ def test_parallel_workers_send_a_message_once(smtp_server: SmtpServer) -> None:
     assert len(smtp_server.received) == 1
     message.refresh_from_db()
     assert (message.status, message.attempts) == (OutboxStatus.SENT, 1)
+
+
+class ProcessDied(BaseException):
+    """The worker process is killed: no `except Exception` sees it, nothing after it runs."""
+
+
+@contextmanager
+def process_killed_after(seconds: float) -> Iterator[None]:
+    """Kill "the process" (this test's main thread) `seconds` from now, wherever it is."""
+
+    def die(signum: int, frame: object) -> None:
+        raise ProcessDied
+
+    previous = signal.signal(signal.SIGALRM, die)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.django_db
+def test_a_mail_whose_sender_died_mid_send_is_sent_again_with_the_same_message_id(
+    smtp_server: SmtpServer,
+) -> None:
+    message = queue()  # the test's transaction never commits: no task after commit
+    assert message.message_id.startswith("<") and message.message_id.endswith(">")
+
+    # The server takes the message in, but the worker dies before it hears "250".
+    smtp_server.reply_delay = 3
+    with pytest.raises(ProcessDied), process_killed_after(0.5):
+        mail_send(message_id=message.pk)
+    smtp_server.reply_delay = 0
+    assert len(smtp_server.received) == 1
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENDING
+    died_at = timezone.now()
+
+    # Within the lease the sender may still be at work: nobody takes the message over.
+    with time_machine.travel(died_at + SEND_LEASE - dt.timedelta(seconds=5)):
+        assert retry_job() == "0 enqueued"
+    assert len(smtp_server.received) == 1
+
+    # After it, the periodic retry sends it again (at least once), with the same Message-ID.
+    with time_machine.travel(died_at + SEND_LEASE + dt.timedelta(seconds=1)):
+        assert retry_job() == "1 enqueued"
+    assert len(smtp_server.received) == 2
+    first, again = smtp_server.received
+    assert first["Message-ID"] == again["Message-ID"] == message.message_id
+    assert subject(again) == SUBJECT and again["To"] == TO
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (OutboxStatus.SENT, 2)
+
+    # A later run finds nothing left to recover: no third copy.
+    with time_machine.travel(died_at + 3 * SEND_LEASE):
+        assert retry_job() == "0 enqueued"
+    assert len(smtp_server.received) == 2
+
+
+@pytest.mark.django_db
+def test_a_mail_whose_sender_keeps_dying_is_given_up_after_the_last_attempt(
+    smtp_server: SmtpServer,
+) -> None:
+    message = queue()
+    OutboxMessage.objects.filter(pk=message.pk).update(attempts=MAX_ATTEMPTS - 1)
+    smtp_server.reply_delay = 3
+    with pytest.raises(ProcessDied), process_killed_after(0.5):
+        mail_send(message_id=message.pk)
+    smtp_server.reply_delay = 0
+
+    with time_machine.travel(timezone.now() + SEND_LEASE + dt.timedelta(seconds=1)):
+        assert retry_job() == "0 enqueued"
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (OutboxStatus.FAILED, MAX_ATTEMPTS)
+    assert "afgebroken" in message.last_error
+    assert len(smtp_server.received) == 1
 
 
 @pytest.mark.django_db

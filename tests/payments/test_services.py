@@ -159,8 +159,9 @@ def test_starting_twice_gives_the_same_payment_and_a_failure_allows_a_new_one(
     payment_status_apply(payment_id=first.pk, status=PaymentStatus.PAID)
     first.refresh_from_db()
     assert first.status == PaymentStatus.PAID and first.ledger_line is None
-    assert "dubbele betaling" in first.problem
+    assert "dubbele betaling" in first.problem and "betaal haar terug" in first.problem
     assert Customer.objects.count() == 1
+    assert first.customer == Customer.objects.get()  # shown with the customer who paid twice
     assert LedgerLine.objects.filter(kind=LedgerKind.PAYMENT).count() == 1
 
 

@@ -5,12 +5,12 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from bieb.customers.models import Customer, LedgerKind, LedgerLine
 from bieb.libraries.models import Library, SubscriptionType
 from bieb.payments.models import DemoCheckout, Payment, PaymentStatus
-from tests.payments.fake_mollie import API_KEY, FakeMollie
+from tests.payments.fake_mollie import FakeMollie
 from tests.signup.factories import active_account, start_payment
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,24 @@ def test_the_demo_webhook_believes_the_provider_not_the_body(
     assert Customer.objects.count() == 1 and payment_lines() == 1
 
 
+def test_a_replayed_paid_webhook_leaves_the_valid_payment_without_a_problem(
+    client: Client, bind: Library, digital_only: SubscriptionType, member: str
+) -> None:
+    payment = start_payment(bind, digital_only)
+    # the member pays on the demo service's page; its webhook reaches us (the demo service's
+    # own delivery has no server to reach in this test, so the test delivers it)
+    page = client.post(f"/betalen/demo/{payment.provider_id}/", {"uitkomst": "betaald"})
+    assert page.status_code == 302
+    for _ in range(4):  # delivered, then replayed (the provider retries, an attacker replays)
+        assert client.post("/betalen/webhook/demo/", {"id": payment.provider_id}).status_code == 200
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.problem) == (PaymentStatus.PAID, "")
+    assert payment.ledger_line is not None and payment.fulfilled_at is not None
+    assert Customer.objects.count() == 1 and payment_lines() == 1
+    assert not Payment.objects.exclude(problem="").exists()
+
+
 def test_webhook_answers(client: Client, demo: None) -> None:
     assert client.post("/betalen/webhook/demo/", {"id": "demo_unknown"}).status_code == 200
     assert client.post("/betalen/webhook/demo/", {}).status_code == 400
@@ -52,6 +70,25 @@ def test_webhook_answers(client: Client, demo: None) -> None:
     # a provider posts without a CSRF token
     strict = Client(enforce_csrf_checks=True)
     assert strict.post("/betalen/webhook/demo/", {"id": "demo_unknown"}).status_code == 200
+
+
+def test_outside_demo_mode_the_demo_payment_service_does_not_exist(
+    client: Client, bind: Library, digital_only: SubscriptionType, member: str
+) -> None:
+    payment = start_payment(bind, digital_only)  # made while the demo was on
+    checkout = f"/betalen/demo/{payment.provider_id}/"
+    assert client.get(checkout).status_code == 200
+
+    with override_settings(DEMO=False):
+        assert client.get(checkout).status_code == 404
+        # nobody can "pay" by clicking, nor have the demo service's word fetched
+        assert client.post(checkout, {"uitkomst": "betaald"}).status_code == 404
+        DemoCheckout.objects.filter(pk=payment.provider_id).update(status="paid")
+        webhook = client.post("/betalen/webhook/demo/", {"id": payment.provider_id})
+        assert webhook.status_code == 404
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.OPEN and not Customer.objects.exists()
 
 
 @pytest.fixture
@@ -146,11 +183,20 @@ def test_mollie_unreachable_means_try_again(
 
 
 def test_a_wrong_api_key_is_refused_by_mollie(
-    mollie_bind: Library, digital_only: SubscriptionType, member: str, settings: object
+    mollie_bind: Library,
+    digital_only: SubscriptionType,
+    member: str,
+    fake_mollie: FakeMollie,
+    settings: object,
 ) -> None:
     from bieb.payments.providers import ProviderError
 
     settings.BIEB_MOLLIE_API_KEY = "test_" + "x" * 32  # type: ignore[attr-defined]
-    with pytest.raises(ProviderError):
+    with pytest.raises(ProviderError, match=r"Unauthorized|authenticate"):
         start_payment(mollie_bind, digital_only)
-    assert API_KEY != settings.BIEB_MOLLIE_API_KEY  # type: ignore[attr-defined]
+    # Mollie was asked, refused, and made nothing; our payment waits, with no checkout page.
+    assert fake_mollie.requests == [("POST", "/v2/payments")]
+    assert fake_mollie.payments == {}
+    payment = Payment.objects.get()
+    assert (payment.status, payment.provider_id, payment.checkout_url) == ("created", "", "")
+    assert not Customer.objects.exists()

@@ -52,6 +52,13 @@ def fill_details(page: Any, *, postcode: str = "9468 BG") -> None:
     page.get_by_label("Huisnummer").fill("41")
 
 
+def log_in_at_the_kb(page: Any) -> None:
+    page.get_by_role("link", name="Ik heb al een inlogaccount").click()
+    page.get_by_label("Gebruikersnaam").fill("e.b.tester")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+
+
 def test_sign_up_on_a_phone_pay_and_read_online(
     kb_live: str, smtp_server: SmtpServer, browser_page_for: Any
 ) -> None:
@@ -91,10 +98,11 @@ def test_sign_up_on_a_phone_pay_and_read_online(
     step(page, "gegevens")
     page.get_by_role("button", name="Volgende").click()
 
-    page.get_by_role("heading", name="Opbouw abonnementskosten").wait_for()
-    table = page.inner_text("table")
-    assert "Mw. T. TestSingleIdentity" in table and "€ 42,00" in table
-    step(page, "opbouw-abonnementskosten")
+    page.get_by_role("heading", name="Controleren en betalen").wait_for()
+    summary = page.inner_text("main dl")
+    assert "Mw. T. TestSingleIdentity" in summary and "€ 42,00" in summary
+    assert "tot en met" in summary and "je kunt het dan verlengen" in summary
+    step(page, "controleren-en-betalen")
     page.get_by_role("button", name="Betalen").click()
 
     page.get_by_role("heading", name="Betalen").wait_for()  # the demo payment service
@@ -141,8 +149,8 @@ def test_a_failed_payment_a_double_clicked_retry_and_a_replayed_webhook(
     fill_details(page)
     step(page, "gegevens")
     page.get_by_role("button", name="Volgende").click()
-    page.get_by_role("heading", name="Opbouw abonnementskosten").wait_for()
-    step(page, "opbouw-abonnementskosten")
+    page.get_by_role("heading", name="Controleren en betalen").wait_for()
+    step(page, "controleren-en-betalen")
     page.get_by_role("button", name="Betalen").click()
     page.get_by_role("heading", name="Betalen").wait_for()
     step(page, "demo-betaalpagina")
@@ -163,7 +171,7 @@ def test_a_failed_payment_a_double_clicked_retry_and_a_replayed_webhook(
     # shared cache refuses concurrent writers outright ("table is locked") where a real
     # SQLite file would wait.
     page.go_back()
-    page.get_by_role("heading", name="Opbouw abonnementskosten").wait_for()
+    page.get_by_role("heading", name="Controleren en betalen").wait_for()
     urls = page.evaluate(
         """async (together) => {
             const form = document.querySelector("main form");
@@ -194,3 +202,31 @@ def test_a_failed_payment_a_double_clicked_retry_and_a_replayed_webhook(
     assert Customer.objects.count() == 1
     assert LedgerLine.objects.filter(kind=LedgerKind.PAYMENT).count() == 1
     assert sorted(Payment.objects.values_list("status", flat=True)) == ["failed", "paid"]
+
+
+def test_an_existing_member_hears_it_right_after_logging_in_on_a_phone(
+    kb_live: str, browser_page_for: Any
+) -> None:
+    active_account("e.b.tester")
+    first = browser_page_for(390, 844)
+    choose_digital_only(first, kb_live)
+    log_in_at_the_kb(first)
+    first.get_by_role("heading", name="Je gegevens").wait_for()
+    fill_details(first)
+    first.get_by_role("button", name="Volgende").click()
+    first.get_by_role("heading", name="Controleren en betalen").wait_for()
+    first.get_by_role("button", name="Betalen").click()
+    first.get_by_role("button", name="Betaald").click()
+    first.get_by_role("heading", name="Welkom bij Bibliotheken Bind!").wait_for()
+
+    # later, on another phone, the member starts the sign-up again
+    page = browser_page_for(390, 844)
+    choose_digital_only(page, kb_live)
+    log_in_at_the_kb(page)
+    page.get_by_role("heading", name="Je bent al lid van Bibliotheken Bind").wait_for()
+    assert page.get_by_label("Voorletters").count() == 0
+    assert page.locator("h1").count() == 1
+    step(page, "al-lid")
+    page.get_by_role("link", name="Naar de Online Bibliotheek").click()
+    page.wait_for_url(f"{kb_live}/online/**")
+    assert Customer.objects.count() == 1

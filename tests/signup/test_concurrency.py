@@ -1,6 +1,7 @@
 """At the same moment, on PostgreSQL (where requests really run side by side): two presses of
 "Betalen" make one sign-up and one payment; two deliveries of the paid webhook make one
-customer and one payment line."""
+customer and one payment line; two sign-ups of one login account paid at once make one
+customer and one refund case."""
 
 import threading
 import uuid
@@ -61,3 +62,19 @@ def test_two_paid_webhooks_at_once_make_one_customer(
     at_once(lambda: payment_webhook(provider_code="demo", provider_id=payment.provider_id), 3)
     assert Customer.objects.count() == 1
     assert LedgerLine.objects.filter(kind=LedgerKind.PAYMENT).count() == 1
+
+
+def test_two_signups_of_one_account_paid_at_once_make_one_customer_and_one_refund_case(
+    bind: Library, digital_only: SubscriptionType
+) -> None:
+    active_account("e.b.tester")
+    payments = [start_payment(bind, digital_only, key=uuid.uuid4()) for _ in range(2)]
+    DemoCheckout.objects.update(status="paid")
+    waiting = list(payments)  # each thread takes one (list.pop is atomic)
+    at_once(lambda: payment_webhook(provider_code="demo", provider_id=waiting.pop().provider_id))
+
+    assert Customer.objects.count() == 1
+    assert LedgerLine.objects.filter(kind=LedgerKind.PAYMENT).count() == 1
+    refunds = [p for p in Payment.objects.all() if p.problem]
+    assert len(refunds) == 1 and "terugbetalen" in refunds[0].problem.lower()
+    assert refunds[0].customer == Customer.objects.get()

@@ -9,8 +9,11 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 
+from bieb.libraries.models import Library, SubscriptionType
+from bieb.payments.models import DemoCheckout
+from bieb.payments.services import payment_webhook
 from tests.oidc_live import csrf, kb_login
-from tests.signup.factories import PASSWORD, active_account
+from tests.signup.factories import PASSWORD, active_account, start_payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,3 +73,26 @@ def test_a_forged_or_replayed_callback_is_refused(kb_live: str) -> None:
     assert browser.get(callback).url == f"{kb_live}/word-lid/bind/gegevens/"
     browser.get(f"{kb_live}/word-lid/bind/inlogaccount/koppelen/", allow_redirects=False)
     assert "Inloggen bij de KB is niet gelukt" in browser.get(callback).text
+
+
+def test_an_existing_member_hears_it_right_after_the_kb_login(kb_live: str) -> None:
+    active_account("e.b.tester")
+    bind = Library.objects.get(code="bind")
+    paid = start_payment(bind, SubscriptionType.objects.get(library=bind, code="0141"))
+    DemoCheckout.objects.filter(pk=paid.provider_id).update(status="paid")
+    payment_webhook(provider_code="demo", provider_id=paid.provider_id)
+
+    browser = requests.Session()  # another browser, another day: signing up again
+    account_page = choose_digital_only(browser, kb_live)
+    login = re.search(r'href="([^"]*/kb/inloggen/\?next=[^"]+)"', account_page.text)
+    assert login is not None
+    location = kb_login(browser, html.unescape(login.group(1)), "e.b.tester", PASSWORD)
+    landed = browser.get(location)  # the OpenID Connect login, then the next page
+
+    # not the details form: the news, at once, with the way to the Online Bibliotheek
+    assert landed.url == f"{kb_live}/word-lid/bind/inlogaccount/"
+    assert "Je bent al lid van Bibliotheken Bind" in landed.text
+    assert 'href="/online/"' in landed.text
+    assert "Voorletters" not in landed.text
+    # and the later steps stay closed for this account
+    assert browser.get(f"{kb_live}/word-lid/bind/gegevens/").url.endswith("/inlogaccount/")
