@@ -208,8 +208,16 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEMO:
+# Reverse proxies in front of the server (0: none, clients connect directly). Only then are the
+# proxies' headers believed: the client address from X-Forwarded-For (bieb.core.http) and
+# HTTPS from X-Forwarded-Proto; a server exposed directly would trust forged ones.
+_proxies = os.environ.get("BIEB_TRUSTED_PROXIES", "").strip() or "0"
+BIEB_TRUSTED_PROXIES = int(_proxies) if _proxies.isdigit() else -1
+if BIEB_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("BIEB_TRUSTED_PROXIES is a number of proxies: 0 or more.")
+if BIEB_TRUSTED_PROXIES > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEMO:
     SECURE_SSL_REDIRECT = env_bool("BIEB_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
