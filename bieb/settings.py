@@ -80,7 +80,7 @@ INSTALLED_APPS = [
     "bieb.signup",
     "bieb.online",
     "bieb.counter",
-    "django.contrib.admin",
+    "bieb.staff.apps.BiebAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "oauth2_provider",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +105,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# django-otp's verified state of the staff user (bieb.staff.admin_site): it needs the user.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+# The name an authenticator app shows for the operator's account.
+OTP_TOTP_ISSUER = "Bieb beheer"
 
 ROOT_URLCONF = "bieb.urls"
 WSGI_APPLICATION = "bieb.wsgi.application"
