@@ -1,16 +1,23 @@
 """Many requests at the same moment get no further than the limit lets one by one: the attempt
 is counted and decided in one step. PostgreSQL only, where requests really run in parallel."""
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
+from bieb.core.attempts import Limit
+from bieb.core.logins import PAIR
+from bieb.kb import interface, services
 from bieb.kb.models import AccountEvent, AccountState, LoginAccount
+from bieb.kb.services import FORGOT_PER_ACCOUNT, account_create
 from bieb.mail.models import OutboxMessage
 from bieb.staff.models import User
 
@@ -48,8 +55,6 @@ def active_account(username: str, email: str) -> LoginAccount:
 
 
 def test_parallel_wrong_passwords_get_no_more_guesses_than_the_limit() -> None:
-    from bieb.core.logins import PAIR
-
     active_account("doelwit", "d@example.nl")
     clients = [Client(REMOTE_ADDR="192.0.2.50") for _ in range(THREADS)]
     pages = at_once(
@@ -69,8 +74,6 @@ def test_parallel_wrong_passwords_get_no_more_guesses_than_the_limit() -> None:
 
 
 def test_parallel_counter_logins_get_no_more_guesses_than_the_limit() -> None:
-    from bieb.core.logins import PAIR
-
     User.objects.create_user("baliemw", password=settings.BIEB_DEMO_PASSWORD)
     clients = [Client(REMOTE_ADDR="192.0.2.51") for _ in range(THREADS)]
     pages = at_once(
@@ -90,8 +93,6 @@ def test_parallel_counter_logins_get_no_more_guesses_than_the_limit() -> None:
 
 
 def test_parallel_forgot_password_requests_send_no_more_mails_than_the_limit() -> None:
-    from bieb.kb.services import FORGOT_PER_ACCOUNT
-
     active_account("vergeetal", "v@example.nl")
     clients = [Client(REMOTE_ADDR=f"192.0.2.{60 + i}") for i in range(THREADS)]
     pages = at_once(
@@ -104,9 +105,6 @@ def test_parallel_forgot_password_requests_send_no_more_mails_than_the_limit() -
 def test_parallel_signups_from_one_address_make_no_more_accounts_than_the_limit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from bieb.core.attempts import Limit
-    from bieb.kb import services
-
     # A small limit, so that a handful of threads can go past it.
     small = Limit(free=4, window=services.SIGNUP_PER_ADDRESS.window)
     monkeypatch.setattr(services, "SIGNUP_PER_ADDRESS", small)
@@ -121,3 +119,20 @@ def test_parallel_signups_from_one_address_make_no_more_accounts_than_the_limit(
     )
     assert all(p.status_code == 200 for p in pages)
     assert LoginAccount.objects.count() == small.free
+
+
+def test_parallel_resends_send_one_new_activation_mail() -> None:
+    account_create(username="wachtend", email="w@example.nl", origin="balie", actor="t")
+    # the first mail went out two minutes ago: past its cooldown
+    OutboxMessage.objects.update(created_at=timezone.now() - dt.timedelta(minutes=2))
+
+    def resend() -> str:
+        try:
+            interface.resend_activation(username="wachtend", actor="balie")
+        except ValidationError as error:
+            return error.code or ""
+        return "sent"
+
+    outcomes = at_once([resend for _ in range(8)])
+    assert sorted(outcomes) == ["cooldown"] * 7 + ["sent"]
+    assert OutboxMessage.objects.filter(kind="kb.activation").count() == 2  # first, and one more
