@@ -51,10 +51,12 @@ class Limit:
 @dataclass(frozen=True)
 class Taken:
     """The outcome of `attempts_take`: `wait` is zero when the attempt was counted (under
-    `keys`), else how long to wait before trying again (and nothing was counted)."""
+    `keys`), else how long to wait before trying again (and nothing was counted) because of the
+    key `refused_by`."""
 
     wait: dt.timedelta
     keys: tuple[str, ...] = ()
+    refused_by: str = ""
 
     @property
     def refused(self) -> bool:
@@ -80,9 +82,9 @@ def attempts_take(
             trusted = rows[trusted_by]
             if trusted.succeeded_at is not None and now - trusted.succeeded_at < trust_for:
                 rows = {trusted_by: trusted}
-        wait = max(limits[key].wait(row, now) for key, row in rows.items())
+        wait, refused_by = max((limits[key].wait(row, now), key) for key, row in rows.items())
         if wait > ZERO:
-            return Taken(wait=wait)
+            return Taken(wait=wait, refused_by=refused_by)
         for key, row in rows.items():
             limit = limits[key]
             if row.count == 0 or now - row.first_at >= limit.window:

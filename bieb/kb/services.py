@@ -222,15 +222,22 @@ def account_signup(
         name = ""
     if errors:
         raise ValidationError(errors)
+    email_key = f"signup-email:{email.lower()}"
     taken = attempts_take(
-        limits={
-            f"signup-ip:{address_group(ip)}": SIGNUP_PER_ADDRESS,
-            f"signup-email:{email.lower()}": SIGNUP_PER_EMAIL,
-        }
+        limits={f"signup-ip:{address_group(ip)}": SIGNUP_PER_ADDRESS, email_key: SIGNUP_PER_EMAIL}
     )
+    if taken.refused_by == email_key:
+        raise ValidationError(
+            {
+                "email": "Met dit e-mailadres zijn vandaag al een paar inlogaccounts aangemaakt. "
+                f"Probeer het over {wait_words(taken.wait)} opnieuw, of gebruik een ander "
+                "e-mailadres."
+            },
+            code="limited",
+        )
     if taken.refused:
         raise ValidationError(
-            "Er zijn vanaf hier of met dit e-mailadres net veel inlogaccounts aangemaakt. "
+            "Er zijn vanaf dit adres net veel inlogaccounts aangemaakt. "
             f"Probeer het over {wait_words(taken.wait)} opnieuw.",
             code="limited",
         )

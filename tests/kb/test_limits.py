@@ -60,7 +60,8 @@ def test_one_e_mail_address_gets_only_a_few_sign_ups_a_day() -> None:
         client = Client(REMOTE_ADDR=f"192.0.2.{number}")
         assert "Controleer je mail" in signup(client, number, email="Slachtoffer@example.nl")
     refused = signup(Client(REMOTE_ADDR="198.51.100.9"), 99, email="slachtoffer@example.nl")
-    assert "met dit e-mailadres net veel inlogaccounts aangemaakt" in refused
+    assert "Met dit e-mailadres zijn vandaag al een paar inlogaccounts aangemaakt" in refused
+    assert "Probeer het over 24 uur opnieuw" in refused
     assert OutboxMessage.objects.filter(to__iexact="slachtoffer@example.nl").count() == 3
 
 
