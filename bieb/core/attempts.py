@@ -69,7 +69,8 @@ def attempts_take(
     trusted_by: str | None = None,
     trust_for: dt.timedelta = ZERO,
 ) -> Taken:
-    """Count one attempt under each key, unless one of them has to wait.
+    """Count one attempt under each key, unless one of them has to wait. Call it outside a
+    transaction: inside one, the rows stay locked (and the count unseen) until that commits.
 
     `trusted_by` (one of the keys) with a success within `trust_for` lets only its own limit
     apply: a member logging in from an address where they logged in before is not slowed down

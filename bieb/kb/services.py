@@ -222,7 +222,7 @@ def account_signup(
         name = ""
     if errors:
         raise ValidationError(errors)
-    email_key = f"signup-email:{email.lower()}"
+    email_key = f"signup-email:{email.lower()[:180]}"  # keys are at most 200 characters
     taken = attempts_take(
         limits={f"signup-ip:{address_group(ip)}": SIGNUP_PER_ADDRESS, email_key: SIGNUP_PER_EMAIL}
     )

@@ -153,3 +153,12 @@ def test_the_mail_says_how_long_the_link_works(hours: float, words: str) -> None
     assert account.activation_deadline is not None
     lifetime = (account.activation_deadline - account.created_at).total_seconds()
     assert abs(lifetime - hours * 3600) < 2
+
+
+def test_a_very_long_e_mail_address_is_counted_too() -> None:
+    email = "a" * 64 + "@" + ".".join(["b" * 60, "c" * 60, "d" * 60]) + ".nl"
+    assert len(email) == 250
+    client = Client(REMOTE_ADDR="192.0.2.13")
+    for number in range(SIGNUP_PER_EMAIL.free):
+        assert "Controleer je mail" in signup(client, number, email=email)
+    assert "Met dit e-mailadres zijn vandaag al" in signup(client, 99, email=email)
