@@ -83,7 +83,7 @@ INSTALLED_APPS = [
     "bieb.signup",
     "bieb.online",
     "bieb.counter",
-    "django.contrib.admin",
+    "bieb.staff.apps.BiebAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "oauth2_provider",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +108,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# django-otp's verified state of the staff user (bieb.staff.admin_site): it needs the user.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+# The name an authenticator app shows for the operator's account.
+OTP_TOTP_ISSUER = "Bieb beheer"
 
 ROOT_URLCONF = "bieb.urls"
 WSGI_APPLICATION = "bieb.wsgi.application"
@@ -209,8 +219,16 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEMO:
+# Reverse proxies in front of the server (0: none, clients connect directly). Only then are the
+# proxies' headers believed: the client address from X-Forwarded-For (bieb.core.http) and
+# HTTPS from X-Forwarded-Proto; a server exposed directly would trust forged ones.
+_proxies = os.environ.get("BIEB_TRUSTED_PROXIES", "").strip() or "0"
+BIEB_TRUSTED_PROXIES = int(_proxies) if _proxies.isdigit() else -1
+if BIEB_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("BIEB_TRUSTED_PROXIES is a number of proxies: 0 or more.")
+if BIEB_TRUSTED_PROXIES > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEMO:
     SECURE_SSL_REDIRECT = env_bool("BIEB_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -5,10 +5,6 @@ from django.urls import include, path
 
 from bieb.kb import oidc
 
-admin.site.site_header = "Bieb beheer"
-admin.site.site_title = "Bieb beheer"
-admin.site.index_title = "Configuratie"
-
 
 def home(request: HttpRequest) -> HttpResponse:
     # Counter staff are the everyday users; configuration stays at /admin/.

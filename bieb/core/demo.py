@@ -1,10 +1,12 @@
 """The demo data named in DESIGN.md. Loading it twice changes nothing."""
 
+import base64
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bieb.customers.models import CustomerNumberSequence
 from bieb.kb.clients import online_client_register, website_client_register
@@ -96,6 +98,12 @@ STAFF = [
     {"username": "balie-oost", "library": "oost", "branch": "6100", "first_name": "Balie Oost"},
 ]
 ADMIN = {"username": "beheer", "first_name": "Beheer"}
+# The demo operator's authenticator secret (a superuser logs in with a TOTP code too). Known, as
+# the demo password is: in demo mode the admin's login page shows the current code; with an app,
+# add the base32 form `DEMO_TOTP_SECRET`.
+DEMO_TOTP_KEY = b"bieb-demo-beheer-otp"
+DEMO_TOTP_SECRET = base64.b32encode(DEMO_TOTP_KEY).decode()
+DEMO_TOTP_DEVICE = "demo"
 
 
 def _upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]) -> Any:
@@ -169,8 +177,13 @@ def demo_load() -> None:
         )
     online_client_register()
     website_client_register()
-    _demo_user(
+    operator = _demo_user(
         ADMIN["username"],
         {"first_name": ADMIN["first_name"], "is_staff": True, "is_superuser": True},
         password,
+    )
+    _upsert(
+        TOTPDevice,
+        {"user": operator, "name": DEMO_TOTP_DEVICE},
+        {"key": DEMO_TOTP_KEY.hex(), "confirmed": True},
     )

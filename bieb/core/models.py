@@ -3,19 +3,24 @@
 from django.db import models
 
 
-class Attempt(models.Model):
-    """One counted attempt (e.g. a failed staff login) under a key, for rate limits."""
+class Throttle(models.Model):
+    """The attempts counted under one key (an account, an address, an account from an address)
+    for rate limits: one row per key, locked while an attempt is decided (bieb.core.attempts)."""
 
-    key = models.CharField("sleutel", max_length=200)
-    at = models.DateTimeField("tijdstip", db_index=True)
+    key = models.CharField("sleutel", max_length=200, primary_key=True)
+    count = models.PositiveIntegerField("pogingen", default=0)
+    first_at = models.DateTimeField("eerste poging")
+    last_at = models.DateTimeField("laatste poging")
+    # The last success under this key, e.g. a login of the account from this address.
+    succeeded_at = models.DateTimeField("laatst gelukt", null=True, blank=True)
+    keep_until = models.DateTimeField("bewaren tot", db_index=True)
 
     class Meta:
-        verbose_name = "poging"
-        verbose_name_plural = "pogingen"
-        indexes = [models.Index(fields=["key", "at"], name="core_attempt_key_at")]
+        verbose_name = "pogingenteller"
+        verbose_name_plural = "pogingentellers"
 
     def __str__(self) -> str:
-        return f"{self.key} {self.at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.key} {self.count}"
 
 
 class Submission(models.Model):

@@ -61,12 +61,13 @@ def prune_task_results() -> object:
 
 @periodic_job(every=dt.timedelta(hours=1))
 def prune_core_attempts() -> object:
-    """Counted attempts (rate limits) are kept a day; once-only form keys a week (a form left
-    open longer than that can be submitted again, which only matters for a repeat)."""
+    """Attempt counters (rate limits) are kept while they matter (bieb.core.attempts); once-only
+    form keys a week (a form left open longer than that can be submitted again, which only
+    matters for a repeat)."""
     from bieb.core.attempts import attempts_prune
     from bieb.core.submissions import submissions_prune
 
     return {
-        "attempts": attempts_prune(older_than=dt.timedelta(days=1)),
+        "attempts": attempts_prune(),
         "submissions": submissions_prune(older_than=dt.timedelta(days=7)),
     }

@@ -2,15 +2,15 @@
 that library and their branch. Every counter view gets the `Desk` and reads only its library's
 data; anyone else is sent to the counter's login page."""
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Concatenate, ParamSpec
 
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,20 +19,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from bieb.audit.services import audit_record
-from bieb.core.attempts import attempts_clear, attempts_count, attempts_record
+from bieb.core.http import client_address
 from bieb.libraries.models import Branch, Library
+from bieb.staff.login import staff_authenticate
 from bieb.staff.models import User
 
 logger = logging.getLogger(__name__)
 
-LOGIN_FAILURES_PER_ACCOUNT = 5
-LOGIN_FAILURES_PER_ADDRESS = 20
-LOGIN_WINDOW = dt.timedelta(minutes=15)
-LOGIN_REFUSED = "Gebruikersnaam of wachtwoord klopt niet."
-LOGIN_LOCKED = (
-    "Te veel mislukte pogingen. Wacht 15 minuten en probeer het opnieuw, of vraag de beheerder "
-    "van uw bibliotheek om hulp."
-)
 NO_LIBRARY = (
     "Dit account hoort niet bij een bibliotheek, dus niet bij een balie. Log in met het "
     "account van een baliemedewerker; beheerders werken in /admin/."
@@ -95,10 +88,6 @@ def counter_view(
     return wrapper
 
 
-def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or "onbekend"
-
-
 def _safe_next(request: HttpRequest, url: str) -> str:
     ok = url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -126,23 +115,17 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 def _login(request: HttpRequest, username: str, password: str) -> str:
     """Log the staff member in; the Dutch reason when that is refused, else ""."""
-    account_key = f"balie-login:{username.lower()}"
-    address_key = f"balie-login-ip:{client_ip(request)}"
-    failures = attempts_count(keys=[account_key, address_key], window=LOGIN_WINDOW)
-    if (
-        failures[account_key] >= LOGIN_FAILURES_PER_ACCOUNT
-        or failures[address_key] >= LOGIN_FAILURES_PER_ADDRESS
-    ):
-        logger.warning("counter login locked for %r from %s", username, client_ip(request))
-        return LOGIN_LOCKED
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        attempts_record(keys=[account_key, address_key])
-        return LOGIN_REFUSED
+    try:
+        user = staff_authenticate(request=request, username=username, password=password)
+    except ValidationError as error:
+        if error.code == "locked":
+            logger.warning(
+                "counter login delayed for %r from %s", username, client_address(request)
+            )
+        return error.messages[0]
     desk = desk_for(user)
     if desk is None:
         return NO_LIBRARY
-    attempts_clear(key=account_key)
     login(request, user)
     audit_record(
         actor=desk.user,

@@ -15,12 +15,9 @@ from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from bieb.core.attempts import (
-    attempts_clear,
-    attempts_count,
-    attempts_record,
-    is_limited,
-)
+from bieb.core.attempts import Limit, attempts_take, wait_words
+from bieb.core.http import address_group
+from bieb.core.logins import login_attempt, login_failures_forget, login_succeeded
 from bieb.kb.models import (
     AccountEvent,
     AccountOrigin,
@@ -40,19 +37,36 @@ from bieb.kb.tokens import (
 from bieb.mail.selectors import outbox_queued_since
 from bieb.mail.services import mail_queue
 
-LOGIN_FAILURES_PER_ACCOUNT = 5
-LOGIN_FAILURES_PER_ADDRESS = 20
-LOGIN_WINDOW = dt.timedelta(minutes=15)
+LOGIN_SCOPE = "kb-login"
 RESEND_COOLDOWN = dt.timedelta(seconds=60)
-SIGNUPS_PER_ADDRESS_PER_HOUR = 10
-FORGOT_PER_ADDRESS_PER_HOUR = 10
+# Online sign-up. One address is often many people: a library PC, a school, an event with
+# thirty newcomers behind one router, a whole office behind one proxy. So per address a generous
+# number an hour, then growing waits (2 s, 4 s, ... at most 10 minutes) rather than a refusal
+# for the hour: a queue at an event slows down, it never stops. What a stranger could abuse is
+# someone else's mailbox (activation mails to an address that is not theirs): that is limited
+# per e-mail address, strictly, as no two people sign up with one address many times a day.
+SIGNUP_PER_ADDRESS = Limit(
+    free=30,
+    window=dt.timedelta(hours=1),
+    delay=dt.timedelta(seconds=2),
+    cap=dt.timedelta(minutes=10),
+)
+SIGNUP_PER_EMAIL = Limit(free=3, window=dt.timedelta(hours=24))
+# Forgotten password or username: a mail to the account's owner. Per account (or e-mail address)
+# a few an hour, so that nobody can flood a member's mailbox; per address a few more. A refused
+# request is answered like any other, so that the page tells nothing about the account.
+FORGOT_PER_ACCOUNT = Limit(free=3, window=dt.timedelta(hours=1))
+FORGOT_PER_ADDRESS = Limit(free=20, window=dt.timedelta(hours=1))
 PURGE_BATCH = 500
 
 LOGIN_REFUSED = "Gebruikersnaam of wachtwoord klopt niet."
-LOGIN_LOCKED = (
-    "Te veel mislukte pogingen. Wacht 15 minuten en probeer het opnieuw, of kies "
-    "'Wachtwoord vergeten'."
-)
+
+
+def _login_wait(wait: dt.timedelta) -> str:
+    return (
+        f"Te veel mislukte pogingen. Wacht {wait_words(wait)} en probeer het dan opnieuw, of "
+        "kies 'Wachtwoord vergeten'."
+    )
 
 
 @dataclass(frozen=True)
@@ -179,13 +193,8 @@ def account_create(
 def account_signup(
     *, username: str, email: str, ip: str | None, next_url: str = ""
 ) -> LoginAccount:
-    """Online sign-up at the login service, rate limited per address."""
-    if ip and is_limited(
-        key=f"signup:{ip}", limit=SIGNUPS_PER_ADDRESS_PER_HOUR, window=dt.timedelta(hours=1)
-    ):
-        raise ValidationError(
-            "Er zijn vanaf dit adres te veel accounts aangemaakt. Probeer het over een uur opnieuw."
-        )
+    """Online sign-up at the login service, rate limited per address and per e-mail address
+    (see SIGNUP_PER_ADDRESS); what was typed wrong is said first and not counted."""
     from bieb.customers.validators import clean_email
 
     errors: dict[str, list[str]] = {}
@@ -200,6 +209,25 @@ def account_signup(
         name = ""
     if errors:
         raise ValidationError(errors)
+    email_key = f"signup-email:{email.lower()[:180]}"  # keys are at most 200 characters
+    taken = attempts_take(
+        limits={f"signup-ip:{address_group(ip)}": SIGNUP_PER_ADDRESS, email_key: SIGNUP_PER_EMAIL}
+    )
+    if taken.refused_by == email_key:
+        raise ValidationError(
+            {
+                "email": "Met dit e-mailadres zijn vandaag al een paar inlogaccounts aangemaakt. "
+                f"Probeer het over {wait_words(taken.wait)} opnieuw, of gebruik een ander "
+                "e-mailadres."
+            },
+            code="limited",
+        )
+    if taken.refused:
+        raise ValidationError(
+            "Er zijn vanaf dit adres net veel inlogaccounts aangemaakt. "
+            f"Probeer het over {wait_words(taken.wait)} opnieuw.",
+            code="limited",
+        )
     return account_create(
         username=name,
         email=email,
@@ -392,7 +420,8 @@ def membership_update(*, membership: MembershipData) -> None:
     )
 
 
-# Spent on unknown usernames so that they take as long as known ones.
+# Checked instead of a real hash when there is none to check (an unknown username, an account
+# still waiting for its first password), so that every attempt costs one hash of the same cost.
 _DUMMY_HASH = make_password("bieb-timing-equaliser")
 
 
@@ -404,59 +433,58 @@ def account_authenticate(
     session_start: Callable[[LoginAccount], None] | None = None,
 ) -> LoginAccount:
     """The active account for these credentials, or ValidationError with one Dutch message that
-    does not tell whether the username exists.
+    does not tell whether the username exists or in which state its account is.
 
     `session_start`, if given, is called with the account inside the transaction that records
     the login, so that the caller's new session is stored in the same commit.
 
-    Cost per login, as it runs for every member: two reads before the hash (the failure counts
-    of account and address together, then the account) and one transaction after it. An
-    unknown username takes the same queries and a hash of the same cost as a wrong password."""
+    Every attempt that is not refused for waiting costs exactly one password hash of the same
+    cost, whatever the account: unknown, waiting, disabled, wrong or right password (no timing
+    tells them apart). Cost per login: the attempt counted (one short transaction,
+    bieb.core.logins), the account read, the hash, and one transaction for the bookkeeping of a
+    success."""
     name = username_normalize(username)
-    account_key = f"login:{name}"
-    address_key = f"login-ip:{ip}" if ip else ""
-    keys = [account_key, address_key] if address_key else [account_key]
-    failures = attempts_count(keys=keys, window=LOGIN_WINDOW)
-    if failures[account_key] >= LOGIN_FAILURES_PER_ACCOUNT or (
-        address_key and failures[address_key] >= LOGIN_FAILURES_PER_ADDRESS
-    ):
+    attempt = login_attempt(scope=LOGIN_SCOPE, username=name, address=ip)
+    if attempt.refused:
         event_record(event="login.locked", username=name[:80], ip=ip)
-        raise ValidationError(LOGIN_LOCKED, code="locked")
-    account: LoginAccount | None
-    try:
-        account = LoginAccount.objects.get(username=name)
-    except LoginAccount.DoesNotExist:
-        account = None
+        raise ValidationError(_login_wait(attempt.wait), code="locked")
+    account = LoginAccount.objects.filter(username=name).first()
+    if account is not None and account.password:
+        ok = account.check_password(password) and account.state == AccountState.ACTIVE
+    else:
         check_password(password, _DUMMY_HASH)
         ok = False
-    else:
-        ok = account.check_password(password) and account.state == AccountState.ACTIVE
     if account is not None and ok:
         with transaction.atomic():  # one commit for all the bookkeeping of a login
-            if failures[account_key]:
-                attempts_clear(key=account_key)
+            login_succeeded(attempt)
             account.last_login = timezone.now()
             account.save(update_fields=["last_login"])
             event_record(event="login.succeeded", account=account, ip=ip)
             if session_start is not None:
                 session_start(account)
         return account
-    with transaction.atomic():
-        attempts_record(keys=keys)
-        event_record(event="login.failed", account=account, username=name[:80], ip=ip)
+    event_record(event="login.failed", account=account, username=name[:80], ip=ip)
     raise ValidationError(LOGIN_REFUSED, code="refused")
+
+
+def _forgot_allowed(*, subject: str, ip: str | None) -> bool:
+    """Count a forgot-request for `subject` (an account or an e-mail address) from `ip`."""
+    taken = attempts_take(
+        limits={
+            f"forgot:{subject.strip().lower()[:150]}": FORGOT_PER_ACCOUNT,
+            f"forgot-ip:{address_group(ip)}": FORGOT_PER_ADDRESS,
+        }
+    )
+    return not taken.refused
 
 
 def password_reset_request(*, username: str, ip: str | None) -> None:
     """Mail a reset link if an active account has this username; the caller answers the same
-    either way."""
-    if ip and is_limited(
-        key=f"forgot:{ip}", limit=FORGOT_PER_ADDRESS_PER_HOUR, window=dt.timedelta(hours=1)
-    ):
+    either way, also when the request is over its limit (FORGOT_PER_ACCOUNT)."""
+    name = username_normalize(username)
+    if not name or not _forgot_allowed(subject=f"password:{name}", ip=ip):
         return
-    account = LoginAccount.objects.filter(
-        username=username_normalize(username), state=AccountState.ACTIVE
-    ).first()
+    account = LoginAccount.objects.filter(username=name, state=AccountState.ACTIVE).first()
     if account is None:
         return
     token = reset_tokens.make_token(account)  # type: ignore[arg-type]
@@ -494,20 +522,17 @@ def password_reset(
         dead_link="Deze link werkt niet meer. Vraag via 'Wachtwoord vergeten' een nieuwe aan.",
     )
     locked.save(update_fields=["password"])
-    attempts_clear(key=f"login:{locked.username}")
+    login_failures_forget(scope=LOGIN_SCOPE, username=locked.username)
     event_record(event="password.reset", account=locked, ip=ip)
     if session_start is not None:
         _link_login(locked, ip=ip, session_start=session_start)
 
 
 def username_reminder(*, email: str, ip: str | None) -> None:
-    """Mail the usernames of the active accounts with this e-mail address, if any."""
-    if ip and is_limited(
-        key=f"forgot:{ip}", limit=FORGOT_PER_ADDRESS_PER_HOUR, window=dt.timedelta(hours=1)
-    ):
-        return
+    """Mail the usernames of the active accounts with this e-mail address, if any; limited per
+    e-mail address like the password mail per account."""
     address = (email or "").strip()
-    if not address:
+    if not address or not _forgot_allowed(subject=f"username:{address}", ip=ip):
         return
     accounts = list(
         LoginAccount.objects.filter(email__iexact=address, state=AccountState.ACTIVE).order_by(

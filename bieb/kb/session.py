@@ -44,7 +44,3 @@ def safe_next(request: HttpRequest, url: str | None) -> str:
     if url_has_allowed_host_and_scheme(url, allowed_hosts=hosts, require_https=request.is_secure()):
         return url
     return ""
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None

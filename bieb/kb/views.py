@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from bieb.core.http import client_address
 from bieb.kb import services
 from bieb.kb.forms import (
     ForgotPasswordForm,
@@ -17,7 +18,7 @@ from bieb.kb.forms import (
     SignupForm,
 )
 from bieb.kb.models import LinkedMembership, LoginAccount
-from bieb.kb.session import client_ip, current_account, kb_login, kb_logout, safe_next
+from bieb.kb.session import current_account, kb_login, kb_logout, safe_next
 from bieb.kb.tokens import (
     ActivationTokenGenerator,
     ResetTokenGenerator,
@@ -54,7 +55,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             account = services.account_signup(
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
-                ip=client_ip(request),
+                ip=client_address(request),
                 next_url=next_url,
             )
         except ValidationError as error:
@@ -88,7 +89,7 @@ def _new_password_page(
                 account=account,
                 token=token,
                 password=form.cleaned_data["password1"],
-                ip=client_ip(request),
+                ip=client_address(request),
                 session_start=lambda signed_in: kb_login(request, signed_in),
             )
         except ValidationError as error:
@@ -133,7 +134,7 @@ def login(request: HttpRequest) -> HttpResponse:
             services.account_authenticate(
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
-                ip=client_ip(request),
+                ip=client_address(request),
                 session_start=lambda account: kb_login(request, account),
             )
         except ValidationError as error:
@@ -165,7 +166,7 @@ def forgot_password(request: HttpRequest) -> HttpResponse:
     form = ForgotPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.password_reset_request(
-            username=form.cleaned_data["username"], ip=client_ip(request)
+            username=form.cleaned_data["username"], ip=client_address(request)
         )
         return render(request, "kb/forgot_done.html", {"what": "password"})
     return render(request, "kb/forgot_password.html", {"form": form})
@@ -194,6 +195,6 @@ def reset_password(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
 def forgot_username(request: HttpRequest) -> HttpResponse:
     form = ForgotUsernameForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.username_reminder(email=form.cleaned_data["email"], ip=client_ip(request))
+        services.username_reminder(email=form.cleaned_data["email"], ip=client_address(request))
         return render(request, "kb/forgot_done.html", {"what": "username"})
     return render(request, "kb/forgot_username.html", {"form": form})

@@ -9,6 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bieb.core.demo import DEMO_TOTP_SECRET
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -54,6 +56,7 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert status == 200
         status, login = get(f"{base}/admin/login/")
         assert "Gebruikersnaam" in login and "Wachtwoord" in login
+        assert "Verificatiecode" in login and 'id="demo-code"' in login  # beheer's code
         _, discovery = get(f"{base}/kb/.well-known/openid-configuration")
         assert f'"issuer": "{base}/kb"' in discovery  # links and issuer follow PORT
         status, css = get(f"{base}/static/admin/css/base.css")
@@ -62,6 +65,7 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         output = (tmp_path / "run.log").read_text()
         assert f"{base}/admin/" in output
         assert "balie" in output and "balie-oost" in output and "demo-balie" in output
+        assert DEMO_TOTP_SECRET in output  # for an authenticator app, as README says
         processes = subprocess.run(
             ["ps", "-o", "args=", "-g", str(process.pid)], capture_output=True, text=True
         ).stdout

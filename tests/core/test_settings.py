@@ -42,3 +42,48 @@ def test_production_settings_pass_djangos_deployment_checks() -> None:
         {"SECRET_KEY": "a-real-secret-" + "q8Zr!" * 10, "ALLOWED_HOSTS": "bieb.example.nl"}
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def is_secure_with(env: dict[str, str]) -> str:
+    """Whether a request with a forged X-Forwarded-Proto counts as HTTPS, outside demo mode."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"BIEB_DEMO", "BIEB_TRUSTED_PROXIES"}}
+    clean.update(
+        env,
+        SECRET_KEY="a-real-secret-" + "q8Zr!" * 10,
+        ALLOWED_HOSTS="bieb.example.nl",
+        DJANGO_SETTINGS_MODULE="bieb.settings",
+    )
+    code = (
+        "import django; django.setup(); from django.test import RequestFactory; "
+        "print(RequestFactory().get('/', HTTP_X_FORWARDED_PROTO='https').is_secure())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_server_exposed_directly_does_not_believe_a_forwarded_https_header() -> None:
+    assert is_secure_with({}) == "False"
+
+
+def test_behind_a_trusted_proxy_the_forwarded_https_header_counts() -> None:
+    assert is_secure_with({"BIEB_TRUSTED_PROXIES": "1"}) == "True"
+
+
+def test_a_wrong_number_of_proxies_stops_the_start() -> None:
+    result = start(
+        {
+            "SECRET_KEY": "a-real-secret-" + "q8Zr!" * 10,
+            "ALLOWED_HOSTS": "bieb.example.nl",
+            "BIEB_TRUSTED_PROXIES": "ja",
+        }
+    )
+    assert result.returncode != 0
+    assert "BIEB_TRUSTED_PROXIES is a number of proxies" in result.stderr

@@ -2,6 +2,8 @@
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,37 +12,121 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from bieb.kb.models import AccountState, LoginAccount
-from bieb.kb.services import account_create
+from bieb.kb.services import (
+    FORGOT_PER_ACCOUNT,
+    FORGOT_PER_ADDRESS,
+    SIGNUP_PER_ADDRESS,
+    SIGNUP_PER_EMAIL,
+    account_create,
+)
 from bieb.mail.models import OutboxMessage
+from tests.smtp import SmtpServer
+
+CaptureOnCommit = Callable[..., AbstractContextManager[list[Callable[[], object]]]]
 
 pytestmark = pytest.mark.django_db
 
 
-def test_signup_is_limited_per_address() -> None:
+def signup(client: Client, number: int, email: str = "") -> str:
+    data = {"username": f"lid{number:03d}", "email": email or f"{number}@example.nl"}
+    return client.post("/kb/aanmelden/", data).content.decode()
+
+
+def test_an_event_of_thirty_newcomers_behind_one_address_can_all_sign_up() -> None:
+    # Before: the eleventh sign-up from one address in an hour was refused for the hour.
     client = Client(REMOTE_ADDR="192.0.2.10")
-    for i in range(10):
-        page = client.post(
-            "/kb/aanmelden/", {"username": f"lid{i:03d}", "email": f"{i}@example.nl"}
-        )
-        assert "Controleer je mail" in page.content.decode()
-    refused = client.post("/kb/aanmelden/", {"username": "lid999", "email": "9@example.nl"})
-    assert "te veel accounts aangemaakt" in refused.content.decode()
-    assert 'value="lid999"' in refused.content.decode()  # what was typed stays
-    assert not LoginAccount.objects.filter(username="lid999").exists()
-    other = Client(REMOTE_ADDR="192.0.2.11")
-    page = other.post("/kb/aanmelden/", {"username": "lid998", "email": "8@example.nl"})
-    assert "Controleer je mail" in page.content.decode()
+    for number in range(SIGNUP_PER_ADDRESS.free):
+        assert "Controleer je mail" in signup(client, number)
+    assert LoginAccount.objects.count() == SIGNUP_PER_ADDRESS.free
+
+
+def test_past_that_one_address_waits_longer_and_longer_and_what_was_typed_stays() -> None:
+    client = Client(REMOTE_ADDR="192.0.2.10")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        for number in range(SIGNUP_PER_ADDRESS.free):
+            signup(client, number)
+        refused = signup(client, 999)
+        assert "Probeer het over 2 seconden opnieuw" in refused
+        assert 'value="lid999"' in refused  # what was typed stays
+        assert not LoginAccount.objects.filter(username="lid999").exists()
+        clock.shift(dt.timedelta(seconds=2))
+        assert "Controleer je mail" in signup(client, 999)
+        assert "Probeer het over 4 seconden opnieuw" in signup(client, 998)
+        other = Client(REMOTE_ADDR="192.0.2.11")
+        assert "Controleer je mail" in signup(other, 997)
+
+
+def test_one_e_mail_address_gets_only_a_few_sign_ups_a_day() -> None:
+    for number in range(SIGNUP_PER_EMAIL.free):
+        client = Client(REMOTE_ADDR=f"192.0.2.{number}")
+        assert "Controleer je mail" in signup(client, number, email="Slachtoffer@example.nl")
+    refused = signup(Client(REMOTE_ADDR="198.51.100.9"), 99, email="slachtoffer@example.nl")
+    assert "Met dit e-mailadres zijn vandaag al een paar inlogaccounts aangemaakt" in refused
+    assert "Probeer het over 24 uur opnieuw" in refused
+    assert OutboxMessage.objects.filter(to__iexact="slachtoffer@example.nl").count() == 3
+
+
+def test_typing_errors_do_not_count_towards_the_limit() -> None:
+    client = Client(REMOTE_ADDR="192.0.2.12")
+    for _ in range(SIGNUP_PER_ADDRESS.free + 5):
+        client.post("/kb/aanmelden/", {"username": "X!", "email": "geen-adres"})
+    assert "Controleer je mail" in signup(client, 1)
+
+
+def active(username: str, email: str) -> None:
+    account_create(username=username, email=email, origin="online", actor="t")
+    LoginAccount.objects.filter(username=username).update(state=AccountState.ACTIVE)
+
+
+def test_one_member_gets_at_most_a_few_reset_mails_an_hour_whoever_asks(
+    smtp_server: SmtpServer, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    active("vergeten", "v@example.nl")
+    smtp_server.received.clear()
+    pages = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for number in range(10):  # from ten addresses: the per-address limit does not help
+            client = Client(REMOTE_ADDR=f"192.0.2.{20 + number}")
+            pages.append(client.post("/kb/wachtwoord-vergeten/", {"username": "vergeten"}))
+            pages.append(client.post("/kb/wachtwoord-vergeten/", {"username": "niemand"}))
+    assert len({page.content for page in pages}) == 1  # the answer never changes
+    assert smtp_server.recipients == [["v@example.nl"]] * FORGOT_PER_ACCOUNT.free
+    with time_machine.travel(timezone.now() + FORGOT_PER_ACCOUNT.window):
+        with django_capture_on_commit_callbacks(execute=True):
+            Client().post("/kb/wachtwoord-vergeten/", {"username": "vergeten"})
+        assert len(smtp_server.received) == FORGOT_PER_ACCOUNT.free + 1
+
+
+def test_one_address_gets_at_most_a_few_username_mails_an_hour_whoever_asks(
+    smtp_server: SmtpServer, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    active("vergeten1", "v@example.nl")
+    active("vergeten2", "v@example.nl")
+    smtp_server.received.clear()
+    pages = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for number in range(10):
+            client = Client(REMOTE_ADDR=f"192.0.2.{40 + number}")
+            pages.append(client.post("/kb/gebruikersnaam-vergeten/", {"email": "V@example.nl"}))
+            pages.append(client.post("/kb/gebruikersnaam-vergeten/", {"email": "x@example.nl"}))
+    assert len({page.content for page in pages}) == 1
+    assert smtp_server.recipients == [["v@example.nl"]] * FORGOT_PER_ACCOUNT.free
 
 
 def test_forgot_is_limited_per_address_without_telling() -> None:
-    account_create(username="vergeten", email="v@example.nl", origin="online", actor="t")
-    LoginAccount.objects.filter(username="vergeten").update(state=AccountState.ACTIVE)
     client = Client(REMOTE_ADDR="192.0.2.20")
+    for number in range(FORGOT_PER_ADDRESS.free):
+        active(f"vergeten{number}", f"v{number}@example.nl")
+    active("nogeen", "n@example.nl")
     pages = [
-        client.post("/kb/wachtwoord-vergeten/", {"username": "vergeten"}).content for _ in range(12)
+        client.post("/kb/wachtwoord-vergeten/", {"username": f"vergeten{number}"}).content
+        for number in range(FORGOT_PER_ADDRESS.free)
     ]
+    pages.append(client.post("/kb/wachtwoord-vergeten/", {"username": "nogeen"}).content)
     assert len(set(pages)) == 1  # the answer never changes
-    assert OutboxMessage.objects.filter(kind="kb.reset").count() == 10
+    assert OutboxMessage.objects.filter(kind="kb.reset").count() == FORGOT_PER_ADDRESS.free
+    assert not OutboxMessage.objects.filter(kind="kb.reset", to="n@example.nl").exists()
 
 
 def test_every_form_needs_its_csrf_token() -> None:
@@ -134,3 +220,12 @@ def test_a_reset_link_works_exactly_as_long_as_its_own_setting_says(
             assert client.get(path).status_code == 410
             new = "Nieuwe-Leeslamp-77"
             assert client.post(path, {"password1": new, "password2": new}).status_code == 410
+
+
+def test_a_very_long_e_mail_address_is_counted_too() -> None:
+    email = "a" * 64 + "@" + ".".join(["b" * 60, "c" * 60, "d" * 60]) + ".nl"
+    assert len(email) == 250
+    client = Client(REMOTE_ADDR="192.0.2.13")
+    for number in range(SIGNUP_PER_EMAIL.free):
+        assert "Controleer je mail" in signup(client, number, email=email)
+    assert "Met dit e-mailadres zijn vandaag al" in signup(client, 99, email=email)

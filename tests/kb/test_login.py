@@ -1,18 +1,24 @@
 """Logging in: throttles, the new session id, and the bookkeeping of a login in one commit."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from bieb.core.models import Attempt
+from bieb.core.logins import ACCOUNT, ADDRESS, PAIR
+from bieb.core.models import Throttle
 from bieb.core.sessions import SessionStore
 from bieb.kb.models import AccountEvent, AccountState, LoginAccount
-from bieb.kb.services import account_authenticate
+from bieb.kb.services import account_authenticate, password_reset
 from bieb.kb.session import SESSION_KEY
+from bieb.kb.tokens import reset_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +89,9 @@ def test_logout_gives_a_new_session_id_and_the_old_one_is_gone(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_login_is_two_reads_and_one_transaction(account: LoginAccount) -> None:
+def test_a_login_counts_its_attempt_first_then_books_the_login_in_one_transaction(
+    account: LoginAccount,
+) -> None:
     client = Client()
     client.post(LOGIN, {"username": "inlogger", "password": PASSWORD})  # has a session now
     with CaptureQueriesContext(connection) as queries:
@@ -91,15 +99,19 @@ def test_a_login_is_two_reads_and_one_transaction(account: LoginAccount) -> None
     assert response.status_code == 302
     logged = [q["sql"] for q in queries.captured_queries]
     words = [sql.split(None, 1)[0].upper() for sql in logged]
-    assert words.count("COMMIT") == 1
+    # The attempt is counted and committed before the hash, so that parallel attempts see it.
+    assert words.count("COMMIT") == 2
     statements = [
         sql for sql, word in zip(logged, words, strict=True) if word not in TRANSACTION_CONTROL
     ]
-    # failures of account and address, the account; then last_login, the event, and the
-    # session: read, and moved to its new id
+    # the counters: made if missing, locked, counted; the account; then the counters taken
+    # back, last_login, the event, and the session: read, and moved to its new id
     assert [sql.split(None, 1)[0] for sql in statements] == [
+        "INSERT",
         "SELECT",
+        "UPDATE",
         "SELECT",
+        "UPDATE",
         "UPDATE",
         "INSERT",
         "SELECT",
@@ -132,34 +144,107 @@ def test_unknown_and_wrong_take_the_same_queries(account: LoginAccount) -> None:
         return [q["sql"].split(None, 1)[0] for q in queries.captured_queries]
 
     assert statements("niemand") == statements("inlogger")
-    assert Attempt.objects.filter(key="login:niemand").count() == 1
-    assert Attempt.objects.filter(key="login-ip:192.0.2.1").count() == 2
+    counts = dict(Throttle.objects.values_list("key", "count"))
+    assert counts["kb-login:niemand|192.0.2.1"] == 1
+    assert counts["kb-login-ip:192.0.2.1"] == 2
     assert AccountEvent.objects.filter(event="login.failed").count() == 2
 
 
-def test_twenty_failures_from_one_address_lock_that_address_only(account: LoginAccount) -> None:
-    for number in range(20):  # other usernames each time: the account limit is not reached
+def fail(username: str, ip: str, times: int = 1) -> None:
+    for _ in range(times):
         with pytest.raises(ValidationError, match="klopt niet"):
-            account_authenticate(username=f"gok{number}", password="fout", ip="192.0.2.7")
-    with pytest.raises(ValidationError, match="Te veel mislukte pogingen") as locked:
-        account_authenticate(username="inlogger", password=PASSWORD, ip="192.0.2.7")
-    assert locked.value.code == "locked"
-    assert AccountEvent.objects.filter(event="login.locked", ip="192.0.2.7").count() == 1
-    assert account_authenticate(username="inlogger", password=PASSWORD, ip="192.0.2.8") == account
+            account_authenticate(username=username, password="fout", ip=ip)
 
 
-def test_a_login_clears_the_account_failures_but_not_the_address_ones(
+def test_failures_slow_down_their_own_address_and_never_the_member_elsewhere(
     account: LoginAccount,
 ) -> None:
-    for _ in range(4):
-        with pytest.raises(ValidationError):
-            account_authenticate(username="inlogger", password="fout", ip="192.0.2.9")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        fail("inlogger", "192.0.2.7", times=PAIR.free)
+        with pytest.raises(ValidationError, match="Wacht 2 seconden") as waiting:
+            account_authenticate(username="inlogger", password=PASSWORD, ip="192.0.2.7")
+        assert waiting.value.code == "locked"
+        assert AccountEvent.objects.filter(event="login.locked", ip="192.0.2.7").count() == 1
+        # the member at home is not bothered
+        assert account_authenticate(username="inlogger", password=PASSWORD, ip="192.0.2.8")
+        clock.shift(dt.timedelta(seconds=2))
+        fail("inlogger", "192.0.2.7")
+        with pytest.raises(ValidationError, match="Wacht 4 seconden"):
+            account_authenticate(username="inlogger", password="fout", ip="192.0.2.7")
+        for _ in range(20):  # a patient guesser: each wait twice the one before, at most 15 min
+            clock.shift(dt.timedelta(minutes=15))
+            fail("inlogger", "192.0.2.7")
+        with pytest.raises(ValidationError, match="Wacht 15 minuten"):
+            account_authenticate(username="inlogger", password="fout", ip="192.0.2.7")
+
+
+def test_failures_from_many_addresses_do_not_lock_out_the_member(account: LoginAccount) -> None:
+    # Before: five failures from five addresses locked the account, whatever the password.
+    for number in range(5):
+        fail("inlogger", f"192.0.2.{number}")
+    assert account_authenticate(username="inlogger", password=PASSWORD, ip="198.51.100.1")
+
+
+def test_an_account_tried_from_very_many_addresses_slows_down_except_where_its_member_is(
+    account: LoginAccount,
+) -> None:
+    assert account_authenticate(username="inlogger", password=PASSWORD, ip="198.51.100.1")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for number in range(ACCOUNT.free):
+            fail("inlogger", f"10.0.{number // 250}.{number % 250}")
+        with pytest.raises(ValidationError, match="Wacht 1 seconde"):
+            account_authenticate(username="inlogger", password="fout", ip="10.9.9.9")
+        # slowed, not locked: from a new address after the wait, from home at once
+        assert account_authenticate(username="inlogger", password=PASSWORD, ip="198.51.100.1")
+    with time_machine.travel(start + dt.timedelta(seconds=1), tick=False):
+        assert account_authenticate(username="inlogger", password=PASSWORD, ip="203.0.113.5")
+
+
+def test_a_school_sharing_one_address_is_not_locked_out_by_its_typos(
+    account: LoginAccount,
+) -> None:
+    # Before: twenty failures from one address locked everyone behind it.
+    for number in range(20):
+        fail(f"leerling{number}", "192.0.2.30", times=2)
+    assert account_authenticate(username="inlogger", password=PASSWORD, ip="192.0.2.30")
+
+
+def test_one_address_trying_very_many_accounts_slows_down_but_not_for_known_members(
+    account: LoginAccount,
+) -> None:
+    assert account_authenticate(username="inlogger", password=PASSWORD, ip="192.0.2.40")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for number in range(ADDRESS.free):
+            fail(f"gok{number}", "192.0.2.40")
+        with pytest.raises(ValidationError, match="Wacht 1 seconde"):
+            account_authenticate(username="nogeen", password="fout", ip="192.0.2.40")
+        assert account_authenticate(username="inlogger", password=PASSWORD, ip="192.0.2.40")
+
+
+def test_a_login_takes_back_its_attempt_and_the_pair_starts_again(
+    account: LoginAccount,
+) -> None:
+    fail("inlogger", "192.0.2.9", times=PAIR.free - 1)
     account_authenticate(username="inlogger", password=PASSWORD, ip="192.0.2.9")
-    assert not Attempt.objects.filter(key="login:inlogger").exists()
-    assert Attempt.objects.filter(key="login-ip:192.0.2.9").count() == 4
-    for _ in range(4):  # four more are allowed again
-        with pytest.raises(ValidationError, match="klopt niet"):
-            account_authenticate(username="inlogger", password="fout", ip="192.0.2.9")
+    counts = dict(Throttle.objects.values_list("key", "count"))
+    assert counts["kb-login:inlogger|192.0.2.9"] == 0
+    assert counts["kb-login:inlogger"] == PAIR.free - 1  # failures stay failures
+    assert counts["kb-login-ip:192.0.2.9"] == PAIR.free - 1
+    fail("inlogger", "192.0.2.9", times=PAIR.free)  # as many as before are allowed again
+
+
+def test_a_password_reset_forgets_the_failures_of_the_account(account: LoginAccount) -> None:
+    fail("inlogger", "192.0.2.10", times=PAIR.free)
+    with pytest.raises(ValidationError, match="Wacht"):
+        account_authenticate(username="inlogger", password=PASSWORD, ip="192.0.2.10")
+    token = reset_tokens.make_token(account)  # type: ignore[arg-type]
+    password_reset(account=account, token=token, password="Nieuw-Wachtwoord-77", ip=None)
+    assert account_authenticate(
+        username="inlogger", password="Nieuw-Wachtwoord-77", ip="192.0.2.10"
+    )
 
 
 def test_store_moves_the_row_to_the_new_key_on_save() -> None:

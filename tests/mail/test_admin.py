@@ -6,13 +6,15 @@ from django.test import Client
 
 from bieb.mail.services import mail_queue
 from bieb.staff.models import User
+from tests.otp import admin_login
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_superuser_can_read_the_outbox_but_not_change_it(client: Client) -> None:
     message = mail_queue(to="e.tester@example.nl", subject="Activeer uw inlogaccount", text="Hoi")
-    client.force_login(User.objects.create_superuser("operator", password="lang-genoeg-123"))
+    operator = User.objects.create_superuser("operator", password="lang-genoeg-123")
+    admin_login(client, operator, "lang-genoeg-123")
 
     assert "Uitgaande berichten" in client.get("/admin/").content.decode()
     listing = client.get("/admin/mail/outboxmessage/")

@@ -85,11 +85,14 @@ class Command(BaseCommand):
             f"  gezondheid:              {base}/health/",
         ]
         if settings.DEMO:
+            from bieb.core.demo import DEMO_TOTP_SECRET
+
             password = settings.BIEB_DEMO_PASSWORD
             lines += [
                 "Demo logins (password: " + password + "):",
                 "  balie       Bibliotheken Bind, vestiging 5280",
                 "  balie-oost  Bibliotheek Oost, vestiging 6100",
-                "  beheer      beheerder (alle bibliotheken, /admin/)",
+                "  beheer      beheerder (alle bibliotheken, /admin/), plus verificatiecode:",
+                "              staat onder het inlogformulier, of app-sleutel " + DEMO_TOTP_SECRET,
             ]
         self.stdout.write("\n".join(lines) + "\n")
