@@ -186,6 +186,25 @@ def test_no_setting_of_the_purge_deletes_an_active_account(batch_size: int) -> N
     assert not AccountEvent.objects.filter(event="account.purged").exists()
 
 
+@pytest.mark.parametrize("state", [AccountState.ACTIVE, AccountState.DISABLED])
+def test_the_purge_keeps_an_active_or_disabled_account_that_has_no_activation_time(
+    state: str,
+) -> None:
+    """The state is a condition of its own: an account that is active or disabled is never
+    purged, also when it has no activation time (made active by support or an import) and an
+    old deadline. Both paths: one SQL statement on PostgreSQL, the ORM elsewhere."""
+    kept = expired_account("zonder.tijd", minutes_ago=60 * 24 * 30)
+    LoginAccount.objects.filter(pk=kept.pk).update(state=state, activated_at=None)
+    doomed = expired_account("wel.weg")
+    result = accounts_purge_expired()
+    assert result.deleted == 1
+    assert list(LoginAccount.objects.values_list("username", "state")) == [("zonder.tijd", state)]
+    assert not LoginAccount.objects.filter(pk=doomed.pk).exists()
+    assert list(
+        AccountEvent.objects.filter(event="account.purged").values_list("username", flat=True)
+    ) == ["wel.weg"]
+
+
 def expired_account(
     username: str, membership: MembershipData | None = None, *, minutes_ago: int = 10
 ) -> LoginAccount:
