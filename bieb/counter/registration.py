@@ -39,7 +39,11 @@ from bieb.counter.fields import (
 from bieb.customers.costs import CostBuildUp, cost_build_up
 from bieb.customers.details import CustomerDetails, clean_yes_no, customer_details_clean
 from bieb.customers.models import Customer
-from bieb.customers.selectors import customer_by_registration_key, customer_likely_duplicates
+from bieb.customers.selectors import (
+    customer_by_registration_key,
+    customer_likely_duplicates,
+    customer_login_account,
+)
 from bieb.customers.services import LikelyDuplicate, customer_register
 from bieb.customers.validators import clean_card_number, format_iban, format_postcode
 from bieb.kb import interface as login_service
@@ -389,8 +393,10 @@ def _registered_by(desk: Desk, key: uuid.UUID) -> HttpResponse | None:
     if customer is None:
         return None
     choice = ""
-    if customer.login_username:
-        choice = NEW if customer.login_username == customer.number else EXISTING
+    account = customer_login_account(customer=customer)
+    if account is not None:
+        new = login_service.is_counter_username(account.username, number=customer.number)
+        choice = NEW if new else EXISTING
     return _to_result(customer, choice)
 
 

@@ -41,6 +41,7 @@ from bieb.customers.models import Customer, Membership, PaymentMethod
 from bieb.customers.selectors import (
     customer_get,
     customer_ledger,
+    customer_login_account,
     customer_memberships,
     customer_saldo,
     customer_search,
@@ -121,9 +122,9 @@ def _membership_rows(customer: Customer, memberships: list[Membership]) -> list[
 
 
 def _account_context(customer: Customer) -> dict[str, Any]:
-    if not customer.login_username:
+    account = customer_login_account(customer=customer)
+    if account is None:
         return {"account": None}
-    account = login_service.account_status(username=customer.login_username)
     return {
         "account": account,
         "account_deadline": local_moment(account.activation_deadline),
@@ -186,11 +187,7 @@ def registered(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
         return redirect(_customer_url(customer))
     row = _membership_rows(customer, memberships)[0]
     choice = request.GET.get("inlogaccount", "")
-    account = (
-        login_service.account_status(username=customer.login_username)
-        if customer.login_username
-        else None
-    )
+    account = customer_login_account(customer=customer)
     context = {
         "desk": desk,
         "section": "nieuw",
@@ -200,7 +197,11 @@ def registered(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
         "account": account,
         # linked to an existing account: its username is not this customer's number
         "linked": choice == "bestaand"
-        or bool(customer.login_username and customer.login_username != customer.number),
+        or bool(
+            account
+            and account.username
+            and not login_service.is_counter_username(account.username, number=customer.number)
+        ),
         "account_deadline": local_moment(account.activation_deadline) if account else "",
         "hours": hours_label(settings.BIEB_ACTIVATION_HOURS),
     }
@@ -367,14 +368,15 @@ def account_link(request: HttpRequest, desk: Desk, customer: Customer) -> HttpRe
 @_post_only
 def account_forget(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
     """'Vergeet inlogaccount'."""
-    username = customer.login_username
+    account = customer_login_account(customer=customer)
+    name = f" {account.username}" if account and account.username else ""
     return _account_change(
         request,
         desk,
         customer,
         scope="counter.account_forget",
-        change=lambda: customer_login_account_forget(actor=desk.user, customer=customer),
-        success=(f"Inlogaccount {username} is vergeten. Genereer zo nodig een nieuw inlogaccount."),
+        change=lambda: _ignore(customer_login_account_forget(actor=desk.user, customer=customer)),
+        success=f"Inlogaccount{name} is vergeten. Genereer zo nodig een nieuw inlogaccount.",
     )
 
 

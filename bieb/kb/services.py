@@ -2,6 +2,7 @@
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from bieb.kb.models import (
     LoginAccount,
     username_validator,
 )
+from bieb.kb.signals import accounts_deleted_send
 from bieb.kb.tokens import (
     ActivationTokenGenerator,
     ResetTokenGenerator,
@@ -96,6 +98,13 @@ def username_clean(username: str) -> str:
     return name
 
 
+def counter_username_matches(username: str, *, number: str) -> bool:
+    """The name a counter account for customer `number` gets: the number, or `number-N` when
+    the number was taken (see `account_create`)."""
+    base, _, suffix = username.partition("-")
+    return base == number and (not suffix or suffix.isdigit())
+
+
 def activation_lifetime() -> dt.timedelta:
     return dt.timedelta(hours=settings.BIEB_ACTIVATION_HOURS)
 
@@ -151,6 +160,7 @@ def _purge_if_expired(account: LoginAccount) -> bool:
     )
     if expired:
         event_record(event="account.purged", account=account, data={"reason": "reused"})
+        accounts_deleted_send(account_ids=[account.pk], reason="purged")
         account.delete()
     return expired
 
@@ -167,6 +177,7 @@ def account_create(
     membership: MembershipData | None = None,
     next_url: str = "",
     ip: str | None = None,
+    account_id: uuid.UUID | None = None,
 ) -> LoginAccount:
     """Make an account waiting for activation and mail its activation link."""
     name = username_clean(username)
@@ -176,6 +187,7 @@ def account_create(
             {"username": "Deze gebruikersnaam is al in gebruik; kies een andere."}
         )
     account = LoginAccount.objects.create(
+        id=account_id or uuid.uuid4(),
         username=name,
         email=email.strip(),
         origin=origin,
@@ -314,6 +326,12 @@ def _membership_link(account: LoginAccount, membership: MembershipData) -> Linke
     return linked
 
 
+NOT_ACTIVE = (
+    "Dit inlogaccount is nog niet geactiveerd. Laat de klant eerst de activeringsmail afronden, "
+    "of genereer een nieuw inlogaccount."
+)
+
+
 @transaction.atomic
 def account_link(*, username: str, membership: MembershipData, actor: str) -> LoginAccount:
     """Link a membership to an existing, activated account and tell its holder by mail."""
@@ -322,12 +340,24 @@ def account_link(*, username: str, membership: MembershipData, actor: str) -> Lo
     if account is None:
         raise ValidationError({"username": "Er is geen inlogaccount met deze gebruikersnaam."})
     if account.state != AccountState.ACTIVE:
+        raise ValidationError({"username": NOT_ACTIVE})
+    return _linked(account, membership, actor)
+
+
+@transaction.atomic
+def account_link_own(
+    *, account_id: uuid.UUID, membership: MembershipData, actor: str
+) -> LoginAccount:
+    """Link a membership to the account of the member who is signed in with it."""
+    account = LoginAccount.objects.filter(pk=account_id, state=AccountState.ACTIVE).first()
+    if account is None:
         raise ValidationError(
-            {
-                "username": "Dit inlogaccount is nog niet geactiveerd. Laat de klant eerst de "
-                "activeringsmail afronden, of genereer een nieuw inlogaccount."
-            }
+            {"username": "Dit inlogaccount is niet (meer) actief. Log opnieuw in bij de KB."}
         )
+    return _linked(account, membership, actor)
+
+
+def _linked(account: LoginAccount, membership: MembershipData, actor: str) -> LoginAccount:
     _membership_link(account, membership)
     event_record(
         event="account.linked",
@@ -347,9 +377,11 @@ def account_link(*, username: str, membership: MembershipData, actor: str) -> Lo
 
 
 @transaction.atomic
-def account_forget(*, username: str, library_code: str, customer_number: str, actor: str) -> bool:
+def account_forget(
+    *, account_id: uuid.UUID, library_code: str, customer_number: str, actor: str
+) -> bool:
     """Unlink the membership; an account that was never activated is deleted. True if deleted."""
-    account = LoginAccount.objects.filter(username=username_normalize(username)).first()
+    account = LoginAccount.objects.select_for_update().filter(pk=account_id).first()
     if account is None:
         return False
     LinkedMembership.objects.filter(
@@ -363,6 +395,7 @@ def account_forget(*, username: str, library_code: str, customer_number: str, ac
         data={"library": library_code, "customer": customer_number, "deleted": deleted},
     )
     if deleted:
+        accounts_deleted_send(account_ids=[account.pk], reason="forgotten")
         account.delete()
     return deleted
 
@@ -535,7 +568,7 @@ _PURGE_BATCH_SQL = """
         INSERT INTO kb_accountevent (at, account_id, username, event, actor, ip, data)
         SELECT %(at)s, id, username, 'account.purged', '', NULL, '{{}}' FROM doomed
     )
-    SELECT count(*), max(activation_deadline) FROM doomed
+    SELECT count(*), max(activation_deadline), array_agg(id) FROM doomed
 """
 
 
@@ -566,7 +599,9 @@ def _purge_batch(
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            deleted, last = cursor.fetchone()
+            deleted, last, ids = cursor.fetchone()
+        # The library side clears its references to these accounts in this same transaction.
+        accounts_deleted_send(account_ids=ids or [], reason="purged")
         if connection.savepoint_ids:
             # Inside a caller's transaction this batch does not commit: the deferred foreign
             # key checks run now, so that a violation rolls back this batch alone.
@@ -596,6 +631,7 @@ def _purge_batch(
     deleted = accounts.delete()[1].get(LoginAccount._meta.label, 0)
     if deleted != len(doomed):
         raise RuntimeError(f"purge batch deleted {deleted} accounts of {len(doomed)} selected")
+    accounts_deleted_send(account_ids=[pk for pk, _, _ in doomed], reason="purged")
     return deleted, doomed[-1][2]
 
 

@@ -73,6 +73,7 @@ class SignupState:
             "expires": "",
             "subscription": "",
             "username": "",
+            "account_id": "",
             "account_email": "",
             "details": {},
             "details_ok": False,
@@ -140,12 +141,13 @@ class Flow:
         """Check the kept details again (the subscription or the day may have changed)."""
         details = self.state.data.get("details") or {}
         ok = False
-        if details and self.subscription_type is not None and self.state.data.get("username"):
+        if details and self.subscription_type is not None and self.state.data.get("account_id"):
             try:
                 signup_details_check(
                     library=self.library,
                     subscription_type=self.subscription_type,
                     username=self.state.data["username"],
+                    account_id=self.state.data["account_id"],
                     raw=details,
                     today=local_today(),
                 )
@@ -229,7 +231,8 @@ class AccountStep(Step):
     title = "Inlogaccount"
 
     def is_completed(self, flow: Flow) -> bool:
-        return bool(flow.state.data.get("username"))
+        # The account is known by the id (`sub`) of the member's sign-in.
+        return bool(flow.state.data.get("username") and flow.state.data.get("account_id"))
 
     def get(self, flow: Flow, error: str = "") -> HttpResponse:
         connect = flow.absolute(
@@ -254,7 +257,7 @@ class AccountStep(Step):
         if flow.request.POST.get("actie") != "ander":
             return self.get(flow)
         # Another account: forget ours, and let the member sign out at the KB as well.
-        flow.state.data.update(username="", account_email="", details_ok=False)
+        flow.state.data.update(username="", account_id="", account_email="", details_ok=False)
         flow.state.save()
         back = flow.absolute(flow.url(self.name))
         return redirect(f"{settings.BIEB_BASE_URL}/kb/uitloggen/?{urlencode({'next': back})}")
@@ -299,6 +302,7 @@ class DetailsStep(Step):
                 library=flow.library,
                 subscription_type=flow.subscription_type,
                 username=flow.state.data["username"],
+                account_id=flow.state.data["account_id"],
                 raw=form.raw(),
                 today=local_today(),
             )
@@ -330,6 +334,7 @@ class PaymentStep(Step):
                 library=flow.library,
                 subscription_type=flow.subscription_type,
                 username=flow.state.data["username"],
+                account_id=flow.state.data["account_id"],
                 raw=flow.state.data["details"],
                 today=local_today(),
             )
@@ -380,6 +385,7 @@ class PaymentStep(Step):
                 registration_key=flow.state.key,
                 subscription_type=flow.subscription_type,
                 username=flow.state.data["username"],
+                account_id=flow.state.data["account_id"],
                 raw=flow.state.data["details"],
                 today=local_today(),
                 return_url=return_url,

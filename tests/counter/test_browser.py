@@ -371,7 +371,7 @@ def test_the_moving_case_on_a_tablet(
     assert "Bibliotheken Bind heeft je inlogaccount gekoppeld" in str(linked["Subject"])
     assert smtp_server.recipients[1] == ["verhuizer@example.nl"]
     customer = Customer.objects.get(library__code="bind")
-    assert customer.login_username == moving_member.number
+    assert customer.login_account_id == moving_member.login_account_id
 
 
 def test_expired_link_forget_and_a_new_account(

@@ -110,7 +110,7 @@ def test_the_seeds_customer_is_registered_step_by_step(balie_client: Client, bal
     assert saved["Location"] == f"/balie/klanten/{customer.number}/ingeschreven/?inlogaccount=nieuw"
     assert customer.display_name == "Mw. E.B. Tester"
     assert customer.registered_branch.number == "5280"
-    assert customer.login_username == customer.number
+    assert customer.login_account_id == LoginAccount.objects.get(username=customer.number).pk
     assert interface.account_status(username=customer.number).state == "wacht"
     audit = AuditEvent.objects.get(action="customer.registered")
     assert audit.actor == balie and audit.data["login_account"] == customer.number
@@ -266,7 +266,7 @@ def test_bestaand_inlogaccount_asks_the_username_and_links(
     saved = balie_client.post(URL, {**data, "action": "save"})
     assert saved.status_code == 302 and saved["Location"].endswith("?inlogaccount=bestaand")
     customer = Customer.objects.get(library__code="bind")
-    assert customer.login_username == oost_customer.number
+    assert customer.login_account_id == oost_customer.login_account_id
     done = balie_client.get(saved["Location"]).content.decode()
     assert "Koppelen van inlogaccount gelukt" in done
 
@@ -292,7 +292,7 @@ def test_a_subscription_without_digital_rights_may_go_without_login_account(
     )
     assert response.status_code == 302 and response["Location"].endswith("?inlogaccount=geen")
     customer = Customer.objects.get()
-    assert not customer.login_username and not customer.uses_login_account
+    assert customer.login_account_id is None and not customer.uses_login_account
     done = balie_client.get(response["Location"]).content.decode()
     assert "zonder inlogaccount" in done
     assert customer.ledger_lines.get().amount == Decimal("30.00")
