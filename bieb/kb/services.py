@@ -89,12 +89,26 @@ def username_normalize(username: str) -> str:
     return (username or "").strip().lower()
 
 
-def username_clean(username: str) -> str:
+USERNAME_TAKEN = "Deze gebruikersnaam is al in gebruik; kies een andere."
+USERNAME_NEEDS_LETTER = (
+    "Kies een gebruikersnaam met minstens één letter. Namen van alleen cijfers zijn voor de "
+    "klantnummers die de bibliotheek aan de balie uitgeeft."
+)
+# How many `<number>-N` names a counter account may try when its customer number is taken.
+COUNTER_NAME_VARIANTS = 20
+
+
+def username_clean(username: str, *, self_chosen: bool = True) -> str:
+    """The username as stored. A self-chosen name (everything but a counter's) must contain a
+    letter: counters name accounts after customer numbers, which are digits only and
+    predictable, so that nobody can take the names a counter is about to hand out."""
     name = username_normalize(username)
     try:
         username_validator(name)
     except ValidationError:
         raise ValidationError({"username": username_validator.message}) from None
+    if self_chosen and not any("a" <= char <= "z" for char in name):
+        raise ValidationError({"username": USERNAME_NEEDS_LETTER})
     return name
 
 
@@ -165,6 +179,16 @@ def _purge_if_expired(account: LoginAccount) -> bool:
     return expired
 
 
+def _insert_if_free(account: LoginAccount) -> bool:
+    """Insert the account unless its username (or id) is taken: True if inserted.
+
+    No exception and so no savepoint: a name taken at this very moment by a concurrent
+    request (PostgreSQL waits for that request's commit) leaves the caller's transaction
+    usable, so that the caller can answer in Dutch or try another name."""
+    LoginAccount.objects.bulk_create([account], ignore_conflicts=True)
+    return LoginAccount.objects.filter(pk=account.pk, username=account.username).exists()
+
+
 # No savepoint of its own: inside a caller's transaction (a counter registration) an error
 # here rolls back the whole registration anyway, and a savepoint costs two round trips.
 @transaction.atomic(savepoint=False)
@@ -179,21 +203,32 @@ def account_create(
     ip: str | None = None,
     account_id: uuid.UUID | None = None,
 ) -> LoginAccount:
-    """Make an account waiting for activation and mail its activation link."""
-    name = username_clean(username)
-    taken = LoginAccount.objects.filter(username=name).first()
-    if taken is not None and not _purge_if_expired(taken):
-        raise ValidationError(
-            {"username": "Deze gebruikersnaam is al in gebruik; kies een andere."}
-        )
-    account = LoginAccount.objects.create(
+    """Make an account waiting for activation and mail its activation link.
+
+    A self-chosen name that is taken is refused ("al in gebruik"). A counter's name (the
+    customer number) never stops a registration: when the number is taken (a legacy account)
+    the account gets the first free `<number>-N`, a name nobody can choose themselves."""
+    counter = origin == AccountOrigin.COUNTER
+    name = username_clean(username, self_chosen=not counter)
+    candidates = [name]
+    if counter:
+        candidates += [f"{name}-{n}" for n in range(2, COUNTER_NAME_VARIANTS + 2)]
+    account = LoginAccount(
         id=account_id or uuid.uuid4(),
-        username=name,
         email=email.strip(),
         origin=origin,
         state=AccountState.WAITING,
         activation_deadline=timezone.now() + activation_lifetime(),
     )
+    for candidate in candidates:
+        account.username = candidate
+        if _insert_if_free(account):
+            break
+        taken = LoginAccount.objects.filter(username=candidate).first()
+        if taken is not None and _purge_if_expired(taken) and _insert_if_free(account):
+            break
+    else:
+        raise ValidationError({"username": USERNAME_TAKEN})
     if membership is not None:
         _membership_link(account, membership)
     event_record(event="account.created", account=account, actor=actor, ip=ip)

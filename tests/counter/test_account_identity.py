@@ -70,3 +70,60 @@ def test_a_purge_that_rolls_back_keeps_the_customers_reference(tester: Customer)
             raise RuntimeError("rolled back")
     assert Customer.objects.get(pk=tester.pk).login_account_id == account.pk
     assert LoginAccount.objects.filter(pk=account.pk).exists()
+
+
+# --- usernames a counter hands out ----------------------------------------------------------
+
+
+def test_a_self_chosen_username_needs_a_letter_so_customer_numbers_stay_the_counters(
+    client: Client, tester: Customer
+) -> None:
+    """Customer numbers are predictable; a name of digits only is the counter's to give."""
+    next_number = tester.number[:-1]  # any digits-only name, e.g. a coming customer number
+    for name in [next_number, tester.number + "-2", "2528-0000-0000"]:
+        page = client.post("/kb/aanmelden/", {"username": name, "email": "snel@example.nl"})
+        assert page.status_code == 200
+        assert "minstens één letter" in page.content.decode()
+    assert not LoginAccount.objects.filter(email="snel@example.nl").exists()
+    done = client.post("/kb/aanmelden/", {"username": "lezer2026", "email": "snel@example.nl"})
+    assert LoginAccount.objects.filter(username="lezer2026").exists(), done.content.decode()
+
+
+def test_a_taken_customer_number_never_stops_a_counter_registration(
+    balie_client: Client, tester: Customer
+) -> None:
+    """A legacy account may have the next numbers already: the counter still registers, and
+    the account gets a free name of the same shape, shown in the success dialog."""
+    from bieb.customers.numbers import compose_number
+    from bieb.customers.models import CustomerNumberSequence
+
+    library = tester.library
+    last = CustomerNumberSequence.objects.get(library=library).last_value
+    coming = [
+        compose_number(
+            prefix=library.customer_number_prefix,
+            sequence=last + i,
+            length=library.customer_number_length,
+        )
+        for i in (1, 2)
+    ]
+    for name in [coming[0], coming[0] + "-2", coming[1]]:
+        LoginAccount.objects.create(
+            username=name,
+            email="oud@example.nl",
+            origin=AccountOrigin.COUNTER,
+            state=AccountState.ACTIVE,
+            activated_at=timezone.now(),
+        )
+    from tests.counter.conftest import register_at_counter
+
+    for surname, username in [("Eerste", coming[0] + "-3"), ("Tweede", coming[1] + "-2")]:
+        response = register_at_counter(balie_client, surname=surname)
+        assert response.status_code == 302, response.content.decode()
+        page = balie_client.get(response["Location"]).content.decode()
+        assert "Genereren van inlogaccount gelukt" in page
+        assert f'<dd class="mono">{username}</dd>' in page
+        customer = Customer.objects.get(surname=surname)
+        account = LoginAccount.objects.get(username=username)
+        assert customer.login_account_id == account.pk
+        assert account.email == "e.b.tester@example.nl"
