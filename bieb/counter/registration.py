@@ -44,7 +44,7 @@ from bieb.customers.selectors import (
     customer_likely_duplicates,
     customer_login_account,
 )
-from bieb.customers.services import LikelyDuplicate, customer_register
+from bieb.customers.services import CARD_TAKEN, LikelyDuplicate, customer_register
 from bieb.customers.validators import clean_card_number, format_iban, format_postcode
 from bieb.kb import interface as login_service
 from bieb.libraries.models import Discount, SubscriptionType, Tariff
@@ -160,11 +160,7 @@ def _customer_section(flow: Flow, data: QueryDict) -> bool:
             flow.fail("number", error.messages[0])
         else:
             if Customer.objects.filter(number=flow.card_number).exists():
-                flow.fail(
-                    "number",
-                    "Dit pasnummer is al in gebruik; scan een nieuwe pas of laat een nummer "
-                    "genereren.",
-                )
+                flow.fail("number", CARD_TAKEN)
     try:
         flow.use_login = clean_yes_no(data.get("use_login_account", "ja"))
     except ValidationError as error:

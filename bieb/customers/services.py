@@ -29,6 +29,8 @@ from bieb.kb import interface as login_service
 from bieb.libraries.models import Branch, Discount, SubscriptionType, Tariff
 from bieb.staff.models import User
 
+CARD_TAKEN = "Dit pasnummer is al in gebruik; scan een nieuwe pas of laat een nummer genereren."
+
 
 class LikelyDuplicate(ValidationError):
     """The library already has a customer with this name, birth date and postcode.
@@ -135,10 +137,7 @@ def customer_register(
                 errors["number"] = error.messages[0]
             else:
                 if Customer.objects.filter(number=card_number).exists():
-                    errors["number"] = (
-                        "Dit pasnummer is al in gebruik; scan een nieuwe pas of laat een nummer "
-                        "genereren."
-                    )
+                    errors["number"] = CARD_TAKEN
     if errors:
         repeated = earlier()
         if repeated is not None:
@@ -189,6 +188,9 @@ def customer_register(
         repeated = earlier()
         if repeated is not None:
             return repeated
+        # Another desk registered a customer with the same scanned card at the same moment.
+        if card_number and Customer.objects.filter(number=card_number).exists():
+            raise ValidationError({"number": CARD_TAKEN}) from None
         raise
 
 

@@ -94,8 +94,8 @@ def test_a_taken_customer_number_never_stops_a_counter_registration(
 ) -> None:
     """A legacy account may have the next numbers already: the counter still registers, and
     the account gets a free name of the same shape, shown in the success dialog."""
-    from bieb.customers.numbers import compose_number
     from bieb.customers.models import CustomerNumberSequence
+    from bieb.customers.numbers import compose_number
 
     library = tester.library
     last = CustomerNumberSequence.objects.get(library=library).last_value
