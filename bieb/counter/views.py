@@ -50,9 +50,11 @@ from bieb.customers.services import (
     customer_login_account_forget,
     customer_login_account_generate,
     customer_login_account_link,
+    customer_login_account_link_check,
     customer_login_account_resend,
     customer_update,
     ledger_payment_book,
+    login_account_link_code_request,
 )
 from bieb.kb import interface as login_service
 
@@ -346,19 +348,44 @@ def account_generate(request: HttpRequest, desk: Desk, customer: Customer) -> Ht
 @counter_view
 @_post_only
 def account_link(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
-    """'Bestaand inlogaccount gebruiken': asks the username, then links."""
+    """'Bestaand inlogaccount gebruiken': the username first, for which the login service mails
+    its holder a code; then the code the customer reads out, which links."""
     username = request.POST.get("username", "").strip()
+    code = request.POST.get("code", "").strip()
+    state: dict[str, Any] = {"username": username, "code": "", "open": True, "errors": []}
+    if request.POST.get("action") == "code" or not request.POST.get("code_sent"):
+        try:
+            state["info"] = login_account_link_code_request(
+                actor=desk.user, library=desk.library, username=username
+            )
+        except ValidationError as error:
+            errors = error_lists(error)
+            state["errors"] = errors.get("username", []) + errors.get("", [])
+            return _customer_page(request, desk, customer, link=state, status=400)
+        state["code_sent"] = True
+        return _customer_page(request, desk, customer, link=state)
 
-    def change() -> None:
-        customer_login_account_link(actor=desk.user, customer=customer, username=username)
-
+    state["code_sent"] = True
     try:
-        done = _once(request, scope="counter.account_link", change=change)
+        # Outside the change's transaction: a wrong code counts also when nothing is saved.
+        customer_login_account_link_check(
+            actor=desk.user, customer=customer, username=username, code=code
+        )
+        done = _once(
+            request,
+            scope="counter.account_link",
+            change=lambda: _ignore(
+                customer_login_account_link(
+                    actor=desk.user, customer=customer, username=username, code=code
+                )
+            ),
+        )
     except ValidationError as error:
         errors = error_lists(error)
-        messages_list = errors.get("username", []) + errors.get("", [])
-        link_state = {"username": username, "errors": messages_list, "open": True}
-        return _customer_page(request, desk, customer, link=link_state, status=400)
+        state["errors"] = errors.get("username", []) + errors.get("", [])
+        state["code_errors"] = errors.get("link_code", [])
+        state["code"] = code
+        return _customer_page(request, desk, customer, link=state, status=400)
     if done:
         request.session[DIALOG_SESSION_KEY] = {"number": customer.number, "kind": "linked"}
     return redirect(_customer_url(customer, "inlogaccount"))

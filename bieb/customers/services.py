@@ -26,7 +26,7 @@ from bieb.customers.numbers import customer_number_allocate
 from bieb.customers.selectors import customer_likely_duplicates, customer_login_account
 from bieb.customers.validators import clean_card_number
 from bieb.kb import interface as login_service
-from bieb.libraries.models import Branch, Discount, SubscriptionType, Tariff
+from bieb.libraries.models import Branch, Discount, Library, SubscriptionType, Tariff
 from bieb.staff.models import User
 
 CARD_TAKEN = "Dit pasnummer is al in gebruik; scan een nieuwe pas of laat een nummer genereren."
@@ -78,6 +78,7 @@ def customer_register(
     card_number: str = "",
     use_login_account: bool = True,
     existing_username: str = "",
+    link_code: str = "",
     account_id: uuid.UUID | None = None,
     confirm_duplicate: bool = False,
     registration_key: uuid.UUID | None = None,
@@ -89,8 +90,9 @@ def customer_register(
 
     `card_number` is a scanned card; empty means a number is generated ("v" at the counter).
     With `use_login_account` a new login account (username = customer number) is generated, or,
-    with `existing_username`, the membership is linked to that existing active account; both in
-    the same transaction as the customer.
+    with `existing_username` and the `link_code` its holder received by mail (their consent,
+    see `login_account_link_code_request`), the membership is linked to that existing active
+    account; both in the same transaction as the customer.
     `registration_key` makes a repeated submit of the same form return the first registration.
     `actor` None is a member signing up online: then the membership is linked to their own login
     account, `account_id` (the `sub` of their sign-in), and `status` is usually "wacht op
@@ -168,6 +170,16 @@ def customer_register(
                 return repeated
             raise LikelyDuplicate(matches)
 
+    if use_login_account and existing_username and actor is not None:
+        # Before the registration's transaction, so that a wrong code counts even though the
+        # registration is then not saved.
+        login_service.check_link_code(
+            username=existing_username,
+            code=link_code,
+            library_code=library.code,
+            actor=actor.get_username(),
+        )
+
     try:
         with transaction.atomic():
             return _register(
@@ -179,6 +191,7 @@ def customer_register(
                 card_number=card_number,
                 use_login_account=use_login_account,
                 existing_username=existing_username,
+                link_code=link_code,
                 account_id=account_id,
                 registration_key=registration_key,
                 status=status,
@@ -204,6 +217,7 @@ def _register(
     card_number: str,
     use_login_account: bool,
     existing_username: str,
+    link_code: str,
     account_id: uuid.UUID | None,
     registration_key: uuid.UUID | None,
     status: str,
@@ -266,6 +280,7 @@ def _register(
             customer=customer,
             membership=membership,
             existing_username=existing_username,
+            link_code=link_code,
         )
     audit_record(
         actor=actor,
@@ -304,7 +319,12 @@ def membership_data(membership: Membership) -> login_service.MembershipData:
 
 
 def _login_account_attach(
-    *, actor: User | None, customer: Customer, membership: Membership, existing_username: str
+    *,
+    actor: User | None,
+    customer: Customer,
+    membership: Membership,
+    existing_username: str,
+    link_code: str,
 ) -> login_service.AccountStatus:
     data = membership_data(membership)
     if actor is None:
@@ -317,12 +337,12 @@ def _login_account_attach(
         except ValidationError as error:
             raise ValidationError({"existing_username": error.messages}) from None
     elif existing_username:
-        try:
-            account = login_service.link_account(
-                username=existing_username, membership=data, actor=actor.get_username()
-            )
-        except ValidationError as error:
-            raise ValidationError({"existing_username": error.messages}) from None
+        account = login_service.link_account(
+            username=existing_username,
+            code=link_code,
+            membership=data,
+            actor=actor.get_username(),
+        )
     else:
         assert customer.login_account_id is not None  # noqa: S101  (chosen in _register)
         account = login_service.create_account(
@@ -500,11 +520,51 @@ def customer_login_account_generate(
     return account
 
 
+def login_account_link_code_request(*, actor: User, library: Library, username: str) -> str:
+    """'Bestaand inlogaccount gebruiken', first step: the login service mails the account's
+    holder a one-time code for this library (their consent). The answer for staff is the same
+    whether or not the account exists; the request is audited and rate limited."""
+    if actor.library_id != library.pk:
+        raise ValidationError("U werkt niet voor deze bibliotheek.", code="forbidden")
+    name = username.strip()
+    answer = login_service.request_link_code(
+        username=name, library_code=library.code, library_name=library.name, actor=actor.username
+    )
+    audit_record(
+        actor=actor,
+        action="login_account.link_code_requested",
+        library=library,
+        data={"username": name[:80]},
+    )
+    return answer
+
+
+def customer_login_account_link_check(
+    *, actor: User, customer: Customer, username: str, code: str
+) -> None:
+    """The code the holder gave is right (a wrong one counts against it). Call it before, and
+    outside the transaction of, `customer_login_account_link`."""
+    _check_counter_actor(actor, customer)
+    if not username.strip():
+        raise ValidationError(
+            {"username": "Vul de gebruikersnaam van het bestaande inlogaccount in."}
+        )
+    if not code.strip():
+        raise ValidationError({"link_code": "Vul de code uit de e-mail in."})
+    login_service.check_link_code(
+        username=username,
+        code=code,
+        library_code=customer.library.code,
+        actor=actor.username,
+    )
+
+
 def customer_login_account_link(
-    *, actor: User, customer: Customer, username: str
+    *, actor: User, customer: Customer, username: str, code: str
 ) -> login_service.AccountStatus:
     """'Bestaand inlogaccount gebruiken': link the customer's membership to the existing,
-    activated account of a member who moves here from another library."""
+    activated account of a member who moves here from another library, with the code its
+    holder received by mail."""
     username = username.strip()
     if not username:
         raise ValidationError(
@@ -513,12 +573,12 @@ def customer_login_account_link(
     with transaction.atomic():
         locked = _locked_for_login(actor, customer, has_account=False)
         membership = _membership_for_login(locked)
-        try:
-            account = login_service.link_account(
-                username=username, membership=membership_data(membership), actor=actor.username
-            )
-        except ValidationError as error:
-            raise ValidationError({"username": error.messages}) from None
+        account = login_service.link_account(
+            username=username,
+            code=code,
+            membership=membership_data(membership),
+            actor=actor.username,
+        )
         _login_account_set(actor, locked, account, action="customer.login_account_linked")
     customer.refresh_from_db()
     return account

@@ -20,11 +20,13 @@ __all__ = [
     "account_links",
     "account_status",
     "account_status_by_id",
+    "check_link_code",
     "create_account",
     "forget_account",
     "is_counter_username",
     "link_account",
     "link_account_by_id",
+    "request_link_code",
     "resend_activation",
     "update_membership",
 ]
@@ -94,8 +96,27 @@ def is_counter_username(username: str, *, number: str) -> bool:
     return services.counter_username_matches(username, number=number)
 
 
-def link_account(*, username: str, membership: MembershipData, actor: str) -> AccountStatus:
-    return _status(services.account_link(username=username, membership=membership, actor=actor))
+def request_link_code(*, username: str, library_code: str, library_name: str, actor: str) -> str:
+    """Mail the holder of this account a one-time code for linking it to this library; returns
+    the answer for staff, which is the same whether or not the account exists."""
+    return services.link_code_request(
+        username=username, library_code=library_code, library_name=library_name, actor=actor
+    )
+
+
+def check_link_code(*, username: str, code: str, library_code: str, actor: str) -> None:
+    """ValidationError ("link_code") unless the code is right; a wrong one counts. Call it
+    before the transaction that links, so that the count stays when that rolls back."""
+    services.link_code_check(username=username, code=code, library_code=library_code, actor=actor)
+
+
+def link_account(
+    *, username: str, code: str, membership: MembershipData, actor: str
+) -> AccountStatus:
+    """Link the membership to the existing account whose holder gave staff the mailed code."""
+    return _status(
+        services.account_link(username=username, code=code, membership=membership, actor=actor)
+    )
 
 
 def link_account_by_id(

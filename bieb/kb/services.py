@@ -1,6 +1,7 @@
 """Writes of the login service. Each runs in one transaction and writes an account event."""
 
 import datetime as dt
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from bieb.core.attempts import (
     attempts_clear,
@@ -26,6 +28,7 @@ from bieb.kb.models import (
     AccountEvent,
     AccountOrigin,
     AccountState,
+    LinkCode,
     LinkedMembership,
     LoginAccount,
     username_validator,
@@ -361,22 +364,155 @@ def _membership_link(account: LoginAccount, membership: MembershipData) -> Linke
     return linked
 
 
-NOT_ACTIVE = (
-    "Dit inlogaccount is nog niet geactiveerd. Laat de klant eerst de activeringsmail afronden, "
-    "of genereer een nieuw inlogaccount."
+# Linking an existing account to a library's membership needs its holder's consent: a code
+# mailed to the account's own address, typed by staff at the desk.
+LINK_CODE_LIFETIME = dt.timedelta(minutes=15)
+LINK_CODE_MAX_FAILURES = 5
+LINK_CODES_PER_ACCOUNT_PER_HOUR = 3
+LINK_CODES_PER_STAFF_PER_HOUR = 20
+LINK_CODE_SENT = (
+    "Als dit inlogaccount bestaat, is er een code naar het e-mailadres van het account "
+    "gestuurd. Vraag de klant om de code uit die e-mail; hij werkt 15 minuten."
+)
+LINK_CODE_WRONG = (
+    "Deze code klopt niet of is verlopen. Vraag de klant om de code uit de nieuwste e-mail, of "
+    "vraag een nieuwe code aan."
+)
+LINK_CODE_LIMITED = (
+    "Er zijn te veel codes aangevraagd voor dit inlogaccount of door u. Probeer het over een "
+    "uur opnieuw."
 )
 
 
+def _link_code_hash(account_id: uuid.UUID, library_code: str, code: str) -> str:
+    """Keyed with the server's secret and bound to account and library: a code is of no use
+    for another account or another library, and the stored hash gives nothing away."""
+    value = f"{account_id}:{library_code}:{code}"
+    return salted_hmac("bieb.kb.link-code", value, algorithm="sha256").hexdigest()
+
+
+def link_code_request(*, username: str, library_code: str, library_name: str, actor: str) -> str:
+    """Mail a link code to the active account with this username, if there is one, and return
+    the answer for staff: the same whether or not the account exists or is activated.
+
+    Limited per staff member and per typed username (known or not, so that the limit tells
+    nothing either); every request is logged."""
+    name = username_normalize(username)[:80]
+    if not name:
+        raise ValidationError(
+            {"username": "Vul de gebruikersnaam van het bestaande inlogaccount in."}
+        )
+    staff_key, account_key = f"link-code-staff:{actor}", f"link-code-account:{name}"
+    counts = attempts_count(keys=[staff_key, account_key], window=dt.timedelta(hours=1))
+    if (
+        counts[staff_key] >= LINK_CODES_PER_STAFF_PER_HOUR
+        or counts[account_key] >= LINK_CODES_PER_ACCOUNT_PER_HOUR
+    ):
+        event_record(
+            event="link_code.limited", username=name, actor=actor, data={"library": library_code}
+        )
+        raise ValidationError({"username": LINK_CODE_LIMITED}, code="limited")
+    with transaction.atomic():
+        attempts_record(keys=[staff_key, account_key])
+        account = LoginAccount.objects.filter(username=name, state=AccountState.ACTIVE).first()
+        event_record(
+            event="link_code.requested",
+            account=account,
+            username=name,
+            actor=actor,
+            data={"library": library_code, "sent": account is not None},
+        )
+        if account is None:
+            return LINK_CODE_SENT
+        # A new code replaces the library's earlier ones for this account.
+        LinkCode.objects.filter(account=account, library_code=library_code).delete()
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        LinkCode.objects.create(
+            account=account,
+            library_code=library_code,
+            code_hash=_link_code_hash(account.pk, library_code, code),
+            requested_by=actor,
+            expires_at=timezone.now() + LINK_CODE_LIFETIME,
+        )
+        context = {
+            "account": account,
+            "code": f"{code[:3]} {code[3:]}",
+            "library_name": library_name,
+            "minutes": int(LINK_CODE_LIFETIME.total_seconds() // 60),
+        }
+        mail_queue(
+            to=account.email,
+            subject=f"Je code om je inlogaccount te koppelen aan {library_name}",
+            text=render_to_string("kb/mail/link_code.txt", context),
+            kind="kb.link_code",
+            reference=str(account.pk),
+        )
+    return LINK_CODE_SENT
+
+
+def _link_code_live(*, username: str, library_code: str) -> LinkCode | None:
+    """The library's newest usable code for the active account with this username, locked."""
+    return (
+        LinkCode.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .filter(
+            account__username=username_normalize(username),
+            account__state=AccountState.ACTIVE,
+            library_code=library_code,
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            failures__lt=LINK_CODE_MAX_FAILURES,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _link_code_matches(row: LinkCode | None, code: str) -> bool:
+    typed = "".join((code or "").split())
+    if row is None or not typed.isdigit():
+        return False
+    return constant_time_compare(
+        row.code_hash, _link_code_hash(row.account_id, row.library_code, typed)
+    )
+
+
+def link_code_check(*, username: str, code: str, library_code: str, actor: str) -> None:
+    """Check a typed code without using it up; a wrong one counts against the code.
+
+    Call it outside any transaction that may roll back (the count of wrong tries must stay):
+    `account_link` then uses the code inside the caller's transaction."""
+    with transaction.atomic():
+        row = _link_code_live(username=username, library_code=library_code)
+        ok = _link_code_matches(row, code)
+        if not ok:
+            if row is not None:
+                row.failures += 1
+                row.save(update_fields=["failures"])
+            event_record(
+                event="link_code.failed",
+                account=row.account if row is not None else None,
+                username=username_normalize(username)[:80],
+                actor=actor,
+                data={"library": library_code},
+            )
+    if not ok:
+        raise ValidationError({"link_code": LINK_CODE_WRONG}, code="link_code")
+
+
 @transaction.atomic
-def account_link(*, username: str, membership: MembershipData, actor: str) -> LoginAccount:
-    """Link a membership to an existing, activated account and tell its holder by mail."""
-    name = username_normalize(username)
-    account = LoginAccount.objects.filter(username=name).first()
-    if account is None:
-        raise ValidationError({"username": "Er is geen inlogaccount met deze gebruikersnaam."})
-    if account.state != AccountState.ACTIVE:
-        raise ValidationError({"username": NOT_ACTIVE})
-    return _linked(account, membership, actor)
+def account_link(
+    *, username: str, code: str, membership: MembershipData, actor: str
+) -> LoginAccount:
+    """Link a membership to an existing, activated account with the code its holder received
+    (their consent), use the code up, and tell the holder by mail."""
+    row = _link_code_live(username=username, library_code=membership.library_code)
+    if not _link_code_matches(row, code):
+        raise ValidationError({"link_code": LINK_CODE_WRONG}, code="link_code")
+    assert row is not None  # noqa: S101  (matched)
+    row.used_at = timezone.now()
+    row.save(update_fields=["used_at"])
+    return _linked(row.account, membership, actor)
 
 
 @transaction.atomic
