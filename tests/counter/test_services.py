@@ -10,6 +10,7 @@ from bieb.customers.services import (
     customer_login_account_forget,
     customer_login_account_generate,
     customer_login_account_link,
+    customer_login_account_link_check,
     customer_login_account_resend,
     customer_update,
 )
@@ -32,7 +33,12 @@ def test_staff_of_another_library_change_nothing(tester: Customer, balie_oost: U
         lambda: customer_login_account_forget(actor=balie_oost, customer=tester),
         lambda: customer_login_account_resend(actor=balie_oost, customer=tester),
         lambda: customer_login_account_generate(actor=balie_oost, customer=tester),
-        lambda: customer_login_account_link(actor=balie_oost, customer=tester, username="x"),
+        lambda: customer_login_account_link(
+            actor=balie_oost, customer=tester, username="x", code="123456"
+        ),
+        lambda: customer_login_account_link_check(
+            actor=balie_oost, customer=tester, username="x", code="123456"
+        ),
     ]
     for attempt in attempts:
         with pytest.raises(ValidationError, match="niet voor deze bibliotheek"):
@@ -84,12 +90,21 @@ def test_an_activated_forgotten_account_is_not_generated_over(
     assert LoginAccount.objects.get(pk=old).state == AccountState.ACTIVE
 
 
-def test_link_errors_are_keyed_by_username(tester: Customer, balie: User) -> None:
+def test_link_errors_are_keyed_by_field(tester: Customer, balie: User) -> None:
     customer_login_account_forget(actor=balie, customer=tester)
-    for username, message in [("", "Vul de gebruikersnaam"), ("onbekend", "geen inlogaccount")]:
+    for username, code, field, message in [
+        ("", "123456", "username", "Vul de gebruikersnaam"),
+        ("onbekend", "", "link_code", "Vul de code"),
+        ("onbekend", "123456", "link_code", "code klopt niet"),
+    ]:
         with pytest.raises(ValidationError) as refused:
-            customer_login_account_link(actor=balie, customer=tester, username=username)
-        assert message in refused.value.message_dict["username"][0]
+            customer_login_account_link_check(
+                actor=balie, customer=tester, username=username, code=code
+            )
+        assert message in refused.value.message_dict[field][0]
+    with pytest.raises(ValidationError) as refused:
+        customer_login_account_link(actor=balie, customer=tester, username="onbekend", code="1")
+    assert "code klopt niet" in refused.value.message_dict["link_code"][0]
 
 
 def test_a_customer_without_membership_gets_no_account(balie: User, branch_5280) -> None:  # type: ignore[no-untyped-def]

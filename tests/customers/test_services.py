@@ -11,7 +11,7 @@ from bieb.customers.selectors import customer_saldo
 from bieb.customers.services import LikelyDuplicate, customer_register, ledger_payment_book
 from bieb.libraries.models import Branch, SubscriptionType
 from bieb.staff.models import User
-from tests.customers.factories import details
+from tests.customers.factories import details, link_code_for
 
 pytestmark = pytest.mark.django_db
 
@@ -250,6 +250,7 @@ def test_the_moving_case_links_an_active_account_from_another_library(
         digital_only,
         details=details(email="nieuw@example.nl"),
         existing_username=earlier.number,
+        link_code=link_code_for(earlier.number, library=branch_5280.library, actor=balie),
     )
     assert moved.account is not None and moved.account.username == earlier.number
     assert moved.customer.login_account_id == earlier.login_account_id
@@ -261,8 +262,10 @@ def test_linking_an_unknown_account_registers_nothing(
     balie: User, branch_5280: Branch, digital_only: SubscriptionType
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        register(balie, branch_5280, digital_only, existing_username="bestaat-niet")
-    assert "geen inlogaccount" in refused.value.message_dict["existing_username"][0]
+        register(
+            balie, branch_5280, digital_only, existing_username="bestaat-niet", link_code="123456"
+        )
+    assert "code klopt niet" in refused.value.message_dict["link_code"][0]
     assert not Customer.objects.exists()
     assert not AuditEvent.objects.exists()
 

@@ -18,6 +18,7 @@ from bieb.kb.jobs import kb_purge_expired_accounts
 from bieb.kb.models import (
     AccountEvent,
     AccountState,
+    LinkCode,
     LinkedMembership,
     LoginAccount,
     OIDCAccessToken,
@@ -32,6 +33,7 @@ from bieb.kb.services import (
     accounts_purge_expired,
 )
 from bieb.mail.models import OutboxMessage
+from tests.customers.factories import mailed_link_code
 
 pytestmark = pytest.mark.django_db
 
@@ -312,17 +314,44 @@ def test_the_purge_skips_an_account_being_changed_and_takes_the_others() -> None
     assert accounts_purge_expired().deleted == 1
 
 
-def test_linking_needs_an_active_account_and_tells_its_holder() -> None:
-    with pytest.raises(ValidationError, match="geen inlogaccount"):
-        interface.link_account(username="bestaat-niet", membership=MEMBERSHIP, actor="balie")
+def request_code(username: str, library_code: str = "bind") -> str:
+    return interface.request_link_code(
+        username=username,
+        library_code=library_code,
+        library_name="Bibliotheken Bind",
+        actor="balie",
+    )
+
+
+def test_linking_needs_the_holders_code_from_their_own_mail_and_tells_them() -> None:
     account_create(username="verhuizer", email="v@example.nl", origin="online", actor="t")
-    with pytest.raises(ValidationError, match="nog niet geactiveerd"):
-        interface.link_account(username="verhuizer", membership=MEMBERSHIP, actor="balie")
+    # unknown and not activated: the same answer, and no mail
+    assert request_code("bestaat-niet") == request_code("verhuizer")
+    assert not OutboxMessage.objects.filter(kind="kb.link_code").exists()
+    with pytest.raises(ValidationError, match="code klopt niet"):
+        interface.link_account(
+            username="verhuizer", code="123456", membership=MEMBERSHIP, actor="balie"
+        )
     LoginAccount.objects.filter(username="verhuizer").update(
         state=AccountState.ACTIVE, activated_at=timezone.now()
     )
-    status = interface.link_account(username="VERHUIZER", membership=MEMBERSHIP, actor="balie")
+    request_code("verhuizer", library_code="oost")  # another library's code is no use here
+    oost_code = mailed_link_code("v@example.nl")
+    with pytest.raises(ValidationError, match="code klopt niet"):
+        interface.link_account(
+            username="verhuizer", code=oost_code, membership=MEMBERSHIP, actor="balie"
+        )
+    request_code("verhuizer")
+    code = mailed_link_code("v@example.nl")
+    assert code not in str(LinkCode.objects.values_list("code_hash", flat=True))
+    status = interface.link_account(
+        username="VERHUIZER", code=code, membership=MEMBERSHIP, actor="balie"
+    )
     assert status.state == "actief"
+    with pytest.raises(ValidationError, match="code klopt niet"):  # once
+        interface.link_account(
+            username="verhuizer", code=code, membership=MEMBERSHIP, actor="balie"
+        )
     assert LinkedMembership.objects.get().account.username == "verhuizer"
     mail = OutboxMessage.objects.filter(to="v@example.nl").latest("id")
     assert "Bibliotheken Bind" in mail.subject
