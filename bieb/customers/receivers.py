@@ -7,10 +7,10 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from bieb.customers.models import Customer
-from bieb.kb.signals import accounts_deleted
+from bieb.kb import interface as login_service
 
 
-@receiver(accounts_deleted, dispatch_uid="customers.login_accounts_deleted")
+@receiver(login_service.accounts_deleted, dispatch_uid="customers.login_accounts_deleted")
 def login_accounts_deleted(
     sender: object, *, account_ids: list[uuid.UUID], reason: str, **kwargs: Any
 ) -> None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from bieb.kb import services
 from bieb.kb.models import AccountOrigin, AccountState, LinkedMembership, LoginAccount
 from bieb.kb.services import MembershipData
+from bieb.kb.signals import accounts_deleted
 
 __all__ = [
     "AccountStatus",
@@ -20,6 +21,7 @@ __all__ = [
     "account_links",
     "account_status",
     "account_status_by_id",
+    "accounts_deleted",
     "check_link_code",
     "create_account",
     "forget_account",
