@@ -7,7 +7,13 @@ from django.test import Client
 
 from bieb.audit.models import AuditEvent
 from bieb.customers.models import Customer
-from bieb.kb.models import AccountEvent, AccountState, LinkedMembership, LoginAccount
+from bieb.kb.models import (
+    AccountEvent,
+    AccountState,
+    LinkCode,
+    LinkedMembership,
+    LoginAccount,
+)
 from bieb.mail.models import OutboxMessage
 from bieb.staff.models import User
 from tests.counter.conftest import focused, hidden, new_customer_form, walk_to_costs
@@ -132,6 +138,8 @@ def test_the_new_customer_flow_asks_the_code_and_registers_only_with_it(
     assert wrong.status_code == 400 and "code klopt niet" in wrong.content.decode()
     assert focused(wrong) == "id_link_code"
     assert not Customer.objects.filter(library__code="bind").exists()
+    # the wrong try counts, although the registration it was part of was not saved
+    assert LinkCode.objects.get().failures == 1
 
     code = mailed_link_code("verhuizer@example.nl")
     saved = balie_client.post(NEW, {**data, "link_code": code, "action": "save"})
