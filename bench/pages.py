@@ -228,7 +228,7 @@ def _customer_create(
         identity_checked=True,
         # linked to an active account, so the page shows the account card as well
         uses_login_account=True,
-        login_username=MEMBER_USERNAME,
+        login_account_id=_member_account().pk,
         registered_branch=staff.branch,
         created_by=staff,
     )

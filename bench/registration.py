@@ -66,14 +66,16 @@ def _plain_sql(n: int, library, branch, subscription, tariff, staff, rng) -> flo
                 sequence=seq,
                 length=library.customer_number_length,
             )
+            account_id = uuid.uuid4()  # the customer refers to its login account by this id
             (customer_id,) = conn.execute(
                 "INSERT INTO customers_customer (library_id, number, salutation, initials, "
                 "prefix, surname, first_name, birth_date, country, postcode, house_number, "
                 "house_letter, house_addition, iban, bic, identity_checked, identity_document, "
-                "email, newsletter, newsletter_consent_at, uses_login_account, login_username, "
-                "registered_branch_id, registration_key, created_at, created_by_id, updated_at) "
+                "email, newsletter, newsletter_consent_at, uses_login_account, login_account_id, "
+                "login_account_lapsed, registered_branch_id, registration_key, created_at, "
+                "created_by_id, updated_at) "
                 "VALUES (%s, %s, %s, %s, '', %s, %s, %s, 'NL', %s, %s, '', '', '', '', true, "
-                "%s, %s, false, NULL, true, %s, %s, %s, %s, %s, %s) RETURNING id",
+                "%s, %s, false, NULL, true, %s, false, %s, %s, %s, %s, %s) RETURNING id",
                 [
                     library.pk,
                     number,
@@ -86,7 +88,7 @@ def _plain_sql(n: int, library, branch, subscription, tariff, staff, rng) -> flo
                     d.house.number,
                     d.identity_document,
                     d.email,
-                    number,
+                    account_id,
                     branch.pk,
                     uuid.uuid4(),
                     now,
@@ -117,7 +119,6 @@ def _plain_sql(n: int, library, branch, subscription, tariff, staff, rng) -> flo
                 "VALUES (%s, %s, %s, 'abonnementskosten', 64.50, '', %s, %s, %s)",
                 [library.pk, customer_id, membership_id, "0110 Volwassen Compleet", now, staff.pk],
             )
-            account_id = uuid.uuid4()
             conn.execute(
                 "INSERT INTO kb_loginaccount (id, username, email, email_verified, state, origin, "
                 "password, activation_deadline, link_version, activated_at, last_login, "

@@ -39,8 +39,17 @@ from bieb.counter.fields import (
 from bieb.customers.costs import CostBuildUp, cost_build_up
 from bieb.customers.details import CustomerDetails, clean_yes_no, customer_details_clean
 from bieb.customers.models import Customer
-from bieb.customers.selectors import customer_by_registration_key, customer_likely_duplicates
-from bieb.customers.services import LikelyDuplicate, customer_register
+from bieb.customers.selectors import (
+    customer_by_registration_key,
+    customer_likely_duplicates,
+    customer_login_account,
+)
+from bieb.customers.services import (
+    CARD_TAKEN,
+    LikelyDuplicate,
+    customer_register,
+    login_account_link_code_request,
+)
 from bieb.customers.validators import clean_card_number, format_iban, format_postcode
 from bieb.kb import interface as login_service
 from bieb.libraries.models import Discount, SubscriptionType, Tariff
@@ -58,6 +67,7 @@ FOCUS_ORDER = [
     *FORM_FIELDS,
     "account",
     "existing_username",
+    "link_code",
     "subscription_type",
     "tariff",
     "discount",
@@ -81,6 +91,9 @@ class Flow:
     use_login: bool = True
     account_choice: str = ""
     existing_username: str = ""
+    link_code: str = ""
+    # What the login service answered when it was asked to mail a link code.
+    code_notice: str = ""
     subscription: SubscriptionType | None = None
     costs: CostBuildUp | None = None
     duplicates: list[Customer] = field(default_factory=list)
@@ -118,19 +131,31 @@ def _evaluate(desk: Desk, data: QueryDict, key: uuid.UUID) -> Flow:
         flow.reached = max(CUSTOMER, min(COSTS, int(data.get("reached", CUSTOMER))))
     except ValueError:
         flow.reached = CUSTOMER
-    names = [*FORM_FIELDS, "existing_username", "subscription_type", "tariff", "discount"]
+    names = [
+        *FORM_FIELDS,
+        "existing_username",
+        "link_code",
+        "code_sent_to",
+        "subscription_type",
+        "tariff",
+        "discount",
+    ]
     flow.values = raw_values(data, names)
     pressed = data.get("choose_account", "")
     choice = pressed or data.get("account", "")
     flow.account_choice = choice if choice in (EXISTING, NEW) else ""
     flow.values["account"] = flow.account_choice
     flow.existing_username = flow.values["existing_username"].strip()
+    flow.link_code = flow.values["link_code"].strip()
     flow.confirm_duplicate = bool(data.get("confirm_duplicate"))
     flow.values["confirm_duplicate"] = "on" if flow.confirm_duplicate else ""
 
     if not _customer_section(flow, data):
         return flow
-    if flow.use_login and not _account_section(flow, pressed=pressed in (EXISTING, NEW)):
+    pressed_account = pressed in (EXISTING, NEW)
+    if flow.use_login and not _account_section(
+        flow, pressed=pressed_account, new_code=bool(data.get("new_code"))
+    ):
         return flow
     if flow.reached < SUBSCRIPTION:
         flow.reached, flow.focus = SUBSCRIPTION, "subscription_type"
@@ -156,11 +181,7 @@ def _customer_section(flow: Flow, data: QueryDict) -> bool:
             flow.fail("number", error.messages[0])
         else:
             if Customer.objects.filter(number=flow.card_number).exists():
-                flow.fail(
-                    "number",
-                    "Dit pasnummer is al in gebruik; scan een nieuwe pas of laat een nummer "
-                    "genereren.",
-                )
+                flow.fail("number", CARD_TAKEN)
     try:
         flow.use_login = clean_yes_no(data.get("use_login_account", "ja"))
     except ValidationError as error:
@@ -196,12 +217,16 @@ def _customer_section(flow: Flow, data: QueryDict) -> bool:
     return True
 
 
-def _account_section(flow: Flow, *, pressed: bool) -> bool:
+def _account_section(flow: Flow, *, pressed: bool, new_code: bool) -> bool:
     """'Bestaand inlogaccount gebruiken' or 'Nieuw inlogaccount genereren'.
 
     Shown with 'Nieuw inlogaccount genereren' chosen and in focus: "De meeste nieuwe klanten
     zullen nog geen inlogaccount hebben" (the instruction); Enter takes it, and the rare
-    'Bestaand' is one Shift+Tab away."""
+    'Bestaand' is one Shift+Tab away.
+
+    Existing: once a username is typed the login service mails its holder a code (once per
+    username, or again on 'Stuur een nieuwe code'); the answer does not say whether the account
+    exists. OK links only with the right code (`customer_register` checks it)."""
     if flow.reached < ACCOUNT or not flow.account_choice:
         flow.reached, flow.focus = max(flow.reached, ACCOUNT), "account"
         flow.account_choice = flow.account_choice or NEW
@@ -216,20 +241,24 @@ def _account_section(flow: Flow, *, pressed: bool) -> bool:
                 )
             flow.focus = "existing_username"
             return False
-        status = login_service.account_status(username=flow.existing_username)
-        if status.state != "actief":
-            if not status.email:
-                message = (
-                    "Er is geen inlogaccount met deze gebruikersnaam. Controleer de "
-                    "gebruikersnaam, of kies 'Nieuw inlogaccount genereren'."
+        if new_code or flow.values["code_sent_to"] != flow.existing_username:
+            try:
+                flow.code_notice = login_account_link_code_request(
+                    actor=flow.desk.user, library=flow.desk.library, username=flow.existing_username
                 )
-            else:
-                message = (
-                    "Dit inlogaccount is nog niet geactiveerd. Laat de klant eerst de "
-                    "activeringsmail afronden, of kies 'Nieuw inlogaccount genereren'."
-                )
-            flow.fail("existing_username", message)
-            flow.focus = "existing_username"
+            except ValidationError as error:
+                for messages in error_lists(error).values():
+                    flow.errors.setdefault("existing_username", []).extend(messages)
+                flow.focus = "existing_username"
+                return False
+            flow.values.update(code_sent_to=flow.existing_username, link_code="")
+            flow.link_code = ""
+            flow.focus = "link_code"
+            return False
+        if not flow.link_code:
+            if not pressed:
+                flow.fail("link_code", "Vul de code uit de e-mail in.")
+            flow.focus = "link_code"
             return False
     if pressed and flow.reached < SUBSCRIPTION:
         flow.reached, flow.focus = SUBSCRIPTION, "subscription_type"
@@ -308,6 +337,7 @@ def _save(request: HttpRequest, flow: Flow) -> HttpResponse | None:
         flow.focus = "confirm_duplicate"
         return None
     existing = flow.existing_username if flow.account_choice == EXISTING else ""
+    code = flow.link_code if existing else ""
     try:
         registration = customer_register(
             actor=flow.desk.user,
@@ -319,6 +349,7 @@ def _save(request: HttpRequest, flow: Flow) -> HttpResponse | None:
             card_number=flow.card_number,
             use_login_account=flow.use_login,
             existing_username=existing if flow.use_login else "",
+            link_code=code if flow.use_login else "",
             confirm_duplicate=flow.confirm_duplicate,
             registration_key=flow.key,
         )
@@ -388,8 +419,10 @@ def _registered_by(desk: Desk, key: uuid.UUID) -> HttpResponse | None:
     if customer is None:
         return None
     choice = ""
-    if customer.login_username:
-        choice = NEW if customer.login_username == customer.number else EXISTING
+    account = customer_login_account(customer=customer)
+    if account is not None:
+        new = login_service.is_counter_username(account.username, number=customer.number)
+        choice = NEW if new else EXISTING
     return _to_result(customer, choice)
 
 

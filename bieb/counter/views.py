@@ -38,6 +38,7 @@ from bieb.customers.models import Customer, Membership, PaymentMethod
 from bieb.customers.selectors import (
     customer_get,
     customer_ledger,
+    customer_login_account,
     customer_memberships,
     customer_saldo,
     customer_search,
@@ -47,9 +48,11 @@ from bieb.customers.services import (
     customer_login_account_forget,
     customer_login_account_generate,
     customer_login_account_link,
+    customer_login_account_link_check,
     customer_login_account_resend,
     customer_update,
     ledger_payment_book,
+    login_account_link_code_request,
 )
 from bieb.kb import interface as login_service
 from bieb.payments.selectors import payments_to_refund
@@ -120,9 +123,9 @@ def _membership_rows(customer: Customer, memberships: list[Membership]) -> list[
 
 
 def _account_context(customer: Customer) -> dict[str, Any]:
-    if not customer.login_username:
+    account = customer_login_account(customer=customer)
+    if account is None:
         return {"account": None}
-    account = login_service.account_status(username=customer.login_username)
     return {
         "account": account,
         "account_deadline": local_moment(account.activation_deadline),
@@ -148,7 +151,7 @@ def _customer_page(
     link = link or {"username": "", "errors": []}
     # Right after a change of the login account (say, 'Vergeet inlogaccount') the next step
     # has the focus: 'Nieuw inlogaccount genereren', what most customers need.
-    account_changed = not customer.login_username and any(
+    account_changed = not customer.login_account_id and any(
         message.extra_tags == "inlogaccount" for message in messages.get_messages(request)
     )
     dialog = request.session.pop(DIALOG_SESSION_KEY, None)
@@ -192,11 +195,7 @@ def registered(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
         return redirect(_customer_url(customer))
     row = _membership_rows(customer, memberships)[0]
     choice = request.GET.get("inlogaccount", "")
-    account = (
-        login_service.account_status(username=customer.login_username)
-        if customer.login_username
-        else None
-    )
+    account = customer_login_account(customer=customer)
     context = {
         "desk": desk,
         "section": "nieuw",
@@ -206,7 +205,11 @@ def registered(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
         "account": account,
         # linked to an existing account: its username is not this customer's number
         "linked": choice == "bestaand"
-        or bool(customer.login_username and customer.login_username != customer.number),
+        or bool(
+            account
+            and account.username
+            and not login_service.is_counter_username(account.username, number=customer.number)
+        ),
         "account_deadline": local_moment(account.activation_deadline) if account else "",
         "hours": login_service.activation_lifetime_label(),
     }
@@ -349,19 +352,44 @@ def account_generate(request: HttpRequest, desk: Desk, customer: Customer) -> Ht
 @counter_view
 @_post_only
 def account_link(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
-    """'Bestaand inlogaccount gebruiken': asks the username, then links."""
+    """'Bestaand inlogaccount gebruiken': the username first, for which the login service mails
+    its holder a code; then the code the customer reads out, which links."""
     username = request.POST.get("username", "").strip()
+    code = request.POST.get("code", "").strip()
+    state: dict[str, Any] = {"username": username, "code": "", "open": True, "errors": []}
+    if request.POST.get("action") == "code" or not request.POST.get("code_sent"):
+        try:
+            state["info"] = login_account_link_code_request(
+                actor=desk.user, library=desk.library, username=username
+            )
+        except ValidationError as error:
+            errors = error_lists(error)
+            state["errors"] = errors.get("username", []) + errors.get("", [])
+            return _customer_page(request, desk, customer, link=state, status=400)
+        state["code_sent"] = True
+        return _customer_page(request, desk, customer, link=state)
 
-    def change() -> None:
-        customer_login_account_link(actor=desk.user, customer=customer, username=username)
-
+    state["code_sent"] = True
     try:
-        done = _once(request, scope="counter.account_link", change=change)
+        # Outside the change's transaction: a wrong code counts also when nothing is saved.
+        customer_login_account_link_check(
+            actor=desk.user, customer=customer, username=username, code=code
+        )
+        done = _once(
+            request,
+            scope="counter.account_link",
+            change=lambda: _ignore(
+                customer_login_account_link(
+                    actor=desk.user, customer=customer, username=username, code=code
+                )
+            ),
+        )
     except ValidationError as error:
         errors = error_lists(error)
-        messages_list = errors.get("username", []) + errors.get("", [])
-        link_state = {"username": username, "errors": messages_list, "open": True}
-        return _customer_page(request, desk, customer, link=link_state, status=400)
+        state["errors"] = errors.get("username", []) + errors.get("", [])
+        state["code_errors"] = errors.get("link_code", [])
+        state["code"] = code
+        return _customer_page(request, desk, customer, link=state, status=400)
     if done:
         request.session[DIALOG_SESSION_KEY] = {"number": customer.number, "kind": "linked"}
     return redirect(_customer_url(customer, "inlogaccount"))
@@ -371,14 +399,15 @@ def account_link(request: HttpRequest, desk: Desk, customer: Customer) -> HttpRe
 @_post_only
 def account_forget(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
     """'Vergeet inlogaccount'."""
-    username = customer.login_username
+    account = customer_login_account(customer=customer)
+    name = f" {account.username}" if account and account.username else ""
     return _account_change(
         request,
         desk,
         customer,
         scope="counter.account_forget",
-        change=lambda: customer_login_account_forget(actor=desk.user, customer=customer),
-        success=(f"Inlogaccount {username} is vergeten. Genereer zo nodig een nieuw inlogaccount."),
+        change=lambda: _ignore(customer_login_account_forget(actor=desk.user, customer=customer)),
+        success=f"Inlogaccount{name} is vergeten. Genereer zo nodig een nieuw inlogaccount.",
     )
 
 

@@ -5,3 +5,6 @@ class CustomersConfig(AppConfig):
     name = "bieb.customers"
     label = "customers"
     verbose_name = "Klantenadministratie"
+
+    def ready(self) -> None:
+        from bieb.customers import receivers  # noqa: F401  (listens to the login service)

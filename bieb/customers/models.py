@@ -114,9 +114,13 @@ class Customer(CustomerDisplay, models.Model):
         "toestemming nieuwsbrief op", null=True, blank=True
     )
     uses_login_account = models.BooleanField("gebruik inlogaccount", default=True)
-    login_username = models.CharField(
-        "gebruikersnaam inlogaccount", max_length=80, blank=True, db_index=True
-    )
+    # The login account by its stable id (the OIDC `sub`), never by its username: a username
+    # of an account that was never activated is freed by the purge and may be someone else's
+    # next. The login service tells us when it deletes an account (`bieb.kb.signals`).
+    login_account_id = models.UUIDField("inlogaccount", null=True, blank=True, db_index=True)
+    # The account made for this customer was never activated and the login service deleted it:
+    # the counter shows "verlopen" until staff forget it or generate a new one.
+    login_account_lapsed = models.BooleanField("inlogaccount verlopen", default=False)
     registered_branch = models.ForeignKey(
         Branch, on_delete=models.PROTECT, related_name="+", verbose_name="ingeschreven in vestiging"
     )

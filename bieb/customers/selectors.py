@@ -18,6 +18,7 @@ from django.db.models.lookups import Contains, StartsWith
 from bieb.core.money import ZERO
 from bieb.customers.models import Bytewise, Customer, CustomerDisplay, LedgerLine, Membership
 from bieb.customers.validators import clean_initials
+from bieb.kb import interface as login_service
 from bieb.libraries.models import Library
 
 
@@ -31,6 +32,16 @@ def customer_likely_duplicates(
         birth_date=birth_date,
         postcode=postcode,
     ).order_by("number")
+
+
+def customer_login_account(*, customer: Customer) -> login_service.AccountStatus | None:
+    """The customer's login account as the login service sees it now, found by its id; None
+    without one. One whose account the login service deleted unactivated reads "verlopen"."""
+    if customer.login_account_id is not None:
+        return login_service.account_status_by_id(account_id=customer.login_account_id)
+    if customer.login_account_lapsed:
+        return login_service.AccountStatus(username="", email="", state="verlopen")
+    return None
 
 
 def customer_get(*, library: Library, number: str) -> Customer:

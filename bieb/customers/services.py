@@ -24,11 +24,17 @@ from bieb.customers.models import (
     PaymentMethod,
 )
 from bieb.customers.numbers import customer_number_allocate
-from bieb.customers.selectors import customer_likely_duplicates, customer_saldo
+from bieb.customers.selectors import (
+    customer_likely_duplicates,
+    customer_login_account,
+    customer_saldo,
+)
 from bieb.customers.validators import clean_card_number
 from bieb.kb import interface as login_service
-from bieb.libraries.models import Branch, Discount, SubscriptionType, Tariff
+from bieb.libraries.models import Branch, Discount, Library, SubscriptionType, Tariff
 from bieb.staff.models import User
+
+CARD_TAKEN = "Dit pasnummer is al in gebruik; scan een nieuwe pas of laat een nummer genereren."
 
 
 class LikelyDuplicate(ValidationError):
@@ -90,6 +96,8 @@ def customer_register(
     card_number: str = "",
     use_login_account: bool = True,
     existing_username: str = "",
+    link_code: str = "",
+    account_id: uuid.UUID | None = None,
     confirm_duplicate: bool = False,
     registration_key: uuid.UUID | None = None,
     on: dt.date | None = None,
@@ -100,17 +108,21 @@ def customer_register(
 
     `card_number` is a scanned card; empty means a number is generated ("v" at the counter).
     With `use_login_account` a new login account (username = customer number) is generated, or,
-    with `existing_username`, the membership is linked to that existing active account; both in
-    the same transaction as the customer.
+    with `existing_username` and the `link_code` its holder received by mail (their consent,
+    see `login_account_link_code_request`), the membership is linked to that existing active
+    account; both in the same transaction as the customer.
     `registration_key` makes a repeated submit of the same form return the first registration.
     `actor` None is a member signing up online: then the membership is linked to their own login
-    account (`existing_username`), and `status` is usually "wacht op betaling" until paid.
+    account, `account_id` (the `sub` of their sign-in), and `status` is usually "wacht op
+    betaling" until paid.
     Raises ValidationError (a dict keyed by field) or LikelyDuplicate.
     """
     on = on or local_today()
     library = branch.library
-    if actor is None and not existing_username:
+    if actor is None and account_id is None:
         raise ValueError("an online registration needs the member's login account")
+    if actor is not None and account_id is not None:
+        raise ValueError("staff link an account by its username, with the holder's consent")
     _check_tenancy(actor=actor, branch=branch, items=[subscription_type, tariff, discount])
 
     def earlier() -> Registration | None:
@@ -145,10 +157,7 @@ def customer_register(
                 errors["number"] = error.messages[0]
             else:
                 if Customer.objects.filter(number=card_number).exists():
-                    errors["number"] = (
-                        "Dit pasnummer is al in gebruik; scan een nieuwe pas of laat een nummer "
-                        "genereren."
-                    )
+                    errors["number"] = CARD_TAKEN
     if errors:
         repeated = earlier()
         if repeated is not None:
@@ -179,6 +188,16 @@ def customer_register(
                 return repeated
             raise LikelyDuplicate(matches)
 
+    if use_login_account and existing_username and actor is not None:
+        # Before the registration's transaction, so that a wrong code counts even though the
+        # registration is then not saved.
+        login_service.check_link_code(
+            username=existing_username,
+            code=link_code,
+            library_code=library.code,
+            actor=actor.get_username(),
+        )
+
     try:
         with transaction.atomic():
             return _register(
@@ -190,6 +209,8 @@ def customer_register(
                 card_number=card_number,
                 use_login_account=use_login_account,
                 existing_username=existing_username,
+                link_code=link_code,
+                account_id=account_id,
                 registration_key=registration_key,
                 status=status,
             )
@@ -198,6 +219,9 @@ def customer_register(
         repeated = earlier()
         if repeated is not None:
             return repeated
+        # Another desk registered a customer with the same scanned card at the same moment.
+        if card_number and Customer.objects.filter(number=card_number).exists():
+            raise ValidationError({"number": CARD_TAKEN}) from None
         raise
 
 
@@ -211,19 +235,22 @@ def _register(
     card_number: str,
     use_login_account: bool,
     existing_username: str,
+    link_code: str,
+    account_id: uuid.UUID | None,
     registration_key: uuid.UUID | None,
     status: str,
 ) -> Registration:
     library = branch.library
     number = card_number or customer_number_allocate(library=library)
+    new_account = use_login_account and not existing_username and account_id is None
     customer = Customer.objects.create(
         library=library,
         number=number,
         registered_branch=branch,
         uses_login_account=use_login_account,
-        # A new account's username is the number, known before the account is made; a linked
-        # account's name is written once the login service has found it.
-        login_username=number if use_login_account and not existing_username else "",
+        # A new account's id is chosen here and given to the login service, so that the row is
+        # written once; a linked account's id is written once the login service has found it.
+        login_account_id=uuid.uuid4() if new_account else account_id,
         newsletter_consent_at=timezone.now() if details.newsletter else None,
         registration_key=registration_key,
         created_by=actor,
@@ -271,10 +298,11 @@ def _register(
             customer=customer,
             membership=membership,
             existing_username=existing_username,
+            link_code=link_code,
         )
     audit_record(
         actor=actor,
-        actor_name=_actor_name(actor, existing_username),
+        actor_name=_actor_name(actor, account.username if account else existing_username),
         action="customer.registered",
         library=library,
         target=customer,
@@ -309,25 +337,41 @@ def membership_data(membership: Membership) -> login_service.MembershipData:
 
 
 def _login_account_attach(
-    *, actor: User | None, customer: Customer, membership: Membership, existing_username: str
+    *,
+    actor: User | None,
+    customer: Customer,
+    membership: Membership,
+    existing_username: str,
+    link_code: str,
 ) -> login_service.AccountStatus:
     data = membership_data(membership)
-    if existing_username:
+    if actor is None:
+        # Online: the member's own account, by the id of their sign-in.
+        assert customer.login_account_id is not None  # noqa: S101  (customer_register checks)
         try:
-            account = login_service.link_account(
-                username=existing_username,
-                membership=data,
-                actor=_actor_name(actor, existing_username),
+            account = login_service.link_account_by_id(
+                account_id=customer.login_account_id, membership=data, actor="online"
             )
         except ValidationError as error:
             raise ValidationError({"existing_username": error.messages}) from None
-    else:
-        account = login_service.create_account(
-            email=customer.email, membership=data, actor=_actor_name(actor, existing_username)
+    elif existing_username:
+        account = login_service.link_account(
+            username=existing_username,
+            code=link_code,
+            membership=data,
+            actor=actor.get_username(),
         )
-    if customer.login_username != account.username:
-        customer.login_username = account.username
-        customer.save(update_fields=["login_username"])
+    else:
+        assert customer.login_account_id is not None  # noqa: S101  (chosen in _register)
+        account = login_service.create_account(
+            email=customer.email,
+            membership=data,
+            actor=actor.get_username(),
+            account_id=customer.login_account_id,
+        )
+    if customer.login_account_id != account.id:
+        customer.login_account_id = account.id
+        customer.save(update_fields=["login_account_id"])
     return account
 
 
@@ -346,11 +390,7 @@ def _registration_by_key(key: uuid.UUID, *, library_id: int) -> Registration | N
         discount=first.discount,
         on=first.start_date,
     )
-    account = (
-        login_service.account_status(username=customer.login_username)
-        if customer.login_username
-        else None
-    )
+    account = customer_login_account(customer=customer)
     return Registration(
         customer=customer, membership=first, costs=costs, account=account, repeated=True
     )
@@ -462,12 +502,12 @@ def _locked_for_login(actor: User, customer: Customer, *, has_account: bool) -> 
     """The customer row, locked for the change; checks whether it has a login account."""
     _check_counter_actor(actor, customer)
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
-    if has_account and not locked.login_username:
+    linked = locked.login_account_id is not None or locked.login_account_lapsed
+    if has_account and not linked:
         raise ValidationError("Deze klant heeft geen inlogaccount.", code="no_account")
-    if not has_account and locked.login_username:
+    if not has_account and linked:
         raise ValidationError(
-            f"Deze klant heeft al een inlogaccount ({locked.login_username}). Kies eerst "
-            "'Vergeet inlogaccount'.",
+            "Deze klant heeft al een inlogaccount. Kies eerst 'Vergeet inlogaccount'.",
             code="has_account",
         )
     return locked
@@ -490,7 +530,10 @@ def customer_login_account_generate(
         membership = _membership_for_login(locked)
         try:
             account = login_service.create_account(
-                email=locked.email, membership=membership_data(membership), actor=actor.username
+                email=locked.email,
+                membership=membership_data(membership),
+                actor=actor.username,
+                account_id=uuid.uuid4(),
             )
         except ValidationError:
             # The only refusal for a valid e-mail: the username (the customer number) is taken,
@@ -500,16 +543,56 @@ def customer_login_account_generate(
                 "klant dat account nog? Kies dan 'Bestaand inlogaccount gebruiken'.",
                 code="taken",
             ) from None
-        _login_username_set(actor, locked, account, action="customer.login_account_generated")
+        _login_account_set(actor, locked, account, action="customer.login_account_generated")
     customer.refresh_from_db()
     return account
 
 
+def login_account_link_code_request(*, actor: User, library: Library, username: str) -> str:
+    """'Bestaand inlogaccount gebruiken', first step: the login service mails the account's
+    holder a one-time code for this library (their consent). The answer for staff is the same
+    whether or not the account exists; the request is audited and rate limited."""
+    if actor.library_id != library.pk:
+        raise ValidationError("U werkt niet voor deze bibliotheek.", code="forbidden")
+    name = username.strip()
+    answer = login_service.request_link_code(
+        username=name, library_code=library.code, library_name=library.name, actor=actor.username
+    )
+    audit_record(
+        actor=actor,
+        action="login_account.link_code_requested",
+        library=library,
+        data={"username": name[:80]},
+    )
+    return answer
+
+
+def customer_login_account_link_check(
+    *, actor: User, customer: Customer, username: str, code: str
+) -> None:
+    """The code the holder gave is right (a wrong one counts against it). Call it before, and
+    outside the transaction of, `customer_login_account_link`."""
+    _check_counter_actor(actor, customer)
+    if not username.strip():
+        raise ValidationError(
+            {"username": "Vul de gebruikersnaam van het bestaande inlogaccount in."}
+        )
+    if not code.strip():
+        raise ValidationError({"link_code": "Vul de code uit de e-mail in."})
+    login_service.check_link_code(
+        username=username,
+        code=code,
+        library_code=customer.library.code,
+        actor=actor.username,
+    )
+
+
 def customer_login_account_link(
-    *, actor: User, customer: Customer, username: str
+    *, actor: User, customer: Customer, username: str, code: str
 ) -> login_service.AccountStatus:
     """'Bestaand inlogaccount gebruiken': link the customer's membership to the existing,
-    activated account of a member who moves here from another library."""
+    activated account of a member who moves here from another library, with the code its
+    holder received by mail."""
     username = username.strip()
     if not username:
         raise ValidationError(
@@ -518,23 +601,31 @@ def customer_login_account_link(
     with transaction.atomic():
         locked = _locked_for_login(actor, customer, has_account=False)
         membership = _membership_for_login(locked)
-        try:
-            account = login_service.link_account(
-                username=username, membership=membership_data(membership), actor=actor.username
-            )
-        except ValidationError as error:
-            raise ValidationError({"username": error.messages}) from None
-        _login_username_set(actor, locked, account, action="customer.login_account_linked")
+        account = login_service.link_account(
+            username=username,
+            code=code,
+            membership=membership_data(membership),
+            actor=actor.username,
+        )
+        _login_account_set(actor, locked, account, action="customer.login_account_linked")
     customer.refresh_from_db()
     return account
 
 
-def _login_username_set(
+def _login_account_set(
     actor: User, customer: Customer, account: login_service.AccountStatus, *, action: str
 ) -> None:
-    customer.login_username = account.username
+    customer.login_account_id = account.id
+    customer.login_account_lapsed = False
     customer.uses_login_account = True
-    customer.save(update_fields=["login_username", "uses_login_account", "updated_at"])
+    customer.save(
+        update_fields=[
+            "login_account_id",
+            "login_account_lapsed",
+            "uses_login_account",
+            "updated_at",
+        ]
+    )
     audit_record(
         actor=actor,
         action=action,
@@ -544,20 +635,26 @@ def _login_username_set(
     )
 
 
-def customer_login_account_forget(*, actor: User, customer: Customer) -> None:
+def customer_login_account_forget(*, actor: User, customer: Customer) -> str:
     """'Vergeet inlogaccount': unlink the membership from the account; the login service
-    deletes an account that was never activated. Then a new one can be generated."""
+    deletes an account that was never activated. Then a new one can be generated. Returns the
+    username that was forgotten ("" if the account was gone already)."""
     with transaction.atomic():
         locked = _locked_for_login(actor, customer, has_account=True)
-        username = locked.login_username
-        login_service.forget_account(
-            username=username,
-            library_code=locked.library.code,
-            customer_number=locked.number,
-            actor=actor.username,
-        )
-        locked.login_username = ""
-        locked.save(update_fields=["login_username", "updated_at"])
+        username = ""
+        if locked.login_account_id is not None:
+            username = login_service.account_status_by_id(
+                account_id=locked.login_account_id
+            ).username
+            login_service.forget_account(
+                account_id=locked.login_account_id,
+                library_code=locked.library.code,
+                customer_number=locked.number,
+                actor=actor.username,
+            )
+        locked.login_account_id = None
+        locked.login_account_lapsed = False
+        locked.save(update_fields=["login_account_id", "login_account_lapsed", "updated_at"])
         audit_record(
             actor=actor,
             action="customer.login_account_forgotten",
@@ -566,6 +663,7 @@ def customer_login_account_forget(*, actor: User, customer: Customer) -> None:
             data={"username": username},
         )
     customer.refresh_from_db()
+    return username
 
 
 def customer_login_account_resend(
@@ -575,8 +673,13 @@ def customer_login_account_resend(
     working. The login service refuses within a minute of the last mail."""
     with transaction.atomic():
         locked = _locked_for_login(actor, customer, has_account=True)
+        if locked.login_account_id is None:
+            raise ValidationError(
+                "Dit inlogaccount bestaat niet meer. Kies 'Vergeet inlogaccount' en genereer een "
+                "nieuw inlogaccount."
+            )
         account = login_service.resend_activation(
-            username=locked.login_username, actor=actor.username
+            account_id=locked.login_account_id, actor=actor.username
         )
         audit_record(
             actor=actor,

@@ -27,7 +27,10 @@ class SignupForm(KbForm):
     username = forms.CharField(
         label="Gebruikersnaam",
         max_length=80,
-        help_text="4 tot 80 tekens: kleine letters, cijfers, punt, streepje of liggend streepje.",
+        help_text=(
+            "4 tot 80 tekens: kleine letters, cijfers, punt, streepje of liggend streepje; "
+            "minstens één letter."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     email = forms.CharField(

@@ -5,23 +5,32 @@ call the login service on its own host over HTTP without the library side changi
 """
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.utils import timezone
 
 from bieb.kb import services
-from bieb.kb.models import AccountOrigin, AccountState, LoginAccount
+from bieb.kb.models import AccountOrigin, AccountState, LinkedMembership, LoginAccount
 from bieb.kb.services import MembershipData
+from bieb.kb.signals import accounts_deleted
 from bieb.kb.tokens import lifetime_label
 
 __all__ = [
     "AccountStatus",
     "MembershipData",
+    "account_links",
     "account_status",
+    "account_status_by_id",
+    "accounts_deleted",
     "activation_lifetime_label",
+    "check_link_code",
     "create_account",
     "forget_account",
+    "is_counter_username",
     "link_account",
+    "link_account_by_id",
+    "request_link_code",
     "resend_activation",
     "update_membership",
 ]
@@ -34,6 +43,9 @@ class AccountStatus:
     # "wacht", "actief", "geblokkeerd", or "verlopen" (never activated; deadline passed or purged)
     state: str
     activation_deadline: dt.datetime | None = None
+    # The account's stable id, the OIDC `sub`: what the library side keeps. None only for a
+    # name that no account has.
+    id: uuid.UUID | None = None
 
     @property
     def label(self) -> str:
@@ -52,6 +64,7 @@ def _status(account: LoginAccount) -> AccountStatus:
         email=account.email,
         state=state,
         activation_deadline=account.activation_deadline,
+        id=account.pk,
     )
 
 
@@ -61,38 +74,107 @@ def activation_lifetime_label() -> str:
     return lifetime_label(services.activation_lifetime())
 
 
-def create_account(*, email: str, membership: MembershipData, actor: str) -> AccountStatus:
-    """A new account for a customer registered at the counter: username = customer number."""
+def create_account(
+    *,
+    email: str,
+    membership: MembershipData,
+    actor: str,
+    account_id: uuid.UUID | None = None,
+) -> AccountStatus:
+    """A new account for a customer registered at the counter: username = customer number.
+    `account_id`, if given, becomes its id (the caller may store it before the call)."""
     account = services.account_create(
         username=membership.customer_number,
         email=email,
         origin=AccountOrigin.COUNTER,
         actor=actor,
         membership=membership,
+        account_id=account_id,
     )
     return _status(account)
 
 
-def link_account(*, username: str, membership: MembershipData, actor: str) -> AccountStatus:
-    return _status(services.account_link(username=username, membership=membership, actor=actor))
+def is_counter_username(username: str, *, number: str) -> bool:
+    """Whether `username` is the name `create_account` gives the customer with this number:
+    the number itself, or the number with a suffix when the number was taken already."""
+    return services.counter_username_matches(username, number=number)
 
 
-def forget_account(*, username: str, library_code: str, customer_number: str, actor: str) -> None:
+def request_link_code(*, username: str, library_code: str, library_name: str, actor: str) -> str:
+    """Mail the holder of this account a one-time code for linking it to this library; returns
+    the answer for staff, which is the same whether or not the account exists."""
+    return services.link_code_request(
+        username=username, library_code=library_code, library_name=library_name, actor=actor
+    )
+
+
+def check_link_code(*, username: str, code: str, library_code: str, actor: str) -> None:
+    """ValidationError ("link_code") unless the code is right; a wrong one counts. Call it
+    before the transaction that links, so that the count stays when that rolls back."""
+    services.link_code_check(username=username, code=code, library_code=library_code, actor=actor)
+
+
+def link_account(
+    *, username: str, code: str, membership: MembershipData, actor: str
+) -> AccountStatus:
+    """Link the membership to the existing account whose holder gave staff the mailed code."""
+    return _status(
+        services.account_link(username=username, code=code, membership=membership, actor=actor)
+    )
+
+
+def link_account_by_id(
+    *, account_id: uuid.UUID, membership: MembershipData, actor: str
+) -> AccountStatus:
+    """Link a membership to the member's own account, for a member signed in through the login
+    service (the online sign-up): their sign-in is their consent."""
+    return _status(
+        services.account_link_own(account_id=account_id, membership=membership, actor=actor)
+    )
+
+
+def forget_account(
+    *, account_id: uuid.UUID, library_code: str, customer_number: str, actor: str
+) -> None:
     services.account_forget(
-        username=username, library_code=library_code, customer_number=customer_number, actor=actor
+        account_id=account_id,
+        library_code=library_code,
+        customer_number=customer_number,
+        actor=actor,
     )
 
 
 def account_status(*, username: str) -> AccountStatus:
-    """The state of the account; a purged (never activated) one reads as "verlopen"."""
+    """The state of the account that has this username now; an unknown one reads as
+    "verlopen". For the library's own customers use `account_status_by_id`."""
     account = LoginAccount.objects.filter(username=services.username_normalize(username)).first()
     if account is None:
         return AccountStatus(username=username, email="", state="verlopen")
     return _status(account)
 
 
-def resend_activation(*, username: str, actor: str) -> AccountStatus:
-    account = LoginAccount.objects.filter(username=services.username_normalize(username)).first()
+def account_status_by_id(*, account_id: uuid.UUID) -> AccountStatus:
+    """The state of the account with this id; a deleted (purged, never activated) one reads as
+    "verlopen", without a username: that name may be someone else's by now."""
+    account = LoginAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        return AccountStatus(username="", email="", state="verlopen", id=account_id)
+    return _status(account)
+
+
+def account_links(*, username: str) -> list[tuple[str, str]]:
+    """(library code, customer number) of each membership linked to the account that has this
+    username now: the links are kept by account id, so a name used before by someone else
+    brings none of theirs."""
+    return list(
+        LinkedMembership.objects.filter(
+            account__username=services.username_normalize(username)
+        ).values_list("library_code", "customer_number")
+    )
+
+
+def resend_activation(*, account_id: uuid.UUID, actor: str) -> AccountStatus:
+    account = LoginAccount.objects.filter(pk=account_id).first()
     if account is None:
         from django.core.exceptions import ValidationError
 

@@ -130,6 +130,33 @@ class LinkedMembership(models.Model):
         return f"{self.library_code} {self.customer_number}"
 
 
+class LinkCode(models.Model):
+    """A one-time code mailed to an account's own address when a library wants to link a
+    membership to it: the holder gives it to staff at the desk, which is their consent.
+
+    Only a keyed hash is stored; the code is bound to the account and the library, works once,
+    for a short while, and dies after a few wrong tries."""
+
+    account = models.ForeignKey(
+        LoginAccount, on_delete=models.CASCADE, related_name="+", verbose_name="account"
+    )
+    library_code = models.CharField("bibliotheek", max_length=30)
+    code_hash = models.CharField(max_length=64)
+    requested_by = models.CharField("aangevraagd door", max_length=150, blank=True)
+    created_at = models.DateTimeField("aangevraagd op", auto_now_add=True)
+    expires_at = models.DateTimeField("geldig tot")
+    failures = models.PositiveSmallIntegerField("foute pogingen", default=0)
+    used_at = models.DateTimeField("gebruikt op", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "koppelcode"
+        verbose_name_plural = "koppelcodes"
+        indexes = [models.Index(fields=["account", "library_code"], name="kb_linkcode_account")]
+
+    def __str__(self) -> str:
+        return f"{self.library_code} {self.account_id}"
+
+
 class AccountEvent(models.Model):
     """The security log of the login service."""
 
@@ -163,6 +190,7 @@ __all__ = [
     "AccountEvent",
     "AccountOrigin",
     "AccountState",
+    "LinkCode",
     "LinkedMembership",
     "LoginAccount",
     "OIDCAccessToken",

@@ -1,7 +1,9 @@
 """Writes of the login service. Each runs in one transaction and writes an account event."""
 
 import datetime as dt
+import secrets
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from bieb.core.attempts import Limit, attempts_take, wait_words
 from bieb.core.http import address_group
@@ -22,10 +25,12 @@ from bieb.kb.models import (
     AccountEvent,
     AccountOrigin,
     AccountState,
+    LinkCode,
     LinkedMembership,
     LoginAccount,
     username_validator,
 )
+from bieb.kb.signals import accounts_deleted_send
 from bieb.kb.tokens import (
     ActivationTokenGenerator,
     ResetTokenGenerator,
@@ -102,13 +107,34 @@ def username_normalize(username: str) -> str:
     return (username or "").strip().lower()
 
 
-def username_clean(username: str) -> str:
+USERNAME_TAKEN = "Deze gebruikersnaam is al in gebruik; kies een andere."
+USERNAME_NEEDS_LETTER = (
+    "Kies een gebruikersnaam met minstens één letter. Namen van alleen cijfers zijn voor de "
+    "klantnummers die de bibliotheek aan de balie uitgeeft."
+)
+# How many `<number>-N` names a counter account may try when its customer number is taken.
+COUNTER_NAME_VARIANTS = 20
+
+
+def username_clean(username: str, *, self_chosen: bool = True) -> str:
+    """The username as stored. A self-chosen name (everything but a counter's) must contain a
+    letter: counters name accounts after customer numbers, which are digits only and
+    predictable, so that nobody can take the names a counter is about to hand out."""
     name = username_normalize(username)
     try:
         username_validator(name)
     except ValidationError:
         raise ValidationError({"username": username_validator.message}) from None
+    if self_chosen and not any("a" <= char <= "z" for char in name):
+        raise ValidationError({"username": USERNAME_NEEDS_LETTER})
     return name
+
+
+def counter_username_matches(username: str, *, number: str) -> bool:
+    """The name a counter account for customer `number` gets: the number, or `number-N` when
+    the number was taken (see `account_create`)."""
+    base, _, suffix = username.partition("-")
+    return base == number and (not suffix or suffix.isdigit())
 
 
 def activation_lifetime() -> dt.timedelta:
@@ -152,8 +178,19 @@ def _purge_if_expired(account: LoginAccount) -> bool:
     expired = account.activated_at is None and account.activation_expired()
     if expired:
         event_record(event="account.purged", account=account, data={"reason": "reused"})
+        accounts_deleted_send(account_ids=[account.pk], reason="purged")
         account.delete()
     return expired
+
+
+def _insert_if_free(account: LoginAccount) -> bool:
+    """Insert the account unless its username (or id) is taken: True if inserted.
+
+    No exception and so no savepoint: a name taken at this very moment by a concurrent
+    request (PostgreSQL waits for that request's commit) leaves the caller's transaction
+    usable, so that the caller can answer in Dutch or try another name."""
+    LoginAccount.objects.bulk_create([account], ignore_conflicts=True)
+    return LoginAccount.objects.filter(pk=account.pk, username=account.username).exists()
 
 
 # No savepoint of its own: inside a caller's transaction (a counter registration) an error
@@ -168,21 +205,34 @@ def account_create(
     membership: MembershipData | None = None,
     next_url: str = "",
     ip: str | None = None,
+    account_id: uuid.UUID | None = None,
 ) -> LoginAccount:
-    """Make an account waiting for activation and mail its activation link."""
-    name = username_clean(username)
-    taken = LoginAccount.objects.filter(username=name).first()
-    if taken is not None and not _purge_if_expired(taken):
-        raise ValidationError(
-            {"username": "Deze gebruikersnaam is al in gebruik; kies een andere."}
-        )
-    account = LoginAccount.objects.create(
-        username=name,
+    """Make an account waiting for activation and mail its activation link.
+
+    A self-chosen name that is taken is refused ("al in gebruik"). A counter's name (the
+    customer number) never stops a registration: when the number is taken (a legacy account)
+    the account gets the first free `<number>-N`, a name nobody can choose themselves."""
+    counter = origin == AccountOrigin.COUNTER
+    name = username_clean(username, self_chosen=not counter)
+    candidates = [name]
+    if counter:
+        candidates += [f"{name}-{n}" for n in range(2, COUNTER_NAME_VARIANTS + 2)]
+    account = LoginAccount(
+        id=account_id or uuid.uuid4(),
         email=email.strip(),
         origin=origin,
         state=AccountState.WAITING,
         activation_deadline=timezone.now() + activation_lifetime(),
     )
+    for candidate in candidates:
+        account.username = candidate
+        if _insert_if_free(account):
+            break
+        taken = LoginAccount.objects.filter(username=candidate).first()
+        if taken is not None and _purge_if_expired(taken) and _insert_if_free(account):
+            break
+    else:
+        raise ValidationError({"username": USERNAME_TAKEN})
     if membership is not None:
         _membership_link(account, membership)
     event_record(event="account.created", account=account, actor=actor, ip=ip)
@@ -356,20 +406,173 @@ def _membership_link(account: LoginAccount, membership: MembershipData) -> Linke
     return linked
 
 
-@transaction.atomic
-def account_link(*, username: str, membership: MembershipData, actor: str) -> LoginAccount:
-    """Link a membership to an existing, activated account and tell its holder by mail."""
-    name = username_normalize(username)
-    account = LoginAccount.objects.filter(username=name).first()
-    if account is None:
-        raise ValidationError({"username": "Er is geen inlogaccount met deze gebruikersnaam."})
-    if account.state != AccountState.ACTIVE:
+# Linking an existing account to a library's membership needs its holder's consent: a code
+# mailed to the account's own address, typed by staff at the desk.
+LINK_CODE_LIFETIME = dt.timedelta(minutes=15)
+LINK_CODE_MAX_FAILURES = 5
+LINK_CODES_PER_ACCOUNT_PER_HOUR = 3
+LINK_CODES_PER_STAFF_PER_HOUR = 20
+LINK_CODE_SENT = (
+    "Als dit inlogaccount bestaat, is er een code naar het e-mailadres van het account "
+    "gestuurd. Vraag de klant om de code uit die e-mail; hij werkt 15 minuten."
+)
+LINK_CODE_WRONG = (
+    "Deze code klopt niet of is verlopen. Vraag de klant om de code uit de nieuwste e-mail, of "
+    "vraag een nieuwe code aan."
+)
+LINK_CODE_LIMITED = (
+    "Er zijn te veel codes aangevraagd voor dit inlogaccount of door u. Probeer het over een "
+    "uur opnieuw."
+)
+
+
+def _link_code_hash(account_id: uuid.UUID, library_code: str, code: str) -> str:
+    """Keyed with the server's secret and bound to account and library: a code is of no use
+    for another account or another library, and the stored hash gives nothing away."""
+    value = f"{account_id}:{library_code}:{code}"
+    return salted_hmac("bieb.kb.link-code", value, algorithm="sha256").hexdigest()
+
+
+def link_code_request(*, username: str, library_code: str, library_name: str, actor: str) -> str:
+    """Mail a link code to the active account with this username, if there is one, and return
+    the answer for staff: the same whether or not the account exists or is activated.
+
+    Limited per staff member and per typed username (known or not, so that the limit tells
+    nothing either); every request is logged."""
+    name = username_normalize(username)[:80]
+    if not name:
         raise ValidationError(
-            {
-                "username": "Dit inlogaccount is nog niet geactiveerd. Laat de klant eerst de "
-                "activeringsmail afronden, of genereer een nieuw inlogaccount."
-            }
+            {"username": "Vul de gebruikersnaam van het bestaande inlogaccount in."}
         )
+    staff_key, account_key = f"link-code-staff:{actor}", f"link-code-account:{name}"
+    hour = dt.timedelta(hours=1)
+    taken = attempts_take(
+        limits={
+            staff_key: Limit(free=LINK_CODES_PER_STAFF_PER_HOUR, window=hour),
+            account_key: Limit(free=LINK_CODES_PER_ACCOUNT_PER_HOUR, window=hour),
+        }
+    )
+    if taken.refused:
+        event_record(
+            event="link_code.limited", username=name, actor=actor, data={"library": library_code}
+        )
+        raise ValidationError({"username": LINK_CODE_LIMITED}, code="limited")
+    with transaction.atomic():
+        account = LoginAccount.objects.filter(username=name, state=AccountState.ACTIVE).first()
+        event_record(
+            event="link_code.requested",
+            account=account,
+            username=name,
+            actor=actor,
+            data={"library": library_code, "sent": account is not None},
+        )
+        if account is None:
+            return LINK_CODE_SENT
+        # A new code replaces the library's earlier ones for this account.
+        LinkCode.objects.filter(account=account, library_code=library_code).delete()
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        LinkCode.objects.create(
+            account=account,
+            library_code=library_code,
+            code_hash=_link_code_hash(account.pk, library_code, code),
+            requested_by=actor,
+            expires_at=timezone.now() + LINK_CODE_LIFETIME,
+        )
+        context = {
+            "account": account,
+            "code": f"{code[:3]} {code[3:]}",
+            "library_name": library_name,
+            "minutes": int(LINK_CODE_LIFETIME.total_seconds() // 60),
+        }
+        mail_queue(
+            to=account.email,
+            subject=f"Je code om je inlogaccount te koppelen aan {library_name}",
+            text=render_to_string("kb/mail/link_code.txt", context),
+            kind="kb.link_code",
+            reference=str(account.pk),
+        )
+    return LINK_CODE_SENT
+
+
+def _link_code_live(*, username: str, library_code: str) -> LinkCode | None:
+    """The library's newest usable code for the active account with this username, locked."""
+    return (
+        LinkCode.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .filter(
+            account__username=username_normalize(username),
+            account__state=AccountState.ACTIVE,
+            library_code=library_code,
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            failures__lt=LINK_CODE_MAX_FAILURES,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _link_code_matches(row: LinkCode | None, code: str) -> bool:
+    typed = "".join((code or "").split())
+    if row is None or not typed.isdigit():
+        return False
+    return constant_time_compare(
+        row.code_hash, _link_code_hash(row.account_id, row.library_code, typed)
+    )
+
+
+def link_code_check(*, username: str, code: str, library_code: str, actor: str) -> None:
+    """Check a typed code without using it up; a wrong one counts against the code.
+
+    Call it outside any transaction that may roll back (the count of wrong tries must stay):
+    `account_link` then uses the code inside the caller's transaction."""
+    with transaction.atomic():
+        row = _link_code_live(username=username, library_code=library_code)
+        ok = _link_code_matches(row, code)
+        if not ok:
+            if row is not None:
+                row.failures += 1
+                row.save(update_fields=["failures"])
+            event_record(
+                event="link_code.failed",
+                account=row.account if row is not None else None,
+                username=username_normalize(username)[:80],
+                actor=actor,
+                data={"library": library_code},
+            )
+    if not ok:
+        raise ValidationError({"link_code": LINK_CODE_WRONG}, code="link_code")
+
+
+@transaction.atomic
+def account_link(
+    *, username: str, code: str, membership: MembershipData, actor: str
+) -> LoginAccount:
+    """Link a membership to an existing, activated account with the code its holder received
+    (their consent), use the code up, and tell the holder by mail."""
+    row = _link_code_live(username=username, library_code=membership.library_code)
+    if not _link_code_matches(row, code):
+        raise ValidationError({"link_code": LINK_CODE_WRONG}, code="link_code")
+    assert row is not None  # noqa: S101  (matched)
+    row.used_at = timezone.now()
+    row.save(update_fields=["used_at"])
+    return _linked(row.account, membership, actor)
+
+
+@transaction.atomic
+def account_link_own(
+    *, account_id: uuid.UUID, membership: MembershipData, actor: str
+) -> LoginAccount:
+    """Link a membership to the account of the member who is signed in with it."""
+    account = LoginAccount.objects.filter(pk=account_id, state=AccountState.ACTIVE).first()
+    if account is None:
+        raise ValidationError(
+            {"username": "Dit inlogaccount is niet (meer) actief. Log opnieuw in bij de KB."}
+        )
+    return _linked(account, membership, actor)
+
+
+def _linked(account: LoginAccount, membership: MembershipData, actor: str) -> LoginAccount:
     _membership_link(account, membership)
     event_record(
         event="account.linked",
@@ -389,9 +592,11 @@ def account_link(*, username: str, membership: MembershipData, actor: str) -> Lo
 
 
 @transaction.atomic
-def account_forget(*, username: str, library_code: str, customer_number: str, actor: str) -> bool:
+def account_forget(
+    *, account_id: uuid.UUID, library_code: str, customer_number: str, actor: str
+) -> bool:
     """Unlink the membership; an account that was never activated is deleted. True if deleted."""
-    account = LoginAccount.objects.filter(username=username_normalize(username)).first()
+    account = LoginAccount.objects.select_for_update().filter(pk=account_id).first()
     if account is None:
         return False
     LinkedMembership.objects.filter(
@@ -405,6 +610,7 @@ def account_forget(*, username: str, library_code: str, customer_number: str, ac
         data={"library": library_code, "customer": customer_number, "deleted": deleted},
     )
     if deleted:
+        accounts_deleted_send(account_ids=[account.pk], reason="forgotten")
         account.delete()
     return deleted
 
@@ -584,7 +790,7 @@ _PURGE_BATCH_SQL = """
         INSERT INTO kb_accountevent (at, account_id, username, event, actor, ip, data)
         SELECT %(at)s, id, username, 'account.purged', '', NULL, '{{}}' FROM doomed
     )
-    SELECT count(*), max(activation_deadline) FROM doomed
+    SELECT count(*), max(activation_deadline), array_agg(id) FROM doomed
 """
 
 
@@ -615,7 +821,9 @@ def _purge_batch(
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            deleted, last = cursor.fetchone()
+            deleted, last, ids = cursor.fetchone()
+        # The library side clears its references to these accounts in this same transaction.
+        accounts_deleted_send(account_ids=ids or [], reason="purged")
         if connection.savepoint_ids:
             # Inside a caller's transaction this batch does not commit: the deferred foreign
             # key checks run now, so that a violation rolls back this batch alone.
@@ -645,6 +853,7 @@ def _purge_batch(
     deleted = accounts.delete()[1].get(LoginAccount._meta.label, 0)
     if deleted != len(doomed):
         raise RuntimeError(f"purge batch deleted {deleted} accounts of {len(doomed)} selected")
+    accounts_deleted_send(account_ids=[pk for pk, _, _ in doomed], reason="purged")
     return deleted, doomed[-1][2]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from bieb.core.dates import date_nl
 from bieb.customers.models import Membership, MembershipStatus
+from bieb.kb import interface as login_service
 
 
 @dataclass(frozen=True)
@@ -89,18 +90,26 @@ def access_from_claims(memberships: list[dict[str, Any]], *, today: dt.date) -> 
 
 
 def entitlements_for(*, username: str, on: dt.date) -> dict[str, Any]:
-    """What the login account `username` may use on `on`, from the libraries' memberships."""
+    """What the login account that has the name `username` now may use on `on`.
+
+    Which memberships are the account's comes from the login service's links, kept by account
+    id: a name that belonged to someone else before brings none of theirs. Their status, period
+    and physical loans come from the library system."""
     name = username.strip().lower()
-    memberships = list(
-        Membership.objects.filter(
-            customer__login_username=name,
+    links = login_service.account_links(username=name)
+    numbers = [number for _, number in links]
+    memberships = [
+        m
+        for m in Membership.objects.filter(
+            customer__number__in=numbers,
             status=MembershipStatus.ACTIVE,
             start_date__lte=on,
             valid_through__gte=on,
         )
-        .select_related("subscription_type", "library")
+        .select_related("subscription_type", "library", "customer")
         .order_by("library__code", "-valid_through")
-    )
+        if (m.library.code, m.customer.number) in links
+    ]
     digital = [m for m in memberships if m.subscription_type.has_digital_rights]
     return {
         "username": name,

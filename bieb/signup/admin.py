@@ -8,7 +8,7 @@ from bieb.signup.models import Signup
 class SignupAdmin(ReadOnlyAdminMixin, LibraryScopedAdmin):
     """Sign-ups waiting for their payment (and, for a month, the completed ones)."""
 
-    list_display = ["created_at", "library", "login_username", "amount", "status", "customer"]
+    list_display = ["created_at", "library", "login_account_id", "amount", "status", "customer"]
     list_filter = ["library", "status"]
-    search_fields = ["login_username", "customer__number"]
+    search_fields = ["customer__number"]
     list_select_related = ["library", "customer"]

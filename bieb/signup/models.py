@@ -30,7 +30,8 @@ class Signup(models.Model):
     branch = models.ForeignKey(
         Branch, on_delete=models.PROTECT, related_name="+", verbose_name="vestiging"
     )
-    login_username = models.CharField("gebruikersnaam inlogaccount", max_length=80)
+    # The member's login account by its stable id (the OIDC `sub` of their sign-in).
+    login_account_id = models.UUIDField("inlogaccount")
     details = models.JSONField("gegevens", default=dict, blank=True)
     on_date = models.DateField("inschrijfdatum")
     amount = models.DecimalField("bedrag", max_digits=10, decimal_places=2)
@@ -66,4 +67,4 @@ class Signup(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.library.code} {self.login_username} {self.get_status_display()}"
+        return f"{self.library.code} {self.login_account_id} {self.get_status_display()}"

@@ -68,12 +68,14 @@ def signup_branch(library: Library) -> Branch:
     return branch
 
 
-def signup_current_membership(*, library: Library, username: str, on: dt.date) -> Membership | None:
+def signup_current_membership(
+    *, library: Library, account_id: uuid.UUID | str, on: dt.date
+) -> Membership | None:
     """A membership of this library, linked to this login account, that is valid on `on`."""
     return (
         Membership.objects.filter(
             library=library,
-            customer__login_username=username,
+            customer__login_account_id=account_id,
             status=MembershipStatus.ACTIVE,
             start_date__lte=on,
             valid_through__gte=on,
@@ -88,6 +90,7 @@ def signup_details_check(
     library: Library,
     subscription_type: SubscriptionType,
     username: str,
+    account_id: uuid.UUID | str,
     raw: dict[str, Any],
     today: dt.date,
 ) -> Checked:
@@ -95,7 +98,7 @@ def signup_details_check(
     matters online. Raises ValidationError keyed by field ("__all__" for the whole form)."""
     details = customer_details_clean(raw, today=today, email_required=True)
     costs = cost_build_up(customer=details, subscription_type=subscription_type, on=today)
-    current = signup_current_membership(library=library, username=username, on=today)
+    current = signup_current_membership(library=library, account_id=account_id, on=today)
     if current is not None:
         raise ValidationError(
             {
@@ -134,6 +137,7 @@ def signup_payment_start(
     registration_key: uuid.UUID,
     subscription_type: SubscriptionType,
     username: str,
+    account_id: uuid.UUID | str,
     raw: dict[str, Any],
     today: dt.date,
     return_url: Callable[[uuid.UUID], str],
@@ -150,10 +154,12 @@ def signup_payment_start(
         library=library,
         subscription_type=subscription_type,
         username=username,
+        account_id=account_id,
         raw=raw,
         today=today,
     )
-    if login_service.account_status(username=username).state != "actief":
+    account_id = uuid.UUID(str(account_id))
+    if login_service.account_status_by_id(account_id=account_id).state != "actief":
         raise SignupError(
             f"Inlogaccount {username} is niet (meer) actief. Log opnieuw in bij de KB."
         )
@@ -171,7 +177,7 @@ def signup_payment_start(
                 "library": library,
                 "subscription_type": subscription_type,
                 "branch": branch,
-                "login_username": username,
+                "login_account_id": account_id,
                 "details": raw,
                 "on_date": today,
                 "amount": amount,
@@ -193,7 +199,7 @@ def signup_payment_start(
             key = f"{PURPOSE}:{registration_key}:{len(earlier) + 1}"
         signup.subscription_type = subscription_type
         signup.branch = branch
-        signup.login_username = username
+        signup.login_account_id = account_id
         signup.details = raw
         signup.on_date = today
         signup.amount = amount
@@ -236,7 +242,7 @@ def signup_fulfil(payment: Payment) -> None:
         # one account wait for each other instead of deadlocking; the one that waited then sees
         # the customer the other one made.
         locked = Signup.objects.select_for_update().filter(
-            library_id=found.library_id, login_username=found.login_username
+            library_id=found.library_id, login_account_id=found.login_account_id
         )
         signup = next((s for s in locked.order_by("pk") if s.pk == found.pk), None)
     if signup is None:  # removed by the clean-up job (possibly just now)
@@ -253,11 +259,12 @@ def signup_fulfil(payment: Payment) -> None:
             customer=signup.customer,
         )
     current = signup_current_membership(
-        library=signup.library, username=signup.login_username, on=signup.on_date
+        library=signup.library, account_id=signup.login_account_id, on=signup.on_date
     )
     if current is not None:
+        username = login_service.account_status_by_id(account_id=signup.login_account_id).username
         raise FulfilmentProblem(
-            f"Terugbetalen (dubbele inschrijving): inlogaccount {signup.login_username} is al "
+            f"Terugbetalen (dubbele inschrijving): inlogaccount {username} is al "
             f"lid (klant {current.customer.number}, {current.subscription_type.name}, geldig "
             f"t/m {date_nl(current.valid_through)}). Er is geen tweede klant gemaakt; betaal "
             f"deze {amount} terug.",
@@ -269,7 +276,7 @@ def signup_fulfil(payment: Payment) -> None:
         branch=signup.branch,
         details=details,
         subscription_type=signup.subscription_type,
-        existing_username=signup.login_username,
+        account_id=signup.login_account_id,
         confirm_duplicate=True,  # checked before paying; after paying, registering wins
         registration_key=signup.registration_key,
         on=signup.on_date,
@@ -290,13 +297,17 @@ def signup_fulfil(payment: Payment) -> None:
     signup.membership = registration.membership
     signup.details = {}  # the customer row holds them now
     signup.save(update_fields=["status", "customer", "membership", "details", "updated_at"])
-    _mail_welcome(registration.customer, registration.membership, payment)
+    username = registration.account.username if registration.account else ""
+    _mail_welcome(registration.customer, registration.membership, payment, username=username)
 
 
-def _mail_welcome(customer: Customer, membership: Membership, payment: Payment) -> None:
+def _mail_welcome(
+    customer: Customer, membership: Membership, payment: Payment, *, username: str
+) -> None:
     library = customer.library
     context = {
         "customer": customer,
+        "username": username,
         "library": library,
         "subscription": membership.subscription_type,
         "valid_through": date_nl(membership.valid_through),

@@ -76,6 +76,7 @@ class SignupState:
             "expires": "",
             "subscription": "",
             "username": "",
+            "account_id": "",
             "account_email": "",
             "details": {},
             "details_ok": False,
@@ -124,10 +125,12 @@ class Flow:
     def current_membership(self) -> Membership | None:
         """The library's valid membership of the login account the member logged in with: such
         a member need not (and cannot) sign up again."""
-        username = self.state.data.get("username")
-        if not username:
+        account_id = self.state.data.get("account_id")
+        if not account_id:
             return None
-        return signup_current_membership(library=self.library, username=username, on=local_today())
+        return signup_current_membership(
+            library=self.library, account_id=account_id, on=local_today()
+        )
 
     def url(self, name: str) -> str:
         return reverse("signup:step", args=[self.library.code, name])
@@ -152,12 +155,13 @@ class Flow:
         """Check the kept details again (the subscription or the day may have changed)."""
         details = self.state.data.get("details") or {}
         ok = False
-        if details and self.subscription_type is not None and self.state.data.get("username"):
+        if details and self.subscription_type is not None and self.state.data.get("account_id"):
             try:
                 signup_details_check(
                     library=self.library,
                     subscription_type=self.subscription_type,
                     username=self.state.data["username"],
+                    account_id=self.state.data["account_id"],
                     raw=details,
                     today=local_today(),
                 )
@@ -241,9 +245,11 @@ class AccountStep(Step):
     title = "Inlogaccount"
 
     def is_completed(self, flow: Flow) -> bool:
-        # An account that is a member already goes no further: the member hears it here, right
-        # after logging in, not after typing in everything.
-        return bool(flow.state.data.get("username")) and flow.current_membership is None
+        # The account is known by the id (`sub`) of the member's sign-in. An account that is a
+        # member already goes no further: the member hears it here, right after logging in, not
+        # after typing in everything.
+        signed_in = bool(flow.state.data.get("username") and flow.state.data.get("account_id"))
+        return signed_in and flow.current_membership is None
 
     def get(self, flow: Flow, error: str = "") -> HttpResponse:
         connect = flow.absolute(
@@ -274,7 +280,7 @@ class AccountStep(Step):
         if flow.request.POST.get("actie") != "ander":
             return self.get(flow)
         # Another account: forget ours, and let the member sign out at the KB as well.
-        flow.state.data.update(username="", account_email="", details_ok=False)
+        flow.state.data.update(username="", account_id="", account_email="", details_ok=False)
         flow.__dict__.pop("current_membership", None)
         flow.state.save()
         back = flow.absolute(flow.url(self.name))
@@ -320,6 +326,7 @@ class DetailsStep(Step):
                 library=flow.library,
                 subscription_type=flow.subscription_type,
                 username=flow.state.data["username"],
+                account_id=flow.state.data["account_id"],
                 raw=form.raw(),
                 today=local_today(),
             )
@@ -370,6 +377,7 @@ class PaymentStep(Step):
                 library=flow.library,
                 subscription_type=flow.subscription_type,
                 username=flow.state.data["username"],
+                account_id=flow.state.data["account_id"],
                 raw=flow.state.data["details"],
                 today=local_today(),
             )
@@ -420,6 +428,7 @@ class PaymentStep(Step):
                 registration_key=flow.state.key,
                 subscription_type=flow.subscription_type,
                 username=flow.state.data["username"],
+                account_id=flow.state.data["account_id"],
                 raw=flow.state.data["details"],
                 today=local_today(),
                 return_url=return_url,

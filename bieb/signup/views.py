@@ -125,9 +125,10 @@ def account_callback(request: HttpRequest) -> HttpResponse:
         return STEPS_BY_NAME[AccountStep.name].get(
             flow, error="Inloggen bij de KB is niet gelukt. Probeer het opnieuw."
         )
-    if member.username != flow.state.data.get("username"):
+    if member.sub != flow.state.data.get("account_id"):
         flow.state.data["details_ok"] = False
     flow.state.data["username"] = member.username
+    flow.state.data["account_id"] = member.sub
     flow.state.data["account_email"] = member.email
     details = flow.state.data.get("details") or {}
     if details and not details.get("email"):
@@ -200,6 +201,7 @@ def done(request: HttpRequest, library_code: str) -> HttpResponse:
             subscription=membership.subscription_type,
             valid_through=date_nl(membership.valid_through),
             saldo=format_euro(customer_saldo(customer=signup.customer)),
+            username=flow.state.data.get("username", ""),
         )
     return render(request, "signup/done.html", context)
 

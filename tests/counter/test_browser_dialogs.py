@@ -99,7 +99,7 @@ def test_forgetting_an_active_account_asks_with_the_focus_on_nee(
     expect(question).to_be_hidden()
     expect(forget).to_be_focused()
     tester.refresh_from_db()
-    assert tester.login_username == tester.number
+    assert tester.login_account_id == LoginAccount.objects.get(username=tester.number).pk
 
     keys.press("Enter")
     page.wait_for_function("document.activeElement.textContent === 'Nee'")
@@ -111,7 +111,7 @@ def test_forgetting_an_active_account_asks_with_the_focus_on_nee(
     expect_focus(page, "id_account_generate")
     step(page, "vergeten")
     tester.refresh_from_db()
-    assert tester.login_username == ""
+    assert tester.login_account_id is None
 
 
 def test_afsluiten_asks_before_throwing_away_a_half_filled_customer(

@@ -17,6 +17,7 @@ from bieb.customers.selectors import customer_saldo
 from bieb.kb import interface
 from bieb.kb.models import AccountState, LinkedMembership, LoginAccount
 from tests.counter.conftest import focused
+from tests.customers.factories import mailed_link_code
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +154,7 @@ def test_expiry_forget_and_a_new_account(balie_client: Client, tester: Customer,
         forget = balie_client.post(url(tester, "inlogaccount/vergeten/"), {"once": once(page)})
         assert forget["Location"].endswith("#inlogaccount")
         tester.refresh_from_db()
-        assert tester.login_username == ""
+        assert tester.login_account_id is None
         assert not LoginAccount.objects.filter(username=tester.number).exists()
 
         after = balie_client.get(url(tester))
@@ -165,7 +166,7 @@ def test_expiry_forget_and_a_new_account(balie_client: Client, tester: Customer,
         balie_client.post(url(tester, "inlogaccount/genereren/"), data)
         balie_client.post(url(tester, "inlogaccount/genereren/"), data)  # a double click
         tester.refresh_from_db()
-        assert tester.login_username == tester.number
+        assert tester.login_account_id == LoginAccount.objects.get(username=tester.number).pk
         dialog = balie_client.get(url(tester)).content.decode()
         assert "Genereren van inlogaccount gelukt" in dialog and "24 uur" in dialog
         assert "wacht op activering tot" in dialog
@@ -212,27 +213,26 @@ def test_generating_needs_an_email_address(balie_client: Client, tester: Custome
 def test_bestaand_inlogaccount_on_the_customer_page(
     balie_client: Client, tester: Customer, oost_customer: Customer
 ) -> None:
+    """The whole consent flow is in tests/counter/test_link_consent.py; here the page."""
     page = balie_client.get(url(tester)).content.decode()
     balie_client.post(url(tester, "inlogaccount/vergeten/"), {"once": once(page)})
     page = balie_client.get(url(tester)).content.decode()
-    assert "Bestaand inlogaccount gebruiken" in page
+    assert "Bestaand inlogaccount gebruiken" in page and ">Stuur code<" in page
 
-    waiting = balie_client.post(
+    LoginAccount.objects.filter(username=oost_customer.number).update(state=AccountState.ACTIVE)
+    asked = balie_client.post(
         url(tester, "inlogaccount/koppelen/"),
         {"once": once(page), "username": oost_customer.number},
     )
-    assert waiting.status_code == 400
-    assert "nog niet geactiveerd" in waiting.content.decode()
-    assert focused(waiting) == "id_link_username"
-
-    LoginAccount.objects.filter(username=oost_customer.number).update(state=AccountState.ACTIVE)
+    assert asked.status_code == 200 and focused(asked) == "id_link_code"
+    code = mailed_link_code("verhuizer@example.nl")
+    data = {"username": oost_customer.number, "code": code, "code_sent": "1"}
     linked = balie_client.post(
-        url(tester, "inlogaccount/koppelen/"),
-        {"once": str(uuid.uuid4()), "username": oost_customer.number},
+        url(tester, "inlogaccount/koppelen/"), {"once": str(uuid.uuid4()), **data}
     )
     assert linked.status_code == 302
     tester.refresh_from_db()
-    assert tester.login_username == oost_customer.number
+    assert tester.login_account_id == oost_customer.login_account_id
     content = balie_client.get(url(tester)).content.decode()
     assert "Koppelen van inlogaccount gelukt" in content and ">actief<" in content
     assert LinkedMembership.objects.filter(customer_number=tester.number).count() == 1

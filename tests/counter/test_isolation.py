@@ -54,7 +54,7 @@ def _state(customer: Customer) -> tuple[object, ...]:
     customer.refresh_from_db()
     return (
         customer.surname,
-        customer.login_username,
+        customer.login_account_id,
         LedgerLine.objects.filter(customer=customer).count(),
         LoginAccount.objects.filter(username=customer.number).count(),
     )

@@ -9,7 +9,8 @@ from django.test import Client
 from bieb.audit.models import AuditEvent
 from bieb.customers.models import Customer, LedgerLine
 from bieb.kb import interface
-from bieb.kb.models import AccountState, LoginAccount
+from bieb.kb.models import LoginAccount
+from bieb.mail.models import OutboxMessage
 from tests.counter.conftest import (
     focused,
     hidden,
@@ -118,7 +119,7 @@ def test_the_seeds_customer_is_registered_step_by_step(balie_client: Client, bal
     assert saved["Location"] == f"/balie/klanten/{customer.number}/ingeschreven/?inlogaccount=nieuw"
     assert customer.display_name == "Mw. E.B. Tester"
     assert customer.registered_branch.number == "5280"
-    assert customer.login_username == customer.number
+    assert customer.login_account_id == LoginAccount.objects.get(username=customer.number).pk
     assert interface.account_status(username=customer.number).state == "wacht"
     audit = AuditEvent.objects.get(action="customer.registered")
     assert audit.actor == balie and audit.data["login_account"] == customer.number
@@ -247,45 +248,16 @@ def test_a_likely_duplicate_is_shown_before_saving_with_a_link(
     assert Customer.objects.count() == 2
 
 
-def test_bestaand_inlogaccount_asks_the_username_and_links(
+def test_a_waiting_account_gets_the_same_answer_and_no_code(
     balie_client: Client, oost_customer: Customer
 ) -> None:
-    account = LoginAccount.objects.get(username=oost_customer.number)
-    account.state = AccountState.ACTIVE
-    account.save()
-    form = new_customer_form(surname="Verhuizer", email="verhuizer@example.nl", reached="2")
-
-    asked = balie_client.post(URL, {**form, "choose_account": "bestaand"})
-    assert hidden(asked, "account") == "bestaand"
-    assert focused(asked) == "id_existing_username"
-    assert asked.status_code == 200  # asking is not an error
-
-    unknown = balie_client.post(
-        URL, {**form, "account": "bestaand", "existing_username": "bestaat-niet"}
-    )
-    assert unknown.status_code == 400
-    assert "Er is geen inlogaccount met deze gebruikersnaam" in unknown.content.decode()
-    assert focused(unknown) == "id_existing_username"
-
-    data, _ = walk_to_costs(
-        balie_client,
-        {**form, "account": "bestaand", "existing_username": oost_customer.number},
-    )
-    saved = balie_client.post(URL, {**data, "action": "save"})
-    assert saved.status_code == 302 and saved["Location"].endswith("?inlogaccount=bestaand")
-    customer = Customer.objects.get(library__code="bind")
-    assert customer.login_username == oost_customer.number
-    done = balie_client.get(saved["Location"]).content.decode()
-    assert "Koppelen van inlogaccount gelukt" in done
-
-
-def test_a_waiting_account_cannot_be_used_as_an_existing_one(
-    balie_client: Client, oost_customer: Customer
-) -> None:
+    """The flow with the code is in tests/counter/test_link_consent.py."""
     form = new_customer_form(reached="2", account="bestaand")
     response = balie_client.post(URL, {**form, "existing_username": oost_customer.number})
-    assert response.status_code == 400
-    assert "nog niet geactiveerd" in response.content.decode()
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Als dit inlogaccount bestaat" in content and "nog niet geactiveerd" not in content
+    assert not OutboxMessage.objects.filter(kind="kb.link_code").exists()
 
 
 def test_a_subscription_without_digital_rights_may_go_without_login_account(
@@ -300,7 +272,7 @@ def test_a_subscription_without_digital_rights_may_go_without_login_account(
     )
     assert response.status_code == 302 and response["Location"].endswith("?inlogaccount=geen")
     customer = Customer.objects.get()
-    assert not customer.login_username and not customer.uses_login_account
+    assert customer.login_account_id is None and not customer.uses_login_account
     done = balie_client.get(response["Location"]).content.decode()
     assert "zonder inlogaccount" in done
     assert customer.ledger_lines.get().amount == Decimal("30.00")

@@ -11,7 +11,7 @@ from bieb.customers.selectors import customer_saldo
 from bieb.customers.services import LikelyDuplicate, customer_register, ledger_payment_book
 from bieb.libraries.models import Branch, SubscriptionType
 from bieb.staff.models import User
-from tests.customers.factories import details
+from tests.customers.factories import details, link_code_for
 
 pytestmark = pytest.mark.django_db
 
@@ -171,7 +171,7 @@ def test_a_repeated_submit_registers_once_whatever_stands_in_the_way(
     first = register(balie, branch_5280, adult, registration_key=key, **extra)
     again = register(balie, branch_5280, adult, registration_key=key, **extra)
     assert again.repeated and again.customer == first.customer
-    assert again.account is not None and again.account.username == first.customer.login_username
+    assert again.account is not None and again.account.id == first.customer.login_account_id
     assert Customer.objects.count() == 1
     assert AuditEvent.objects.filter(action="customer.registered").count() == 1
 
@@ -220,7 +220,10 @@ def test_registration_generates_a_login_account_named_after_the_customer_number(
         "e.b.tester@example.nl",
     )
     assert registration.account.label.startswith("wacht op activering tot")
-    assert Customer.objects.get(pk=registration.customer.pk).login_username == number
+    assert (
+        Customer.objects.get(pk=registration.customer.pk).login_account_id
+        == LoginAccount.objects.get(username=number).pk
+    )
     assert LoginAccount.objects.get(username=number).email == "e.b.tester@example.nl"
     linked = LinkedMembership.objects.get(customer_number=number)
     assert (linked.library_code, linked.digital_rights, linked.valid_through) == (
@@ -247,9 +250,10 @@ def test_the_moving_case_links_an_active_account_from_another_library(
         digital_only,
         details=details(email="nieuw@example.nl"),
         existing_username=earlier.number,
+        link_code=link_code_for(earlier.number, library=branch_5280.library, actor=balie),
     )
     assert moved.account is not None and moved.account.username == earlier.number
-    assert moved.customer.login_username == earlier.number
+    assert moved.customer.login_account_id == earlier.login_account_id
     assert LoginAccount.objects.count() == 1
     assert set(LinkedMembership.objects.values_list("library_code", flat=True)) == {"bind", "oost"}
 
@@ -258,8 +262,10 @@ def test_linking_an_unknown_account_registers_nothing(
     balie: User, branch_5280: Branch, digital_only: SubscriptionType
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        register(balie, branch_5280, digital_only, existing_username="bestaat-niet")
-    assert "geen inlogaccount" in refused.value.message_dict["existing_username"][0]
+        register(
+            balie, branch_5280, digital_only, existing_username="bestaat-niet", link_code="123456"
+        )
+    assert "code klopt niet" in refused.value.message_dict["link_code"][0]
     assert not Customer.objects.exists()
     assert not AuditEvent.objects.exists()
 
@@ -277,12 +283,12 @@ def test_an_online_registration_has_no_staff_actor_and_waits_for_payment(
         branch=branch_5280,
         details=details(email="o@example.nl"),
         subscription_type=digital_only,
-        existing_username="online.lid",
+        account_id=LoginAccount.objects.get(username="online.lid").pk,
         status=MembershipStatus.AWAITING_PAYMENT,
         on=JUNE_12,
     )
     assert registration.membership.status == MembershipStatus.AWAITING_PAYMENT
-    assert registration.customer.login_username == "online.lid"
+    assert registration.customer.login_account_id == LoginAccount.objects.get().pk
     audit = AuditEvent.objects.get(action="customer.registered")
     assert (audit.actor, audit.actor_name) == (None, "online:online.lid")
     with pytest.raises(ValueError):

@@ -18,6 +18,7 @@ from bieb.kb.jobs import kb_purge_expired_accounts
 from bieb.kb.models import (
     AccountEvent,
     AccountState,
+    LinkCode,
     LinkedMembership,
     LoginAccount,
     OIDCAccessToken,
@@ -32,6 +33,7 @@ from bieb.kb.services import (
     accounts_purge_expired,
 )
 from bieb.mail.models import OutboxMessage
+from tests.customers.factories import mailed_link_code
 
 pytestmark = pytest.mark.django_db
 
@@ -145,12 +147,13 @@ def test_the_link_stops_exactly_at_its_deadline(client: Client) -> None:
 def test_resend_kills_the_old_link_and_has_a_cooldown(client: Client) -> None:
     start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
-        make_account()
+        made = make_account()
+        assert made.id is not None
         old = "/kb/" + link_in_last_mail("lezer@example.nl")
         with pytest.raises(ValidationError, match="Wacht een minuut"):
-            interface.resend_activation(username=MEMBERSHIP.customer_number, actor="balie")
+            interface.resend_activation(account_id=made.id, actor="balie")
     with time_machine.travel(start + dt.timedelta(minutes=2), tick=False):
-        status = interface.resend_activation(username=MEMBERSHIP.customer_number, actor="balie")
+        status = interface.resend_activation(account_id=made.id, actor="balie")
         new = "/kb/" + link_in_last_mail("lezer@example.nl")
         assert new != old
         assert status.activation_deadline == start + dt.timedelta(minutes=2, hours=24)
@@ -206,6 +209,25 @@ def test_no_setting_of_the_purge_deletes_an_active_account(batch_size: int) -> N
         assert (result.deleted, result.batches) == (0, 0)
     assert LoginAccount.objects.count() == 4
     assert not AccountEvent.objects.filter(event="account.purged").exists()
+
+
+@pytest.mark.parametrize("state", [AccountState.ACTIVE, AccountState.DISABLED])
+def test_the_purge_keeps_an_active_or_disabled_account_that_has_no_activation_time(
+    state: str,
+) -> None:
+    """The state is a condition of its own: an account that is active or disabled is never
+    purged, also when it has no activation time (made active by support or an import) and an
+    old deadline. Both paths: one SQL statement on PostgreSQL, the ORM elsewhere."""
+    kept = expired_account("zonder.tijd", minutes_ago=60 * 24 * 30)
+    LoginAccount.objects.filter(pk=kept.pk).update(state=state, activated_at=None)
+    doomed = expired_account("wel.weg")
+    result = accounts_purge_expired()
+    assert result.deleted == 1
+    assert list(LoginAccount.objects.values_list("username", "state")) == [("zonder.tijd", state)]
+    assert not LoginAccount.objects.filter(pk=doomed.pk).exists()
+    assert list(
+        AccountEvent.objects.filter(event="account.purged").values_list("username", flat=True)
+    ) == ["wel.weg"]
 
 
 def expired_account(
@@ -314,17 +336,44 @@ def test_the_purge_skips_an_account_being_changed_and_takes_the_others() -> None
     assert accounts_purge_expired().deleted == 1
 
 
-def test_linking_needs_an_active_account_and_tells_its_holder() -> None:
-    with pytest.raises(ValidationError, match="geen inlogaccount"):
-        interface.link_account(username="bestaat-niet", membership=MEMBERSHIP, actor="balie")
+def request_code(username: str, library_code: str = "bind") -> str:
+    return interface.request_link_code(
+        username=username,
+        library_code=library_code,
+        library_name="Bibliotheken Bind",
+        actor="balie",
+    )
+
+
+def test_linking_needs_the_holders_code_from_their_own_mail_and_tells_them() -> None:
     account_create(username="verhuizer", email="v@example.nl", origin="online", actor="t")
-    with pytest.raises(ValidationError, match="nog niet geactiveerd"):
-        interface.link_account(username="verhuizer", membership=MEMBERSHIP, actor="balie")
+    # unknown and not activated: the same answer, and no mail
+    assert request_code("bestaat-niet") == request_code("verhuizer")
+    assert not OutboxMessage.objects.filter(kind="kb.link_code").exists()
+    with pytest.raises(ValidationError, match="code klopt niet"):
+        interface.link_account(
+            username="verhuizer", code="123456", membership=MEMBERSHIP, actor="balie"
+        )
     LoginAccount.objects.filter(username="verhuizer").update(
         state=AccountState.ACTIVE, activated_at=timezone.now()
     )
-    status = interface.link_account(username="VERHUIZER", membership=MEMBERSHIP, actor="balie")
+    request_code("verhuizer", library_code="oost")  # another library's code is no use here
+    oost_code = mailed_link_code("v@example.nl")
+    with pytest.raises(ValidationError, match="code klopt niet"):
+        interface.link_account(
+            username="verhuizer", code=oost_code, membership=MEMBERSHIP, actor="balie"
+        )
+    request_code("verhuizer")
+    code = mailed_link_code("v@example.nl")
+    assert code not in str(LinkCode.objects.values_list("code_hash", flat=True))
+    status = interface.link_account(
+        username="VERHUIZER", code=code, membership=MEMBERSHIP, actor="balie"
+    )
     assert status.state == "actief"
+    with pytest.raises(ValidationError, match="code klopt niet"):  # once
+        interface.link_account(
+            username="verhuizer", code=code, membership=MEMBERSHIP, actor="balie"
+        )
     assert LinkedMembership.objects.get().account.username == "verhuizer"
     mail = OutboxMessage.objects.filter(to="v@example.nl").latest("id")
     assert "Bibliotheken Bind" in mail.subject
@@ -332,9 +381,10 @@ def test_linking_needs_an_active_account_and_tells_its_holder() -> None:
 
 
 def test_forget_deletes_a_never_activated_account_and_a_new_one_can_be_made() -> None:
-    make_account()
+    made = make_account()
+    assert made.id is not None
     interface.forget_account(
-        username=MEMBERSHIP.customer_number,
+        account_id=made.id,
         library_code="bind",
         customer_number=MEMBERSHIP.customer_number,
         actor="balie",

@@ -10,7 +10,7 @@ from bieb.customers.services import customer_register
 from bieb.libraries.models import Branch, SubscriptionType
 from bieb.online.selectors import access_from_claims
 from bieb.staff.models import User
-from tests.customers.factories import details
+from tests.customers.factories import details, link_code_for
 from tests.signup.factories import active_account
 
 TOKEN = "ent-" + "s3cr3t" * 8
@@ -35,6 +35,7 @@ def register(balie: User, branch: Branch, subscription: SubscriptionType, surnam
         details=details(surname=surname),
         subscription_type=subscription,
         existing_username="e.b.tester",
+        link_code=link_code_for("e.b.tester", library=branch.library, actor=balie),
     )
 
 

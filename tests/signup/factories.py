@@ -67,6 +67,7 @@ def start_payment(
         registration_key=key or uuid.uuid4(),
         subscription_type=subscription_type,
         username=username,
+        account_id=LoginAccount.objects.get(username=username).pk,
         raw=raw_details(**details),
         today=local_today(),
         return_url=return_url,

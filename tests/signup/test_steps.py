@@ -16,6 +16,7 @@ from django.utils import timezone
 from bieb.core.sessions import SessionStore
 from bieb.customers.models import Customer, LedgerKind, MembershipStatus
 from bieb.customers.selectors import customer_saldo
+from bieb.kb.models import LoginAccount
 from bieb.libraries.models import Library
 from bieb.mail.models import OutboxMessage
 from bieb.payments.models import DemoCheckout, Payment, PaymentStatus
@@ -31,12 +32,14 @@ BASE = "http://127.0.0.1:8000"
 
 def with_account(client: Client, username: str = "e.b.tester", **state: Any) -> None:
     """The state after steps 1 and 2: Digital only chosen, the login account learnt."""
+    account = LoginAccount.objects.filter(username=username).first()
     session = client.session
     session["signup:bind"] = {
         "key": str(uuid.uuid4()),
         "expires": (timezone.now() + dt.timedelta(hours=1)).isoformat(),
         "subscription": "0141",
         "username": username,
+        "account_id": str(account.pk) if account else str(uuid.uuid4()),
         "account_email": f"{username}@example.nl",
         "details": {},
         "details_ok": False,

@@ -27,6 +27,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0004_search_indexes")]
+    dependencies = [("customers", "0005_customer_login_account_id")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
