@@ -421,7 +421,7 @@ LINK_CODE_WRONG = (
     "vraag een nieuwe code aan."
 )
 LINK_CODE_LIMITED = (
-    "Er zijn te veel codes aangevraagd voor dit inlogaccount of door u. Probeer het over een "
+    "Er zijn te veel codes aangevraagd voor dit inlogaccount of door deze medewerker. Probeer het over een "
     "uur opnieuw."
 )
 

@@ -11,6 +11,7 @@ from bieb.libraries.models import Library, SubscriptionType
 from bieb.payments.models import DemoCheckout, Payment, PaymentStatus
 from bieb.payments.services import payment_webhook
 from bieb.staff.models import User
+from tests.otp import admin_login
 from tests.signup.factories import active_account, start_payment
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,7 @@ def test_a_second_paid_signup_of_one_account_is_a_refund_case_not_a_second_custo
 
     # and in the admin, among the payments with a problem
     operator = User.objects.create_superuser("operator", "operator@example.nl", "x" * 20)
-    client.force_login(operator)
+    admin_login(client, operator, "x" * 20)
     listing = client.get("/admin/payments/payment/", {"probleem": "ja"}).content.decode()
     assert second.provider_id in listing and first.provider_id not in listing
 
