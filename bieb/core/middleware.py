@@ -60,8 +60,11 @@ class RejectNulBytesMiddleware:
 
 SINCE = "staff:since"  # when this staff login began (epoch seconds)
 SEEN = "staff:seen"  # this staff login's last request (epoch seconds, to the minute)
-ENDED = "staff:ended"  # set in the fresh session after a staff session ran out
+STAFF_SESSION_ENDED = "staff:ended"  # set in the fresh session after a staff session ran out
 SEEN_RESOLUTION = 60  # write the session at most once a minute for "seen"
+# The stored session outlives the staff login by this much, so that the next request can still
+# tell that a staff session ended ("De sessie is verlopen") rather than meet an empty one.
+STORED_GRACE = 15 * 60
 
 
 class StaffSessionMiddleware:
@@ -105,7 +108,7 @@ class StaffSessionMiddleware:
             # Django's logout(), which would ask for request.user (this very lookup).
             user_logged_out.send(sender=user.__class__, request=request, user=user)
             request.session.flush()
-            request.session[ENDED] = True
+            request.session[STAFF_SESSION_ENDED] = True
             return AnonymousUser()
         return user
 
@@ -123,7 +126,7 @@ class StaffSessionMiddleware:
         session[SEEN] = now
         idle = settings.BIEB_STAFF_IDLE_MINUTES * 60
         left = settings.BIEB_STAFF_SESSION_HOURS * 3600 - (now - since)
-        session.set_expiry(max(1, int(min(idle, left)) + 1))
+        session.set_expiry(max(1, int(min(idle, left))) + STORED_GRACE)
 
 
 def staff_session_start(
@@ -135,4 +138,4 @@ def staff_session_start(
     if hasattr(request, "session"):
         request.session[SINCE] = time.time()
         request.session.pop(SEEN, None)
-        request.session.pop(ENDED, None)
+        request.session.pop(STAFF_SESSION_ENDED, None)

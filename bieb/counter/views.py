@@ -24,6 +24,7 @@ from django.urls import reverse
 from bieb.core.dates import local_today
 from bieb.core.money import format_euro
 from bieb.core.submissions import AlreadySubmitted, submission_claim, submission_key_parse
+from bieb.counter import kept
 from bieb.counter.access import Desk, counter_view
 from bieb.counter.fields import (
     CUSTOMER_FIELDS,
@@ -419,6 +420,9 @@ def customer_edit(request: HttpRequest, desk: Desk, number: str) -> HttpResponse
             else:
                 messages.info(request, "Er is niets gewijzigd.")
             return redirect(_customer_url(customer, "persoonsgegevens"))
+    elif (restored := kept.form_restore(request)) is not None:
+        values = raw_values(restored, EDIT_FIELDS)  # typed before the session ended
+        messages.info(request, kept.KEPT_NOTICE)
     else:
         values = customer_values(customer)
     focus = first_error(EDIT_FIELDS, errors) or EDIT_FIELDS[0]
