@@ -26,7 +26,8 @@ def _has_nul(request: HttpRequest) -> bool:
         return True
     for key, value in request.META.items():
         # Headers (cookies among them) as the server passed them on; RFC 9110 forbids NUL there.
-        if key.startswith("HTTP_") and isinstance(value, str) and NUL in value:
+        header = key.startswith("HTTP_") or key == "CONTENT_TYPE"
+        if header and isinstance(value, str) and NUL in value:
             return True
     if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
         for key, values in request.POST.lists():
