@@ -174,7 +174,18 @@ def _customer_page(
 @counter_view
 def customer_page(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
     customer = _customer(desk, number)
-    return _customer_page(request, desk, customer)
+    restored = kept.form_restore(request)
+    if restored is None:
+        return _customer_page(request, desk, customer)
+    # A payment or a username typed before the session ended: back in its form, not yet sent.
+    messages.info(request, kept.KEPT_NOTICE)
+    payment = link = None
+    if "amount" in restored:
+        amount, method = restored.get("amount", ""), restored.get("method", "")
+        payment = {"amount": amount, "method": method, "errors": {}, "focus": "amount"}
+    if "username" in restored:
+        link = {"username": restored.get("username", ""), "errors": [], "open": True}
+    return _customer_page(request, desk, customer, payment=payment, link=link)
 
 
 @counter_view

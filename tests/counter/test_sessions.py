@@ -4,6 +4,7 @@ login service) follow their own, longer rule."""
 
 import datetime as dt
 import re
+from urllib.parse import unquote
 
 import pytest
 import time_machine
@@ -193,3 +194,24 @@ def test_a_foreign_form_is_refused_and_not_kept(demo: None) -> None:
     assert sent.status_code == 403
     assert "Het formulier is verlopen" in sent.content.decode()
     assert not [k for k in client.session.load() if k.startswith("counter:kept:")]
+
+
+def test_a_desk_payment_typed_before_the_session_ended_is_back_in_its_form(
+    demo: None, tester: object
+) -> None:
+    client = Client()
+    staff_login(client)
+    page_url = f"/balie/klanten/{tester.number}/"  # type: ignore[attr-defined]
+    page = client.get(page_url)
+    Session.objects.all().delete()
+
+    sent = client.post(
+        f"{page_url}betaling/",
+        {"amount": "12,34", "method": "pin", "once": hidden(page, "once")},
+        HTTP_REFERER=f"http://testserver{page_url}",
+    )
+    next_url = sent["Location"].split("next=", 1)[1]
+    back = staff_login(client, next_url=unquote(next_url))["Location"]  # type: ignore[index]
+    assert back.startswith(f"{page_url}?herstel=")
+    shown = client.get(back).content.decode()
+    assert 'value="12,34"' in shown and "Wat er was ingevuld, staat er weer" in shown
