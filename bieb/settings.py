@@ -305,3 +305,61 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEMO else ["https"],
 }
+
+# --- Web hardening (issue 10, items 10, 14, 15 and the error pages) -------------------------
+# Kept in one block: the request guard, the Content-Security-Policy, the session lifetimes and
+# the Dutch error pages.
+
+# A NUL byte anywhere in a request is refused with the Dutch 400 page before any view (and the
+# database, which cannot store it) sees it. Then django-csp sets the policy on every answer
+# (outermost, so the 400 page gets it too), and staff sessions end after a working day or when
+# idle (after authentication, which it needs).
+MIDDLEWARE.insert(0, "bieb.core.middleware.RejectNulBytesMiddleware")
+MIDDLEWARE.insert(0, "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "bieb.core.middleware.StaffSessionMiddleware",
+)
+MIDDLEWARE.append("bieb.kb.csp.ClientFormTargetsMiddleware")
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# No inline script or style anywhere: every page's script and style is a static file. Forms may
+# post only here; a form's answer may lead on to the payment provider's checkout (Mollie, when
+# configured) or, from the login service's pages, to a registered OIDC client (bieb.kb.csp).
+_FORM_TARGETS = ["'self'"]
+if BIEB_MOLLIE_API_KEY:
+    _FORM_TARGETS.append("https://www.mollie.com")
+if _origin(os.environ.get("BIEB_KB_URL", "")):
+    _FORM_TARGETS.append(_origin(os.environ["BIEB_KB_URL"]))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "form-action": _FORM_TARGETS,
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# Sessions. Staff (the counter on shared PCs, and /admin/) log in for at most a working day and
+# are logged out after BIEB_STAFF_IDLE_MINUTES without a request; a counter form sent after that
+# is kept and shown again after the new login (bieb.core.middleware, bieb.counter.access).
+# Members (the login service and the Online Bibliotheek) stay signed in for 7 days after their
+# session last changed: long enough not to ask a member at home every day, short enough that a
+# forgotten sign-in ends within a week (the Online Bibliotheek's refresh token lasts 14 days).
+BIEB_STAFF_SESSION_HOURS = float(os.environ.get("BIEB_STAFF_SESSION_HOURS", "10"))
+BIEB_STAFF_IDLE_MINUTES = float(os.environ.get("BIEB_STAFF_IDLE_MINUTES", "30"))
+SESSION_COOKIE_AGE = 7 * 24 * 3600
+
+# Error pages in Dutch, in the look of the part of the site they appear in (bieb.core.errors).
+CSRF_FAILURE_VIEW = "bieb.core.errors.csrf_failure"

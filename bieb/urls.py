@@ -27,3 +27,9 @@ urlpatterns = [
     path("online/", include("bieb.online.urls")),
     path("balie/", include("bieb.counter.urls")),
 ]
+
+# Dutch error pages in the look of the part of the site (bieb.core.errors).
+handler400 = "bieb.core.errors.bad_request"
+handler403 = "bieb.core.errors.permission_denied"
+handler404 = "bieb.core.errors.page_not_found"
+handler500 = "bieb.core.errors.server_error"

@@ -3,6 +3,9 @@
 Use the `browser_page` fixture together with pytest-django's `live_server`. Pages are 1280x800
 unless a test asks for another size with `browser_page_for(width, height)`. With
 BIEB_SCREENSHOTS=<folder> set, `snap(page, "step")` saves a PNG of every step there.
+
+Every page listens for Content-Security-Policy violations (Chromium reports them on the console
+as "Refused to ..."): a browser test whose pages broke the policy fails, whatever it tested.
 """
 
 import os
@@ -46,12 +49,22 @@ def browser_page_for(
     chromium: object, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., object]]:
     contexts = []
+    violations: list[str] = []
+
+    def watch(page: object) -> None:
+        def on_console(message: object) -> None:
+            text = message.text  # type: ignore[attr-defined]
+            if csp_violation(text):
+                violations.append(f"{page.url}: {text}")  # type: ignore[attr-defined]
+
+        page.on("console", on_console)  # type: ignore[attr-defined]
 
     def open_page(width: int = 1280, height: int = 800, **options: object) -> object:
         context = chromium.new_context(  # type: ignore[attr-defined]
             viewport={"width": width, "height": height}, locale="nl-NL", **options
         )
         context.set_default_timeout(10_000)
+        context.on("page", watch)  # every page of the context, also those a test opens later
         contexts.append(context)
         page = context.new_page()
         page.bieb_test_name = request.node.name  # used by snap()
@@ -61,6 +74,11 @@ def browser_page_for(
     yield open_page
     for context in contexts:
         context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+def csp_violation(console_text: str) -> bool:
+    return "Refused to" in console_text or "Content Security Policy" in console_text
 
 
 @pytest.fixture

@@ -20,12 +20,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from bieb.audit.services import audit_record
 from bieb.core.http import client_address
+from bieb.core.middleware import STAFF_SESSION_ENDED
+from bieb.counter import kept
 from bieb.libraries.models import Branch, Library
 from bieb.staff.login import staff_authenticate
 from bieb.staff.models import User
 
 logger = logging.getLogger(__name__)
 
+SESSION_ENDED = "De sessie is verlopen. Log opnieuw in."
 NO_LIBRARY = (
     "Dit account hoort niet bij een bibliotheek, dus niet bij een balie. Log in met het "
     "account van een baliemedewerker; beheerders werken in /admin/."
@@ -77,6 +80,9 @@ def counter_view(
     def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         desk = desk_for(request.user)
         if desk is None:
+            if request.method == "POST":
+                # The session ended while the form was open: keep what was typed.
+                return kept.login_keeping_form(request)
             return redirect_to_login(request.get_full_path(), reverse("counter:login"))
         try:
             return view(request, desk, *args, **kwargs)
@@ -109,6 +115,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if not error:
             return redirect(next_url or "counter:search")
     notice = NO_LIBRARY if current is not None and desk_for(current) is None else ""
+    ended = request.session.pop(STAFF_SESSION_ENDED, False)
+    if not notice and (ended or f"?{kept.QUERY}=" in next_url):
+        notice = kept.LOGIN_NOTICE if f"?{kept.QUERY}=" in next_url else SESSION_ENDED
     context = {"username": username, "error": error, "notice": notice, "next": next_url}
     return render(request, "counter/login.html", context, status=400 if error else 200)
 

@@ -27,6 +27,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from bieb.core.dates import local_today
+from bieb.counter import kept
 from bieb.counter.access import Desk, counter_view
 from bieb.counter.fields import (
     CUSTOMER_FIELDS,
@@ -380,6 +381,9 @@ def _to_result(customer: Customer, account_choice: str) -> HttpResponse:
 @counter_view
 def new_customer(request: HttpRequest, desk: Desk) -> HttpResponse:
     if request.method != "POST":
+        restored = kept.form_restore(request)
+        if restored is not None:
+            return _render_restored(request, desk, restored)
         flow = Flow(desk=desk, key=uuid.uuid4(), values=dict(NEW_CUSTOMER_DEFAULTS))
         return _render(request, flow)
     try:
@@ -412,6 +416,22 @@ def new_customer(request: HttpRequest, desk: Desk) -> HttpResponse:
         if done is not None:
             return done
     return _render(request, flow, status=400 if flow.errors else 200)
+
+
+def _render_restored(request: HttpRequest, desk: Desk, data: QueryDict) -> HttpResponse:
+    """The form as it was sent when the session had ended: everything typed, at the step it
+    had reached, with the focus on the first field to do and nothing saved."""
+    try:
+        key = uuid.UUID(data.get("registration_key", ""))
+    except ValueError:
+        key = uuid.uuid4()
+    done = _registered_by(desk, key)
+    if done is not None:
+        return done
+    flow = _evaluate(desk, data, key)
+    flow.errors = {}  # not yet: the fields still empty are to be filled in, not wrong
+    flow.notice = kept.KEPT_NOTICE
+    return _render(request, flow)
 
 
 def _registered_by(desk: Desk, key: uuid.UUID) -> HttpResponse | None:

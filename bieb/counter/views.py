@@ -22,6 +22,7 @@ from django.urls import reverse
 from bieb.core.dates import local_today
 from bieb.core.money import format_euro, money_parse
 from bieb.core.submissions import AlreadySubmitted, submission_claim, submission_key_parse
+from bieb.counter import kept
 from bieb.counter.access import Desk, counter_view
 from bieb.counter.fields import (
     CUSTOMER_FIELDS,
@@ -182,7 +183,18 @@ def _customer_page(
 @counter_view
 def customer_page(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
     customer = _customer(desk, number)
-    return _customer_page(request, desk, customer)
+    restored = kept.form_restore(request)
+    if restored is None:
+        return _customer_page(request, desk, customer)
+    # A payment or a username typed before the session ended: back in its form, not yet sent.
+    messages.info(request, kept.KEPT_NOTICE)
+    payment = link = None
+    if "amount" in restored:
+        amount, method = restored.get("amount", ""), restored.get("method", "")
+        payment = {"amount": amount, "method": method, "errors": {}, "focus": "amount"}
+    if "username" in restored:
+        link = {"username": restored.get("username", ""), "errors": [], "open": True}
+    return _customer_page(request, desk, customer, payment=payment, link=link)
 
 
 @counter_view
@@ -452,6 +464,9 @@ def customer_edit(request: HttpRequest, desk: Desk, number: str) -> HttpResponse
             else:
                 messages.info(request, "Er is niets gewijzigd.")
             return redirect(_customer_url(customer, "persoonsgegevens"))
+    elif (restored := kept.form_restore(request)) is not None:
+        values = raw_values(restored, EDIT_FIELDS)  # typed before the session ended
+        messages.info(request, kept.KEPT_NOTICE)
     else:
         values = customer_values(customer)
     focus = first_error(EDIT_FIELDS, errors) or EDIT_FIELDS[0]

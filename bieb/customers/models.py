@@ -159,6 +159,10 @@ class Customer(CustomerDisplay, models.Model):
             models.CheckConstraint(
                 condition=Q(newsletter=False) | Q(newsletter_consent_at__isnull=False),
                 name="newsletter_needs_consent_time",
+                violation_error_message=(
+                    "Een aanmelding voor de nieuwsbrief heeft het tijdstip van de toestemming "
+                    "nodig."
+                ),
             ),
         ]
 
@@ -212,10 +216,12 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=Q(expiry_month__gte=1) & Q(expiry_month__lte=12),
                 name="membership_expiry_month",
+                violation_error_message="De vervalmaand moet een maand van 1 tot en met 12 zijn.",
             ),
             models.CheckConstraint(
                 condition=Q(valid_through__gte=models.F("start_date")),
                 name="membership_period_order",
+                violation_error_message="'Geldig t/m' kan niet vóór de begindatum liggen.",
             ),
         ]
 
@@ -283,6 +289,10 @@ class LedgerLine(models.Model):
                 condition=(Q(kind="abonnementskosten") & Q(amount__gte=0))
                 | (Q(kind__in=["korting", "betaling"]) & Q(amount__lte=0)),
                 name="ledger_sign_by_kind",
+                violation_error_message=(
+                    "Abonnementskosten zijn een bedrag van 0 of meer; korting en betaling een "
+                    "bedrag van 0 of minder."
+                ),
             ),
         ]
 

@@ -62,10 +62,15 @@ class LoginAccount(models.Model):
             models.CheckConstraint(
                 condition=~Q(state="wacht") | Q(activation_deadline__isnull=False),
                 name="kb_waiting_has_deadline",
+                violation_error_message=(
+                    "Een inlogaccount dat op activering wacht, heeft een uiterste activeringstijd"
+                    " nodig."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(username=Lower("username")),
                 name="kb_username_lowercase",
+                violation_error_message="De gebruikersnaam moet in kleine letters zijn.",
             ),
         ]
 
@@ -122,7 +127,11 @@ class LinkedMembership(models.Model):
         verbose_name_plural = "gekoppelde lidmaatschappen"
         constraints = [
             models.UniqueConstraint(
-                fields=["library_code", "customer_number"], name="kb_membership_once"
+                fields=["library_code", "customer_number"],
+                name="kb_membership_once",
+                violation_error_message=(
+                    "Dit klantnummer van deze bibliotheek is al aan een inlogaccount gekoppeld."
+                ),
             )
         ]
 

@@ -81,3 +81,11 @@ class OIDCDeviceGrant(AbstractDeviceGrant):
     class Meta(AbstractDeviceGrant.Meta):
         verbose_name = "apparaatcode"
         verbose_name_plural = "apparaatcodes"
+        # The toolkit's constraint, with a Dutch sentence for the admin.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device_code"],
+                name="%(app_label)s_%(class)s_unique_device_code",
+                violation_error_message="Er is al een apparaatcode met deze waarde.",
+            ),
+        ]

@@ -55,6 +55,9 @@ class Library(models.Model):
             models.CheckConstraint(
                 condition=Q(customer_number_length__gte=8) & Q(customer_number_length__lte=20),
                 name="library_number_length_range",
+                violation_error_message=(
+                    "De lengte van het klantnummer moet tussen 8 en 20 cijfers liggen."
+                ),
             )
         ]
 
@@ -128,11 +131,25 @@ class SubscriptionType(models.Model):
         verbose_name_plural = "abonnementstypen"
         ordering = ["library", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["library", "code"], name="subscription_type_code"),
-            models.CheckConstraint(condition=Q(price__gte=0), name="subscription_price_positive"),
+            models.UniqueConstraint(
+                fields=["library", "code"],
+                name="subscription_type_code",
+                violation_error_message=(
+                    "Deze bibliotheek heeft al een abonnementstype met deze code."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=0),
+                name="subscription_price_positive",
+                violation_error_message="De prijs mag niet negatief zijn.",
+            ),
             models.CheckConstraint(
                 condition=Q(max_age__isnull=True) | Q(max_age__gte=models.F("min_age")),
                 name="subscription_age_band",
+                violation_error_message=(
+                    "De maximumleeftijd moet leeg zijn, of gelijk aan of hoger dan de "
+                    "minimumleeftijd."
+                ),
             ),
         ]
 
@@ -187,13 +204,27 @@ class Tariff(models.Model):
         verbose_name_plural = "tariefcodes"
         ordering = ["library", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["library", "code"], name="tariff_code"),
             models.UniqueConstraint(
-                fields=["library"], condition=Q(is_default=True), name="one_default_tariff"
+                fields=["library", "code"],
+                name="tariff_code",
+                violation_error_message="Deze bibliotheek heeft al een tariefcode met deze code.",
+            ),
+            models.UniqueConstraint(
+                fields=["library"],
+                condition=Q(is_default=True),
+                name="one_default_tariff",
+                violation_error_message=(
+                    "Deze bibliotheek heeft al een standaardtarief. Zet dat eerst uit, of kies "
+                    "hier geen standaardtarief."
+                ),
             ),
             models.CheckConstraint(
-                condition=~Q(kind=TariffKind.FIXED) | Q(amount__gte=0),
+                # NULL would pass a CHECK of amount >= 0 alone: a fixed tariff with no amount.
+                condition=~Q(kind=TariffKind.FIXED) | Q(amount__isnull=False, amount__gte=0),
                 name="fixed_tariff_has_amount",
+                violation_error_message=(
+                    "Een tarief van de soort 'Vast bedrag' heeft een bedrag nodig (€ 0,00 of meer)."
+                ),
             ),
         ]
 
@@ -233,11 +264,20 @@ class Discount(models.Model):
         verbose_name_plural = "kortingen"
         ordering = ["library", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["library", "code"], name="discount_code"),
-            models.CheckConstraint(condition=Q(value__gte=0), name="discount_value_positive"),
+            models.UniqueConstraint(
+                fields=["library", "code"],
+                name="discount_code",
+                violation_error_message="Deze bibliotheek heeft al een korting met deze code.",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=0),
+                name="discount_value_positive",
+                violation_error_message="De waarde van een korting mag niet negatief zijn.",
+            ),
             models.CheckConstraint(
                 condition=~Q(kind="percentage") | Q(value__lte=100),
                 name="discount_percentage_max_100",
+                violation_error_message="Een kortingspercentage kan niet hoger zijn dan 100.",
             ),
         ]
 

@@ -90,15 +90,21 @@ class Payment(models.Model):
         verbose_name_plural = "betalingen"
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="payment_amount_positive",
+                violation_error_message="Het bedrag van een betaling moet hoger zijn dan € 0,00.",
+            ),
             models.UniqueConstraint(
                 fields=["provider", "provider_id"],
                 condition=~Q(provider_id=""),
                 name="payment_provider_id",
+                violation_error_message="De betaaldienst kent al een betaling met dit kenmerk.",
             ),
             models.CheckConstraint(
                 condition=Q(ledger_line__isnull=True) | Q(status="paid"),
                 name="payment_booked_only_when_paid",
+                violation_error_message="Alleen een betaalde betaling kan in de boekhouding staan.",
             ),
         ]
 

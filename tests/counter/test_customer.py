@@ -147,6 +147,7 @@ def test_wrong_personal_data_comes_back_as_typed_with_focus(
 def test_expiry_forget_and_a_new_account(balie_client: Client, tester: Customer, balie) -> None:  # type: ignore[no-untyped-def]
     later = timezone.now() + dt.timedelta(hours=24, minutes=1)
     with time_machine.travel(later, tick=False):
+        balie_client.force_login(balie)  # a day later: a new working day, a new staff login
         page = balie_client.get(url(tester)).content.decode()
         assert "verlopen — niet geactiveerd" in page
         assert "Kies 'Vergeet inlogaccount' en genereer daarna een nieuw inlogaccount." in page

@@ -99,9 +99,22 @@ def test_a_message_shows_its_text_and_its_html_in_a_sandbox(
     assert 'href="http://127.0.0.1:8000/kb/activeren/abc/"' in page
     [frame] = iframes(page)
     assert frame["sandbox"] == "allow-popups allow-popups-to-escape-sandbox"
-    assert frame["srcdoc"] == ACTIVATION_HTML.replace("<head>", '<head><base target="_blank">')
-    # The mail's markup stays inside the attribute: no script of the mail runs on this page.
+    assert frame["src"] == f"/dev/mail/{kept[1].pk}/html/"
+    # The mail's markup is not on this page: no script of the mail runs here.
     assert "<script>" not in page
+
+    framed = client.get(frame["src"])
+    assert framed.status_code == 200
+    assert framed.content.decode() == ACTIVATION_HTML.replace(
+        "<head>", '<head><base target="_blank">'
+    )
+    # Its own policy: the mail's inline style shows, nothing of it runs or reaches a server,
+    # and it is sandboxed even when opened on its own.
+    policy = framed["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert "sandbox allow-popups allow-popups-to-escape-sandbox" in policy
+    assert "frame-ancestors 'self'" in policy
+    assert framed["X-Frame-Options"] == "SAMEORIGIN"
 
 
 @override_settings(DEMO=True)
@@ -109,6 +122,7 @@ def test_a_text_only_message_has_no_frame(client: Client, kept: list[OutboxMessa
     page = client.get(f"/dev/mail/{kept[0].pk}/").content.decode()
     assert "Welkom!" in page
     assert iframes(page) == []
+    assert client.get(f"/dev/mail/{kept[0].pk}/html/").status_code == 404
 
 
 @override_settings(DEMO=True)
@@ -122,3 +136,4 @@ def test_the_demo_mailbox_does_not_exist_outside_demo_mode(
 ) -> None:
     assert client.get("/dev/mail/").status_code == 404
     assert client.get(f"/dev/mail/{kept[1].pk}/").status_code == 404
+    assert client.get(f"/dev/mail/{kept[1].pk}/html/").status_code == 404
