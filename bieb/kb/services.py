@@ -421,8 +421,8 @@ LINK_CODE_WRONG = (
     "vraag een nieuwe code aan."
 )
 LINK_CODE_LIMITED = (
-    "Er zijn te veel codes aangevraagd voor dit inlogaccount of door deze medewerker. Probeer het over een "
-    "uur opnieuw."
+    "Er zijn te veel codes aangevraagd voor dit inlogaccount of door deze medewerker. Probeer "
+    "het over een uur opnieuw."
 )
 
 
