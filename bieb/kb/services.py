@@ -278,14 +278,18 @@ def account_signup(
             f"Probeer het over {wait_words(taken.wait)} opnieuw.",
             code="limited",
         )
-    return account_create(
-        username=name,
-        email=email,
-        origin=AccountOrigin.ONLINE,
-        actor=f"online:{name}",
-        next_url=next_url,
-        ip=ip,
-    )
+    # Its own transaction (a savepoint when a caller already has one): account_create runs
+    # without a savepoint for the counter, so its "al in gebruik" would otherwise leave a
+    # caller's transaction unusable.
+    with transaction.atomic():
+        return account_create(
+            username=name,
+            email=email,
+            origin=AccountOrigin.ONLINE,
+            actor=f"online:{name}",
+            next_url=next_url,
+            ip=ip,
+        )
 
 
 def _password_from_link(

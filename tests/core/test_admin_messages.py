@@ -7,11 +7,13 @@ from typing import Any
 import pytest
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.db import models
 from django.test import Client
 
 from bieb.libraries.models import Discount, SubscriptionType, Tariff
 from bieb.staff.models import User
+from tests.otp import admin_login
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +34,7 @@ def _form_data(client: Client, url: str) -> dict[str, Any]:
 
 @pytest.fixture
 def operator(client: Client, demo: None) -> Client:
-    client.force_login(User.objects.get(username="beheer"))
+    admin_login(client, User.objects.get(username="beheer"), settings.BIEB_DEMO_PASSWORD)
     return client
 
 

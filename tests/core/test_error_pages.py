@@ -5,6 +5,7 @@ import pytest
 from django.test import Client, override_settings
 
 from bieb.staff.models import User
+from tests.otp import admin_login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.error_urls")]
 
@@ -38,9 +39,8 @@ def _assert_page(response: object, status: int, title: str, part: str) -> None:
 def test_not_found(part: str) -> None:
     client = Client()
     if part == "admin":  # anonymous visitors of the admin are sent to its login first
-        client.force_login(
-            User.objects.create_superuser("operator", password="lang-genoeg-wachtwoord-1")
-        )
+        operator = User.objects.create_superuser("operator", password="lang-genoeg-wachtwoord-1")
+        admin_login(client, operator, "lang-genoeg-wachtwoord-1")
     response = client.get(PARTS[part][0] + "bestaat/niet/hier/")
     _assert_page(response, 404, "Pagina niet gevonden", part)
 

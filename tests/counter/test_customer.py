@@ -16,6 +16,7 @@ from bieb.customers.models import Customer, LedgerKind, LedgerLine
 from bieb.customers.selectors import customer_saldo
 from bieb.kb import interface
 from bieb.kb.models import AccountState, LinkedMembership, LoginAccount
+from bieb.staff.models import User
 from tests.counter.conftest import focused
 from tests.customers.factories import mailed_link_code
 
@@ -241,7 +242,7 @@ def test_bestaand_inlogaccount_on_the_customer_page(
 
 
 def test_forgetting_asks_with_the_focus_on_nee_unless_the_account_is_dead(
-    balie_client: Client, tester: Customer
+    balie_client: Client, tester: Customer, balie: User
 ) -> None:
     """Vergeet inlogaccount on a waiting or active account undoes the customer's access: the
     question's Nee has the focus. An expired account is deleted anyway: there the instruction's
@@ -262,4 +263,5 @@ def test_forgetting_asks_with_the_focus_on_nee_unless_the_account_is_dead(
     account.state = AccountState.WAITING
     account.save(update_fields=["state"])
     with time_machine.travel(timezone.now() + dt.timedelta(hours=25), tick=False):
+        balie_client.force_login(balie)  # a day later: a new working day, a new staff login
         assert confirm_focus(balie_client.get(url(tester)).content.decode()) == "ja"

@@ -17,6 +17,7 @@ from bieb.core.middleware import STORED_GRACE
 from bieb.kb.models import AccountState, LoginAccount
 from bieb.staff.models import User
 from tests.counter.conftest import hidden, new_customer_form
+from tests.otp import admin_login
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +62,7 @@ def test_a_counter_session_lasts_a_working_day_at_most(demo: None) -> None:
 
 def test_the_admin_follows_the_same_rule(demo: None) -> None:
     client = Client()
-    client.post("/admin/login/", {"username": "beheer", "password": settings.BIEB_DEMO_PASSWORD})
+    admin_login(client, User.objects.get(username="beheer"), settings.BIEB_DEMO_PASSWORD)
     assert client.get("/admin/").status_code == 200
     with time_machine.travel(timezone.now() + IDLE + dt.timedelta(minutes=1), tick=False):
         assert client.get("/admin/").status_code == 302
