@@ -64,6 +64,13 @@ else:
 BIEB_BASE_URL = os.environ.get(
     "BIEB_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
 ).rstrip("/")
+# Where the relying parties (sign-up, Online Bibliotheek) find the login service (KB): empty is
+# this server. With the KB served by this very process they ask it in process, never over HTTP
+# to themselves (bieb.integrations.kb.client).
+BIEB_KB_URL = os.environ.get("BIEB_KB_URL", "").rstrip("/")
+BIEB_KB_IN_PROCESS = BIEB_KB_URL in ("", BIEB_BASE_URL) and os.environ.get(
+    "BIEB_ROLE", "all"
+).strip().lower() in ("", "all", "kb")
 BIEB_ACTIVATION_HOURS = float(os.environ.get("BIEB_ACTIVATION_HOURS", "24"))
 BIEB_DEMO_PASSWORD = os.environ.get("BIEB_DEMO_PASSWORD", "demo-balie")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or [BIEB_BASE_URL]

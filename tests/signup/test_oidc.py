@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 
-from tests.oidc_live import csrf, kb_login
+from tests.oidc_live import KB_MODES, csrf, kb_login
 from tests.signup.factories import PASSWORD, active_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,6 +20,7 @@ def choose_digital_only(browser: requests.Session, base: str) -> requests.Respon
     return browser.post(page.url, data={"csrfmiddlewaretoken": csrf(page), "abonnement": "0141"})
 
 
+@pytest.mark.parametrize("kb_live", KB_MODES, indirect=True)
 def test_the_library_learns_the_login_account_by_openid_connect(kb_live: str) -> None:
     active_account("e.b.tester", email="lezer@example.nl")
     browser = requests.Session()
@@ -48,6 +49,7 @@ def test_the_library_learns_the_login_account_by_openid_connect(kb_live: str) ->
     assert "gebruikersnaam <strong>e.b.tester</strong>" in again.text
 
 
+@pytest.mark.parametrize("kb_live", KB_MODES, indirect=True)
 def test_a_forged_or_replayed_callback_is_refused(kb_live: str) -> None:
     active_account("e.b.tester")
     browser = requests.Session()
