@@ -260,6 +260,9 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": signing_key(VAR_DIR),
     "OAUTH2_VALIDATOR_CLASS": "bieb.kb.oidc.Validator",
     "PKCE_REQUIRED": True,
+    # The authorization code flow only (no implicit, no hybrid); discovery and the validator
+    # (bieb.kb.oidc) both follow this list.
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     # RFC 9700 (OAuth 2.0 security best current practice): S256 only, no implicit or password
     # grant, tokens only in headers, hashed token storage, "iss" in the authorization response.
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,

@@ -3,18 +3,36 @@
 The issuer is `<BIEB_BASE_URL>/kb`. Members sign in with the login service's own session
 (`bieb.kb.session`), not Django's staff login; the authorization view hands that account to
 the toolkit as `request.user`.
+
+Discovery says what the provider does, no more: response type `code` only (the one setting
+OIDC_RESPONSE_TYPES_SUPPORTED, which the validator enforces too), ID tokens signed with RS256
+only (`ID_TOKEN_ALGORITHMS`, which client registration enforces), the claims that are really
+given, and `prompt=none` answered without a page (OIDC Core 3.1.2.6).
 """
 
+import json
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import path, re_path
 from oauth2_provider import views as dot_views
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 
 from bieb.kb.models import LinkedMembership, LoginAccount
+from bieb.kb.oidc_models import ID_TOKEN_ALGORITHMS
 from bieb.kb.session import current_account
+
+# The account signed in at the login service for the authorization request being handled
+# (oauthlib's request carries no user while it validates one; prompt=none needs to know).
+_signed_in: ContextVar[LoginAccount | None] = ContextVar("kb_signed_in", default=None)
+
+# The ID token's own claims (OIDC Core 2) that this provider sets, besides `sub`.
+ID_TOKEN_CLAIMS = ("iss", "aud", "exp", "iat", "auth_time", "nonce")
+# The member's claims (get_additional_claims), in the ID token and from userinfo.
+USER_CLAIMS = ("preferred_username", "email", "email_verified", "memberships")
 
 
 def memberships_claim(account: LoginAccount) -> list[dict[str, Any]]:
@@ -47,6 +65,35 @@ class Validator(OAuth2Validator):
             "memberships": memberships_claim(account),
         }
 
+    def get_discovery_claims(self, request: Any) -> list[str]:
+        # The toolkit lists only "sub" when the claims depend on the request, as ours do.
+        return ["sub", *ID_TOKEN_CLAIMS, *USER_CLAIMS]
+
+    def validate_response_type(
+        self,
+        client_id: str,
+        response_type: str,
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        # Only what discovery advertises, whatever grant type a client was registered with.
+        return response_type in oauth2_settings.OIDC_RESPONSE_TYPES_SUPPORTED and bool(
+            super().validate_response_type(
+                client_id, response_type, client, request, *args, **kwargs
+            )
+        )
+
+    def validate_silent_login(self, request: Any) -> bool:
+        """prompt=none: only for a member signed in at the login service."""
+        return _signed_in.get() is not None
+
+    def validate_silent_authorization(self, request: Any) -> bool:
+        """prompt=none: only where no consent page would be shown (the toolkit asks for consent
+        unless the client skips it; all of ours do)."""
+        return bool(request.client.skip_authorization)
+
 
 class AuthorizationView(dot_views.AuthorizationView):
     """The toolkit's authorization endpoint, signed in through the login service's own pages."""
@@ -56,7 +103,24 @@ class AuthorizationView(dot_views.AuthorizationView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         account = current_account(request)
         request.user = account if account is not None else AnonymousUser()  # type: ignore[assignment]
-        return super().dispatch(request, *args, **kwargs)
+        signed_in = _signed_in.set(account)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            _signed_in.reset(signed_in)
+
+
+class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
+    """The toolkit's discovery document, with the signing algorithms this provider uses (the
+    toolkit lists HS256 whenever an RSA key is set too)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data["id_token_signing_alg_values_supported"] = list(ID_TOKEN_ALGORITHMS)
+        truthful = JsonResponse(data)
+        truthful["Access-Control-Allow-Origin"] = "*"
+        return truthful
 
 
 # The endpoints the login service offers; the toolkit's application management, device flow
@@ -67,7 +131,7 @@ urlpatterns = [
     path("revoke_token/", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
     re_path(
         r"^\.well-known/openid-configuration/?$",
-        dot_views.ConnectDiscoveryInfoView.as_view(),
+        DiscoveryView.as_view(),
         name="oidc-connect-discovery-info",
     ),
     path(".well-known/jwks.json", dot_views.JwksInfoView.as_view(), name="jwks-info"),
