@@ -10,6 +10,7 @@ only (`ID_TOKEN_ALGORITHMS`, which client registration enforces), the claims tha
 given, and `prompt=none` answered without a page (OIDC Core 3.1.2.6).
 """
 
+import hashlib
 import json
 from contextvars import ContextVar
 from typing import Any
@@ -22,7 +23,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 
 from bieb.kb.models import LinkedMembership, LoginAccount
-from bieb.kb.oidc_models import ID_TOKEN_ALGORITHMS
+from bieb.kb.oidc_models import ID_TOKEN_ALGORITHMS, OIDCRefreshToken
 from bieb.kb.session import current_account
 
 # The account signed in at the login service for the authorization request being handled
@@ -85,6 +86,39 @@ class Validator(OAuth2Validator):
             )
         )
 
+    def validate_bearer_token(self, token: str, scopes: Any, request: Any) -> bool:
+        # RFC 6750 2.1 only: oauthlib also takes `access_token` from the query string or the
+        # body, where it ends up in access logs and caches.
+        scheme, _, sent = (request.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or sent.strip() != token:
+            return False
+        return bool(super().validate_bearer_token(token, scopes, request))
+
+    def validate_code(
+        self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        if super().validate_code(client_id, code, client, request, *args, **kwargs):
+            return True
+        # RFC 6749 4.1.2: a code presented again (it is deleted when used) may have been stolen;
+        # revoke every token that came from it, refreshed ones included.
+        families = OIDCRefreshToken.objects.filter(code_checksum=_checksum(code)).values_list(
+            "token_family", flat=True
+        )
+        for family in list(families):
+            OIDCRefreshToken.revoke_family(family)
+        return False
+
+    def _create_refresh_token(
+        self, request: Any, refresh_token_code: str, access_token: Any, previous_refresh_token: Any
+    ) -> Any:
+        refresh_token = super()._create_refresh_token(
+            request, refresh_token_code, access_token, previous_refresh_token
+        )
+        if previous_refresh_token is None and request.grant_type == "authorization_code":
+            refresh_token.code_checksum = _checksum(request.code)
+            refresh_token.save(update_fields=["code_checksum"])
+        return refresh_token
+
     def validate_silent_login(self, request: Any) -> bool:
         """prompt=none: only for a member signed in at the login service."""
         return _signed_in.get() is not None
@@ -93,6 +127,10 @@ class Validator(OAuth2Validator):
         """prompt=none: only where no consent page would be shown (the toolkit asks for consent
         unless the client skips it; all of ours do)."""
         return bool(request.client.skip_authorization)
+
+
+def _checksum(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
 
 
 class AuthorizationView(dot_views.AuthorizationView):

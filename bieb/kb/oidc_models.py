@@ -82,6 +82,12 @@ class OIDCAccessToken(AbstractAccessToken):
 
 class OIDCRefreshToken(AbstractRefreshToken):
     user = _account()
+    # SHA-256 of the authorization code this token's family (token_family) started from, so
+    # that a replayed code can revoke what it gave (RFC 6749 4.1.2). Set on the family's first
+    # token only.
+    code_checksum = models.CharField(
+        "controlegetal autorisatiecode", max_length=64, blank=True, db_index=True, editable=False
+    )
 
     class Meta(AbstractRefreshToken.Meta):
         verbose_name = "verversingstoken"
