@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import path, re_path
+from jwcrypto.common import JWException
 from oauth2_provider import views as dot_views
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
@@ -118,6 +119,21 @@ class Validator(OAuth2Validator):
             refresh_token.code_checksum = _checksum(request.code)
             refresh_token.save(update_fields=["code_checksum"])
         return refresh_token
+
+    def validate_user_match(
+        self, id_token_hint: str | None, scopes: Any, claims: Any, request: Any
+    ) -> bool:
+        """OIDC Core 3.1.2.2: an ID token hint about another member than the one signed in (or
+        one we cannot read, or an expired one) is answered login_required, never with a code
+        for someone else."""
+        if not id_token_hint:
+            return True
+        account = _signed_in.get()
+        try:
+            hinted = self._load_id_token(id_token_hint)
+        except (JWException, ValueError):
+            return False
+        return account is not None and hinted is not None and hinted.user_id == account.pk
 
     def validate_silent_login(self, request: Any) -> bool:
         """prompt=none: only for a member signed in at the login service."""

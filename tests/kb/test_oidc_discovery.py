@@ -165,3 +165,20 @@ def test_discovery_says_what_the_provider_does(app: OIDCApplication, member: Log
     assert doc["prompt_values_supported"] == ["none", "login"]
     again = authorize(browser, prompt="login")
     assert again.status_code == 302 and again["Location"].startswith("/kb/inloggen/")
+
+
+def test_prompt_none_with_a_hint_about_another_member_answers_login_required(
+    app: OIDCApplication, member: LoginAccount
+) -> None:
+    verifier = secrets.token_urlsafe(48)
+    own = signed_in()
+    hint = exchange(answer(authorize(own, verifier=verifier))["code"][0], verifier)["id_token"]
+    active_account("a.n.ander")
+    other = Client()
+    other.post("/kb/inloggen/", {"username": "a.n.ander", "password": PASSWORD})
+
+    sent = answer(authorize(other, prompt="none", id_token_hint=hint))
+    assert sent["error"] == ["login_required"] and "code" not in sent
+    assert answer(authorize(own, prompt="none", id_token_hint=hint))["code"]
+    garbled = answer(authorize(own, prompt="none", id_token_hint="not.a.token"))
+    assert garbled["error"] == ["login_required"]
