@@ -52,6 +52,8 @@ def fill_details(page: Any, *, postcode: str = "9468 BG") -> None:
     page.get_by_label("Huisnummer").fill("41")
 
 
+# As `make run` serves it: the login service in the same process.
+@pytest.mark.parametrize("kb_live", ["in-process"], indirect=True)
 def test_sign_up_on_a_phone_pay_and_read_online(
     kb_live: str, smtp_server: SmtpServer, browser_page_for: Any
 ) -> None:
