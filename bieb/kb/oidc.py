@@ -101,10 +101,11 @@ class Validator(OAuth2Validator):
         if super().validate_code(client_id, code, client, request, *args, **kwargs):
             return True
         # RFC 6749 4.1.2: a code presented again (it is deleted when used) may have been stolen;
-        # revoke every token that came from it, refreshed ones included.
-        families = OIDCRefreshToken.objects.filter(code_checksum=_checksum(code)).values_list(
-            "token_family", flat=True
-        )
+        # revoke every token that came from it, refreshed ones included. Only the client's own:
+        # no client may revoke another's tokens (as at the revocation endpoint, RFC 7009 2.1).
+        families = OIDCRefreshToken.objects.filter(
+            code_checksum=_checksum(code), application=client
+        ).values_list("token_family", flat=True)
         for family in list(families):
             OIDCRefreshToken.revoke_family(family)
         return False
