@@ -65,6 +65,13 @@ else:
 BIEB_BASE_URL = os.environ.get(
     "BIEB_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
 ).rstrip("/")
+# Where the relying parties (sign-up, Online Bibliotheek) find the login service (KB): empty is
+# this server. With the KB served by this very process they ask it in process, never over HTTP
+# to themselves (bieb.integrations.kb.client).
+BIEB_KB_URL = os.environ.get("BIEB_KB_URL", "").rstrip("/")
+BIEB_KB_IN_PROCESS = BIEB_KB_URL in ("", BIEB_BASE_URL) and os.environ.get(
+    "BIEB_ROLE", "all"
+).strip().lower() in ("", "all", "kb")
 BIEB_ACTIVATION_HOURS = float(os.environ.get("BIEB_ACTIVATION_HOURS", "24"))
 # A reset link is asked for by the member a moment before it is used: it lives shorter.
 BIEB_RESET_HOURS = float(os.environ.get("BIEB_RESET_HOURS", "2"))
@@ -280,6 +287,9 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": signing_key(VAR_DIR),
     "OAUTH2_VALIDATOR_CLASS": "bieb.kb.oidc.Validator",
     "PKCE_REQUIRED": True,
+    # The authorization code flow only (no implicit, no hybrid); discovery and the validator
+    # (bieb.kb.oidc) both follow this list.
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     # RFC 9700 (OAuth 2.0 security best current practice): S256 only, no implicit or password
     # grant, tokens only in headers, hashed token storage, "iss" in the authorization response.
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,

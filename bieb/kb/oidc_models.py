@@ -4,6 +4,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from oauth2_provider.models import (
     AbstractAccessToken,
@@ -27,6 +28,11 @@ def _account(*, optional: bool = False) -> "models.ForeignKey[Any, Any]":
     )
 
 
+# The only algorithm ID tokens are signed with (what discovery advertises): the provider's RSA
+# key. HS256 would sign with the client's secret, which is stored hashed here.
+ID_TOKEN_ALGORITHMS = (AbstractApplication.RS256_ALGORITHM,)
+
+
 class OIDCApplication(AbstractApplication):
     # The owner is a staff member (or nobody), never a member's login account.
     user = models.ForeignKey(
@@ -41,6 +47,13 @@ class OIDCApplication(AbstractApplication):
     class Meta(AbstractApplication.Meta):
         verbose_name = "OIDC-client"
         verbose_name_plural = "OIDC-clients"
+
+    def clean(self) -> None:
+        if self.algorithm not in ID_TOKEN_ALGORITHMS:
+            raise ValidationError(
+                {"algorithm": "De inlogdienst ondertekent ID-tokens alleen met RS256."}
+            )
+        super().clean()
 
 
 class OIDCGrant(AbstractGrant):
@@ -69,6 +82,12 @@ class OIDCAccessToken(AbstractAccessToken):
 
 class OIDCRefreshToken(AbstractRefreshToken):
     user = _account()
+    # SHA-256 of the authorization code this token's family (token_family) started from, so
+    # that a replayed code can revoke what it gave (RFC 6749 4.1.2). Set on the family's first
+    # token only.
+    code_checksum = models.CharField(
+        "controlegetal autorisatiecode", max_length=64, blank=True, db_index=True, editable=False
+    )
 
     class Meta(AbstractRefreshToken.Meta):
         verbose_name = "verversingstoken"

@@ -17,13 +17,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from bieb.core.dates import local_today
-from bieb.integrations.kb.client import LoginFailed, login_complete, login_redirect, secret_from_env
+from bieb.integrations.kb.client import (
+    KBUnavailable,
+    LoginFailed,
+    login_complete,
+    login_redirect,
+    secret_from_env,
+)
 from bieb.online.selectors import access_from_claims, entitlements_for
 
 logger = logging.getLogger(__name__)
 
 CLIENT_ID = "online-bibliotheek"
 SESSION_KEY = "online_member"
+KB_SLOW = "De inlogdienst reageert niet; probeer het zo opnieuw."
 
 
 def _secret() -> str:
@@ -57,6 +64,9 @@ def login(request: HttpRequest) -> HttpResponse:
             secret=_secret(),
             redirect_uri=f"{settings.BIEB_BASE_URL}{reverse('online:callback')}",
         )
+    except KBUnavailable as error:
+        logger.warning("online: login service does not answer: %s", error)
+        return render(request, "online/home.html", {"member": None, "error": KB_SLOW}, status=503)
     except LoginFailed as error:
         logger.warning("online: OIDC start failed: %s", error)
         return render(
@@ -71,6 +81,9 @@ def login(request: HttpRequest) -> HttpResponse:
 def callback(request: HttpRequest) -> HttpResponse:
     try:
         member = login_complete(request, client_id=CLIENT_ID, secret=_secret())
+    except KBUnavailable as error:
+        logger.warning("online: login service does not answer: %s", error)
+        return render(request, "online/home.html", {"member": None, "error": KB_SLOW}, status=503)
     except LoginFailed as error:
         logger.warning("online: OIDC login failed: %s", error)
         return render(

@@ -14,7 +14,13 @@ from django.views.decorators.http import require_POST
 from bieb.core.dates import date_nl
 from bieb.core.money import format_euro
 from bieb.customers.selectors import customer_saldo
-from bieb.integrations.kb.client import LoginFailed, login_complete, login_redirect, secret_from_env
+from bieb.integrations.kb.client import (
+    KBUnavailable,
+    LoginFailed,
+    login_complete,
+    login_redirect,
+    secret_from_env,
+)
 from bieb.libraries.models import Library
 from bieb.payments.models import UNPAID_FINAL, UNSETTLED, PaymentStatus
 from bieb.payments.providers import ProviderError
@@ -28,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 CLIENT_ID = "bibliotheek-website"
 OIDC_PENDING = "signup:oidc_library"
+KB_SLOW = "De inlogdienst reageert niet; probeer het zo opnieuw."
 
 
 def _client_secret() -> str:
@@ -93,6 +100,10 @@ def account_connect(request: HttpRequest, library_code: str) -> HttpResponse:
             secret=_client_secret(),
             redirect_uri=_callback_url(),
         )
+    except KBUnavailable as error:
+        logger.warning("sign-up: login service does not answer: %s", error)
+        # Not a 5xx: the session (the member's choices so far) is only saved below 500.
+        return STEPS_BY_NAME[AccountStep.name].get(flow, error=KB_SLOW)
     except LoginFailed as error:
         logger.warning("sign-up: OIDC start failed: %s", error)
         return STEPS_BY_NAME[AccountStep.name].get(
@@ -120,6 +131,9 @@ def account_callback(request: HttpRequest) -> HttpResponse:
     flow = Flow(request, _library(library_code))
     try:
         member = login_complete(request, client_id=CLIENT_ID, secret=_client_secret())
+    except KBUnavailable as error:
+        logger.warning("sign-up: login service does not answer: %s", error)
+        return STEPS_BY_NAME[AccountStep.name].get(flow, error=KB_SLOW)
     except LoginFailed as error:
         logger.warning("sign-up: OIDC login failed: %s", error)
         return STEPS_BY_NAME[AccountStep.name].get(

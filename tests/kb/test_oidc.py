@@ -5,10 +5,12 @@ and userinfo with the memberships."""
 import datetime as dt
 import re
 import secrets
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
 import requests
+from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from django.conf import settings
@@ -145,19 +147,57 @@ def run_flow(base: str, member: LoginAccount) -> None:
         }
     ]
 
-    # the code works once, and a wrong verifier gets nothing
-    again = requests.post(
+    # RFC 6749 4.1.2: the code works once, and presenting it again revokes what it gave
+    code = re.search(r"code=([^&]+)", back.headers["Location"]).group(1)  # type: ignore[union-attr]
+    assert userinfo(discovery, token["access_token"]).status_code == 200
+    assert exchange(discovery, code, verifier).status_code == 400
+    assert userinfo(discovery, token["access_token"]).status_code == 401
+    with pytest.raises(OAuthError, match="invalid_grant"):
+        client.refresh_token(discovery["token_endpoint"], refresh_token=token["refresh_token"])
+
+    # PKCE: for a fresh code a wrong verifier, or none, gets nothing; the right one still works
+    verifier = secrets.token_urlsafe(48)
+    url, _ = client.create_authorization_url(
+        discovery["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+    )
+    answer = browser.get(url, allow_redirects=False)
+    code = re.search(r"code=([^&]+)", answer.headers["Location"]).group(1)  # type: ignore[union-attr]
+    wrong = exchange(discovery, code, secrets.token_urlsafe(48))
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    missing = exchange(discovery, code, None)
+    assert missing.status_code == 400 and "access_token" not in missing.json()
+    right = exchange(discovery, code, verifier)
+    assert right.status_code == 200, right.text
+
+    # a replay also revokes the tokens that came from the code by refreshing
+    rotated = client.refresh_token(
+        discovery["token_endpoint"], refresh_token=right.json()["refresh_token"]
+    )
+    assert userinfo(discovery, rotated["access_token"]).status_code == 200
+    assert exchange(discovery, code, verifier).status_code == 400
+    assert userinfo(discovery, rotated["access_token"]).status_code == 401
+    with pytest.raises(OAuthError, match="invalid_grant"):
+        client.refresh_token(discovery["token_endpoint"], refresh_token=rotated["refresh_token"])
+
+
+def exchange(discovery: dict[str, Any], code: str, verifier: str | None) -> requests.Response:
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    return requests.post(
         discovery["token_endpoint"],
-        data={
-            "grant_type": "authorization_code",
-            "code": re.search(r"code=([^&]+)", back.headers["Location"]).group(1),  # type: ignore[union-attr]
-            "redirect_uri": REDIRECT,
-            "code_verifier": verifier,
-        },
+        data=data,
         auth=(ONLINE_CLIENT_ID, online_client_secret()),
         timeout=10,
     )
-    assert again.status_code == 400
+
+
+def userinfo(discovery: dict[str, Any], access_token: str) -> requests.Response:
+    return requests.get(
+        discovery["userinfo_endpoint"],
+        headers={"Authorization": f"Bearer {access_token}"},
+        timeout=10,
+    )
 
 
 def test_pkce_is_required(live_server: object, member: LoginAccount) -> None:

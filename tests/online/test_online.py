@@ -12,7 +12,7 @@ from bieb.core.dates import date_nl, local_today
 from bieb.integrations.kb import client as kb_client
 from bieb.kb.models import LinkedMembership, LoginAccount
 from bieb.kb.services import MembershipData, membership_update
-from tests.oidc_live import csrf, kb_login
+from tests.oidc_live import KB_MODES, csrf, kb_login
 from tests.signup.factories import PASSWORD, active_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,6 +38,7 @@ def log_in(base: str, username: str = "e.b.tester") -> tuple[requests.Session, r
     return browser, browser.get(urljoin(base, location))
 
 
+@pytest.mark.parametrize("kb_live", KB_MODES, indirect=True)
 def test_log_in_see_access_until_the_valid_through_date_and_log_out(kb_live: str) -> None:
     account = active_account("e.b.tester")
     until = local_today() + dt.timedelta(days=200)
@@ -82,6 +83,7 @@ def test_no_access_says_why_and_links_to_sign_up(
     assert f'href="{signup}">Word lid</a>' in home.text
 
 
+@pytest.mark.parametrize("kb_live", KB_MODES, indirect=True)
 def test_an_id_token_signed_with_another_key_is_refused(
     kb_live: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -103,6 +105,7 @@ def test_an_id_token_signed_with_another_key_is_refused(
     assert "BadSignatureError" in caplog.text
 
 
+@pytest.mark.parametrize("kb_live", KB_MODES, indirect=True)
 def test_a_callback_without_our_state_or_from_another_issuer_is_refused(kb_live: str) -> None:
     browser = requests.Session()
     forged = browser.get(f"{kb_live}/online/callback/?code=abc&state=xyz")

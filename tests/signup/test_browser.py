@@ -59,6 +59,8 @@ def log_in_at_the_kb(page: Any) -> None:
     page.get_by_role("button", name="Inloggen").click()
 
 
+# As `make run` serves it: the login service in the same process.
+@pytest.mark.parametrize("kb_live", ["in-process"], indirect=True)
 def test_sign_up_on_a_phone_pay_and_read_online(
     kb_live: str, smtp_server: SmtpServer, browser_page_for: Any
 ) -> None:

@@ -12,7 +12,7 @@ import requests
 from bieb.libraries.models import Library, SubscriptionType
 from bieb.payments.models import DemoCheckout
 from bieb.payments.services import payment_webhook
-from tests.oidc_live import csrf, kb_login
+from tests.oidc_live import KB_MODES, csrf, kb_login
 from tests.signup.factories import PASSWORD, active_account, start_payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,6 +23,7 @@ def choose_digital_only(browser: requests.Session, base: str) -> requests.Respon
     return browser.post(page.url, data={"csrfmiddlewaretoken": csrf(page), "abonnement": "0141"})
 
 
+@pytest.mark.parametrize("kb_live", KB_MODES, indirect=True)
 def test_the_library_learns_the_login_account_by_openid_connect(kb_live: str) -> None:
     active_account("e.b.tester", email="lezer@example.nl")
     browser = requests.Session()
@@ -51,6 +52,7 @@ def test_the_library_learns_the_login_account_by_openid_connect(kb_live: str) ->
     assert "gebruikersnaam <strong>e.b.tester</strong>" in again.text
 
 
+@pytest.mark.parametrize("kb_live", KB_MODES, indirect=True)
 def test_a_forged_or_replayed_callback_is_refused(kb_live: str) -> None:
     active_account("e.b.tester")
     browser = requests.Session()

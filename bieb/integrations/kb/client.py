@@ -1,24 +1,48 @@
-"""The login service (KB) as its relying parties see it: OpenID Connect over HTTP, with Authlib.
+"""The login service (KB) as its relying parties see it: OpenID Connect, with Authlib.
 
 The library website (sign-up) and the Online Bibliotheek both learn who a member is this way:
-discovery at `<BIEB_BASE_URL>/kb/.well-known/openid-configuration`, the authorization code flow
-with PKCE (S256), the ID token checked against the provider's JWKS (signature, issuer, audience,
-expiry, nonce), then userinfo. Neither reads the login service's tables or its session: the
-login service could move to its own host without them noticing.
+discovery at `<KB>/kb/.well-known/openid-configuration`, the authorization code flow with PKCE
+(S256), the ID token checked against the provider's JWKS (signature, issuer, audience, expiry,
+nonce), then userinfo. Neither reads the login service's tables or its session: the login
+service could move to its own host without them noticing.
+
+How the requests travel (DESIGN: no request waits on another request of the same server):
+- The KB in this process (the default, `settings.BIEB_KB_IN_PROCESS`): Authlib's requests to
+  the provider's endpoints are answered by calling django-oauth-toolkit's views in this thread,
+  with the request Authlib built (client authentication, code, PKCE verifier, bearer token all
+  as over HTTP). No socket, so no second worker thread is needed: a server whose every thread is
+  in a callback still finishes them all. Every check stays where it was: state, nonce and the ID
+  token's signature in Authlib, client authentication, PKCE and redirect_uri in the provider.
+- The KB elsewhere (`BIEB_KB_URL`): HTTP with short timeouts, and at most a few calls at once
+  per process, so that a slow KB cannot take every thread; the member is told it does not answer.
 """
 
+import io
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 from authlib.integrations.django_client import DjangoOAuth2App, OAuth
+from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.crypto import salted_hmac
+from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 SCOPE = "openid profile email"
-HTTP_TIMEOUT = 10
+# Outgoing calls to a KB on another host: a connection within 2 s, an answer within 5 s, at most
+# MAX_PARALLEL_CALLS at once per process (a call waits at most SLOT_WAIT for its turn).
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 5.0
+MAX_PARALLEL_CALLS = 2
+SLOT_WAIT = 1.0
 METADATA_TTL = 300.0  # seconds a fetched discovery document (and JWKS) is reused
 
 # Discovery document + JWKS per issuer, shared by the requests of this process.
@@ -27,6 +51,10 @@ _metadata_cache: dict[str, dict[str, Any]] = {}
 
 class LoginFailed(Exception):
     """The login at the login service did not give us a verified member (any cause)."""
+
+
+class KBUnavailable(LoginFailed):
+    """The login service did not answer in time, or could not be reached."""
 
 
 @dataclass(frozen=True)
@@ -50,13 +78,117 @@ def secret_from_env(variable: str, client_id: str) -> str:
     )
 
 
+def kb_in_process() -> bool:
+    """Is the login service served by this very process (the all-in-one default)?"""
+    return bool(settings.BIEB_KB_IN_PROCESS)
+
+
+def kb_base_url() -> str:
+    return str(settings.BIEB_KB_URL or settings.BIEB_BASE_URL).rstrip("/")
+
+
 def issuer() -> str:
-    return f"{settings.BIEB_BASE_URL}/kb"
+    return f"{kb_base_url()}/kb"
+
+
+class _InProcess(BaseAdapter):
+    """A requests transport that hands a request for the co-hosted provider to its view."""
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        url = urlsplit(request.url or "")
+        base = urlsplit(settings.BIEB_BASE_URL)
+        script_name = base.path.rstrip("/")
+        path = url.path[len(script_name) :] if url.path.startswith(script_name) else url.path
+        try:
+            match = resolve(path)
+        except Resolver404 as error:
+            raise requests.ConnectionError(f"no such endpoint: {path}") from error
+        # Only the OpenID Connect endpoints, never a page of the site.
+        if match.namespace != "oauth2_provider":
+            raise requests.ConnectionError(f"not an OpenID Connect endpoint: {path}")
+        raw = request.body or b""
+        body = raw.encode() if isinstance(raw, str) else bytes(raw)  # type: ignore[arg-type]
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": request.method or "GET",
+            "SCRIPT_NAME": script_name,
+            "PATH_INFO": path,
+            "QUERY_STRING": url.query,
+            "SERVER_NAME": base.hostname or "localhost",
+            "SERVER_PORT": str(base.port or (443 if base.scheme == "https" else 80)),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": base.netloc,
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.url_scheme": base.scheme,
+            "wsgi.errors": io.StringIO(),
+        }
+        for name, value in request.headers.items():
+            key = name.upper().replace("-", "_")
+            if key == "CONTENT_TYPE":
+                environ["CONTENT_TYPE"] = value
+            elif key not in {"HOST", "CONTENT_LENGTH"}:
+                environ[f"HTTP_{key}"] = value
+        answer = match.func(WSGIRequest(environ), *match.args, **match.kwargs)
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response.headers = CaseInsensitiveDict(dict(answer.items()))
+        response._content = answer.content
+        response.encoding = answer.charset
+        response.url = request.url or ""
+        response.request = request
+        response.reason = answer.reason_phrase
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+class _Bounded(HTTPAdapter):
+    """HTTP to a KB elsewhere: short timeouts, whatever the caller asked, and a few calls at once
+    per process. Shared by every session of the process (its connections are reused)."""
+
+    def __init__(self) -> None:
+        super().__init__(pool_connections=4, pool_maxsize=MAX_PARALLEL_CALLS)
+        self._slots = threading.BoundedSemaphore(MAX_PARALLEL_CALLS)
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        if not self._slots.acquire(timeout=SLOT_WAIT):
+            raise requests.ConnectTimeout("all outgoing calls to the login service are busy")
+        try:
+            kwargs["timeout"] = (CONNECT_TIMEOUT, READ_TIMEOUT)
+            return super().send(request, *args, **kwargs)
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        pass  # Authlib closes its sessions after each call; the pool outlives them
+
+
+_IN_PROCESS = _InProcess()
+_HTTP = _Bounded()
+
+
+class _Session(OAuth2Session):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mount("http://", _HTTP)
+        self.mount("https://", _HTTP)
+        if kb_in_process():
+            self.mount(f"{issuer()}/", _IN_PROCESS)
+
+
+class _App(DjangoOAuth2App):
+    client_cls = _Session
+
+
+class _OAuth(OAuth):
+    oauth2_client_cls = _App
 
 
 def _client(client_id: str, secret: str) -> DjangoOAuth2App:
     metadata_url = f"{issuer()}/.well-known/openid-configuration"
-    oauth = OAuth()
+    oauth = _OAuth()
     oauth.register(
         name="kb",
         client_id=client_id,
@@ -65,7 +197,7 @@ def _client(client_id: str, secret: str) -> DjangoOAuth2App:
         client_kwargs={
             "scope": SCOPE,
             "code_challenge_method": "S256",
-            "default_timeout": HTTP_TIMEOUT,
+            "default_timeout": (CONNECT_TIMEOUT, READ_TIMEOUT),
         },
     )
     client: DjangoOAuth2App = oauth.create_client("kb")
@@ -89,7 +221,9 @@ def login_redirect(
     client = _client(client_id, secret)
     try:
         response: HttpResponse = client.authorize_redirect(request, redirect_uri)
-    except (OSError, ValueError, RuntimeError) as error:  # requests' errors are OSErrors
+    except requests.RequestException as error:
+        raise KBUnavailable(f"discovery failed: {type(error).__name__}: {error}") from error
+    except (OSError, ValueError, RuntimeError) as error:
         raise LoginFailed(f"discovery failed: {error}") from error
     _remember_metadata(client)
     return response
@@ -97,7 +231,8 @@ def login_redirect(
 
 def login_complete(request: HttpRequest, *, client_id: str, secret: str) -> Member:
     """Finish the login on the callback: exchange the code (with the PKCE verifier), verify the
-    ID token, read userinfo. Raises LoginFailed for anything that is not a verified member."""
+    ID token, read userinfo. Raises LoginFailed for anything that is not a verified member
+    (KBUnavailable when the login service did not answer)."""
     client = _client(client_id, secret)
     try:
         metadata = client.load_server_metadata()
@@ -112,8 +247,10 @@ def login_complete(request: HttpRequest, *, client_id: str, secret: str) -> Memb
         info = client.userinfo(token=token)
     except LoginFailed:
         raise
+    except (requests.Timeout, requests.ConnectionError) as error:
+        raise KBUnavailable(f"{type(error).__name__}: {error}") from error
     except Exception as error:
-        # OAuthError (state, error responses), requests' OSErrors, joserfc's token errors
+        # OAuthError (state, error responses), other requests errors, joserfc's token errors
         # (signature, claims) and malformed answers: for the member it is all "not logged in".
         raise LoginFailed(f"{type(error).__name__}: {error}") from error
     _remember_metadata(client)
