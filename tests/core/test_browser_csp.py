@@ -42,8 +42,10 @@ def test_pages_outside_the_flows_keep_to_the_policy(base: str, browser_page: Any
     visit(page, f"{base}/admin/login/")
     page.get_by_label("Gebruikersnaam").fill("beheer")
     page.get_by_label("Wachtwoord").fill(settings.BIEB_DEMO_PASSWORD)
+    # the second factor: the demo shows the operator's current code under the form
+    page.get_by_label("Verificatiecode").fill(page.locator("#demo-code").inner_text())
     with page.expect_navigation():
-        page.get_by_role("button", name="Aanmelden").click()
+        page.get_by_role("button", name="Inloggen").click()
     page.get_by_text("Configuratie").first.wait_for()
     visit(page, f"{base}/admin/libraries/subscriptiontype/")
     visit(page, f"{base}/admin/libraries/subscriptiontype/add/")
