@@ -12,6 +12,7 @@ link never dies before the time its mail promises, nor lives past it.
 """
 
 import datetime as dt
+from abc import ABC, abstractmethod
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -28,7 +29,7 @@ from bieb.kb.models import AccountState, LoginAccount
 _EPOCH = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
 
 
-class _AccountTokenGenerator(PasswordResetTokenGenerator):
+class _AccountTokenGenerator(PasswordResetTokenGenerator, ABC):
     def _make_hash_value(self, user: LoginAccount, timestamp: int) -> str:  # type: ignore[override]
         return f"{user.pk}{user.password}{user.state}{user.link_version}{timestamp}"
 
@@ -38,8 +39,9 @@ class _AccountTokenGenerator(PasswordResetTokenGenerator):
     def _num_seconds(self, moment: dt.datetime) -> int:  # type: ignore[override]
         return int((moment - _EPOCH).total_seconds())
 
+    @abstractmethod
     def lifetime(self) -> dt.timedelta:
-        raise NotImplementedError
+        """How long a link of this kind works after it was made."""
 
     def issued_at(self, token: str) -> dt.datetime | None:
         try:
