@@ -51,10 +51,13 @@ def _clean() -> None:
 
 def run(scale: float) -> list[Figure]:
     from django.contrib.auth.hashers import check_password
+    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    # The login page links its stylesheet: the production storage needs the collected files.
+    call_command("collectstatic", interactive=False, verbosity=0)
     n = max(20, round(300 * scale))
     encoded = _account()
     _clean()

@@ -14,6 +14,7 @@ import json
 import random
 import time
 import uuid
+from email.utils import make_msgid
 
 from bench.harness import Figure, bench_library, bench_staff, main
 
@@ -146,9 +147,10 @@ def _plain_sql(n: int, library, branch, subscription, tariff, staff, rng) -> flo
             )
             (message_id,) = conn.execute(
                 'INSERT INTO mail_outboxmessage ("to", subject, text_body, html_body, kind, '
-                "reference, status, attempts, next_attempt_at, last_error, created_at, sent_at) "
-                "VALUES (%s, %s, %s, %s, 'kb.activation', %s, 'wachtrij', 0, %s, '', %s, NULL) "
-                "RETURNING id",
+                "reference, status, attempts, next_attempt_at, last_error, created_at, sent_at, "
+                "message_id) "
+                "VALUES (%s, %s, %s, %s, 'kb.activation', %s, 'wachtrij', 0, %s, '', %s, NULL, "
+                "%s) RETURNING id",
                 [
                     d.email,
                     "Activeer je inlogaccount",
@@ -157,6 +159,7 @@ def _plain_sql(n: int, library, branch, subscription, tariff, staff, rng) -> flo
                     str(account_id),
                     now,
                     now,
+                    make_msgid(domain="bieb.example"),
                 ],
             ).fetchone()
             conn.execute(

@@ -10,4 +10,4 @@ class KbConfig(AppConfig):
     verbose_name = "Landelijke inlogdienst"
 
     def ready(self) -> None:
-        from bieb.kb import jobs  # noqa: F401  (registers the purge job)
+        from bieb.kb import csp, jobs  # noqa: F401  (the purge job; the policy's client cache)
