@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -78,6 +78,7 @@ def attempts_take(
     now = timezone.now()
     keys = sorted(limits)
     with transaction.atomic():
+        _commit_without_flush()
         rows = _rows_locked(keys, now)
         if trusted_by is not None:
             trusted = rows[trusted_by]
@@ -97,6 +98,18 @@ def attempts_take(
             list(rows.values()), ["count", "first_at", "last_at", "keep_until"]
         )
     return Taken(wait=ZERO, keys=tuple(rows))
+
+
+def _commit_without_flush() -> None:
+    """On PostgreSQL, this transaction's commit does not wait for its WAL to reach the disk.
+
+    Its rows are visible to every other transaction at commit all the same, so the counting stays
+    atomic; only a crash in the next few milliseconds could lose the last counts, which for a rate
+    limit means one more try. It takes the disk flush (1 to 3 ms here) off every login, which is
+    counted before its password hash. Audit rows and everything else keep the durable commit."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _rows_locked(keys: list[str], now: dt.datetime) -> dict[str, Throttle]:
