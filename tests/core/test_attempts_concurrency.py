@@ -2,14 +2,10 @@
 is counted and decided in one step. PostgreSQL only, where requests really run in parallel."""
 
 import datetime as dt
-import threading
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -20,30 +16,12 @@ from bieb.kb.models import AccountEvent, AccountState, LoginAccount
 from bieb.kb.services import FORGOT_PER_ACCOUNT, account_create
 from bieb.mail.models import OutboxMessage
 from bieb.staff.models import User
+from tests.concurrency import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Leeslamp-Duinpan-42"
 THREADS = 16
-
-
-def at_once(requests: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(requests))
-    results: list[Any] = [None] * len(requests)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = requests[index]()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def active_account(username: str, email: str) -> LoginAccount:

@@ -1,44 +1,19 @@
 """Two submits of the same form at the same moment (a double click that got through, two
 tabs), served by two connections at once: PostgreSQL only, where that really happens."""
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.test import Client
 
 from bieb.customers.models import Customer, LedgerKind, LedgerLine
 from bieb.customers.services import customer_register
 from bieb.libraries.models import Branch, SubscriptionType
 from bieb.staff.models import User
+from tests.concurrency import at_once
 from tests.counter.conftest import new_customer_form, walk_to_costs
 from tests.customers.factories import details
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def at_once(requests: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(requests))
-    results: list[Any] = [None] * len(requests)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = requests[index]()
-        except Exception as error:  # a server error: shown by the test, not lost
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 def test_two_oks_at_once_register_one_customer(balie: User) -> None:

@@ -1,38 +1,13 @@
 """Requests for one name at the same moment, served by connections side by side: PostgreSQL
 only, where that really happens. Each gets a Dutch answer; none gets a server error."""
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connection
 from django.test import Client
 
 from bieb.kb.models import LoginAccount
+from tests.concurrency import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def at_once(requests: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(requests))
-    results: list[Any] = [None] * len(requests)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = requests[index]()
-        except BaseException as error:  # a server error: shown by the test, not lost
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 def test_sign_ups_with_one_username_at_once_make_one_account_and_answer_in_dutch() -> None:
