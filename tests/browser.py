@@ -8,10 +8,12 @@ Every page listens for Content-Security-Policy violations (Chromium reports them
 as "Refused to ..."): a browser test whose pages broke the policy fails, whatever it tested.
 """
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,3 +97,20 @@ def snap(page: object, step: str) -> None:
     name = re.sub(r"[^a-z0-9]+", "-", f"{page.bieb_test_name}-{page.bieb_step:02d}-{step}".lower())  # type: ignore[attr-defined]
     Path(folder).mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def focused_id(page: Any) -> str:
+    return str(page.evaluate("document.activeElement && document.activeElement.id"))
+
+
+def expect_focus(page: Any, element_id: str) -> None:
+    """The focus lands on `element_id` (the page may set it a moment after loading)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):  # the assert below reports it
+        page.wait_for_function(
+            "id => document.activeElement && document.activeElement.id === id",
+            arg=element_id,
+            timeout=5000,
+        )
+    assert focused_id(page) == element_id

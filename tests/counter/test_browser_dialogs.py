@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from bieb.customers.models import Customer, LedgerKind, LedgerLine
 from bieb.kb.models import AccountState, LoginAccount
-from tests.counter.test_browser import base, expect_focus, log_in, step  # noqa: F401
+from tests.browser import expect_focus
+from tests.counter.test_browser import base, log_in, step  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

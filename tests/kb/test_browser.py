@@ -12,7 +12,7 @@ from bieb.libraries.models import Branch, SubscriptionType
 from bieb.mail.models import OutboxMessage
 from bieb.staff.models import User
 from tests.axe import axe_violations
-from tests.browser import snap
+from tests.browser import expect_focus, snap
 from tests.customers.factories import details
 from tests.smtp import SmtpServer
 
@@ -93,10 +93,6 @@ def submit(page, button: str) -> None:  # type: ignore[no-untyped-def]
         page.get_by_role("button", name=button).click()
 
 
-def focused(page) -> str:  # type: ignore[no-untyped-def]
-    return str(page.evaluate("document.activeElement && document.activeElement.id"))
-
-
 def no_violations(page, state: str) -> None:  # type: ignore[no-untyped-def]
     snap(page, state)
     assert axe_violations(page) == [], state
@@ -174,7 +170,7 @@ def test_after_a_failed_post_the_focus_is_in_the_field_in_error(
     page.get_by_label("Gebruikersnaam").fill("nieuwe.lezer")
     page.get_by_label("E-mailadres").fill("geen-mailadres")
     submit(page, "Aanmelden")
-    assert focused(page) == "id_email"
+    expect_focus(page, "id_email")
     field = page.get_by_label("E-mailadres")
     assert field.get_attribute("aria-invalid") == "true"
     assert field.input_value() == "geen-mailadres"  # nothing typed is lost
@@ -187,7 +183,7 @@ def test_after_a_failed_post_the_focus_is_in_the_field_in_error(
     page.get_by_label("Gebruikersnaam").fill("x!")
     page.get_by_label("E-mailadres").fill("nieuw@example.nl")
     submit(page, "Aanmelden")
-    assert focused(page) == "id_username"
+    expect_focus(page, "id_username")
     described = page.get_by_label("Gebruikersnaam").get_attribute("aria-describedby")
     assert described == "id_username_helptext id_username_error"
     assert "4 tot 80 tekens" in page.locator("#id_username_helptext").inner_text()
@@ -197,11 +193,11 @@ def test_after_a_failed_post_the_focus_is_in_the_field_in_error(
     page.get_by_label("Nieuw wachtwoord").fill(PASSWORD)
     page.get_by_label("Herhaal het wachtwoord").fill(PASSWORD + "?")
     submit(page, "Wachtwoord opslaan en account activeren")
-    assert focused(page) == "id_password2"
+    expect_focus(page, "id_password2")
     page.get_by_label("Nieuw wachtwoord").fill("kort")
     page.get_by_label("Herhaal het wachtwoord").fill("kort")
     submit(page, "Wachtwoord opslaan en account activeren")
-    assert focused(page) == "id_password1"
+    expect_focus(page, "id_password1")
     assert "te kort" in page.locator("#id_password1_error").inner_text()
 
 
