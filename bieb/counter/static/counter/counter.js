@@ -167,6 +167,10 @@
   var pending = null;
   if (confirmDialog && confirmDialog.showModal) {
     confirmDialog.addEventListener("close", function () {
+      // The close event comes a moment after the dialog closed (the focus is already back on
+      // the form's button); if the question was asked again meanwhile, this close is old news
+      // and must not take the new question's form.
+      if (confirmDialog.open) return;
       var form = pending;
       pending = null;
       if (form && confirmDialog.returnValue === "ja") {
