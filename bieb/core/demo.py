@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.db import models, transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -29,12 +30,20 @@ LIBRARIES = [
         "name": "Bibliotheken Bind",
         "customer_number_prefix": "25280",
         "branches": [("5280", "Bind Centrale"), ("5281", "Bind Noord")],
+        "contact_address": "Stationsstraat 1, 9401 KX Assen",
+        "contact_phone": "0592 123 456",
+        "contact_email": "info@bind.example",
+        "website": "https://www.bind.example/",
     },
     {
         "code": "oost",
         "name": "Bibliotheek Oost",
         "customer_number_prefix": "26100",
         "branches": [("6100", "Oost Centrum")],
+        "contact_address": "Marktplein 2, 7511 AB Enschede",
+        "contact_phone": "053 765 4321",
+        "contact_email": "info@oost.example",
+        "website": "https://www.oost.example/",
     },
 ]
 
@@ -66,6 +75,8 @@ SUBSCRIPTION_TYPES: list[dict[str, Any]] = [
         "card": True,
         "login_account_required": False,
         "offered_online": False,
+        # Turning 18 at renewal: on to the adult subscription (and its tariff).
+        "successor": "0110",
     },
     {
         "code": "0110",
@@ -93,9 +104,17 @@ DISCOUNTS = [
     {"code": "PAS", "name": "Stadspas", "kind": DiscountKind.AMOUNT, "value": Decimal(10)},
 ]
 
-STAFF = [
+STAFF: list[dict[str, Any]] = [
     {"username": "balie", "library": "bind", "branch": "5280", "first_name": "Balie"},
     {"username": "balie-oost", "library": "oost", "branch": "6100", "first_name": "Balie Oost"},
+    # A counter user who also has the finance permission and the statistics role.
+    {
+        "username": "manager",
+        "library": "bind",
+        "branch": "5280",
+        "first_name": "Manager",
+        "permissions": ["finance", "statistics"],
+    },
 ]
 ADMIN = {"username": "beheer", "first_name": "Beheer"}
 # The demo operator's authenticator secret (a superuser logs in with a TOTP code too). Known, as
@@ -104,6 +123,7 @@ ADMIN = {"username": "beheer", "first_name": "Beheer"}
 DEMO_TOTP_KEY = b"bieb-demo-beheer-otp"
 DEMO_TOTP_SECRET = base64.b32encode(DEMO_TOTP_KEY).decode()
 DEMO_TOTP_DEVICE = "demo"
+CONTACT = ("contact_address", "contact_phone", "contact_email", "website")
 
 
 def _upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]) -> Any:
@@ -137,14 +157,25 @@ def library_load(spec: dict[str, Any], *, payment_provider: str) -> Library:
             "name": spec["name"],
             "customer_number_prefix": spec["customer_number_prefix"],
             "payment_provider": payment_provider,
+            **{k: spec[k] for k in CONTACT if k in spec},
         },
     )
     CustomerNumberSequence.objects.get_or_create(library=library)
     for number, name in spec["branches"]:
         _upsert(Branch, {"number": number}, {"library": library, "name": name})
+    types = {}
     for subscription in SUBSCRIPTION_TYPES:
-        values = {k: v for k, v in subscription.items() if k != "code"}
-        _upsert(SubscriptionType, {"library": library, "code": subscription["code"]}, values)
+        values = {k: v for k, v in subscription.items() if k not in ("code", "successor")}
+        types[subscription["code"]] = _upsert(
+            SubscriptionType, {"library": library, "code": subscription["code"]}, values
+        )
+    for subscription in SUBSCRIPTION_TYPES:
+        if subscription.get("successor"):
+            _upsert(
+                SubscriptionType,
+                {"library": library, "code": subscription["code"]},
+                {"successor": types[subscription["successor"]]},
+            )
     for tariff in TARIFFS:
         values = {k: v for k, v in tariff.items() if k != "code"}
         _upsert(Tariff, {"library": library, "code": tariff["code"]}, values)
@@ -175,6 +206,13 @@ def demo_load() -> None:
             },
             password,
         )
+        user = User.objects.get(username=staff["username"])
+        wanted = set(staff.get("permissions", []))
+        if wanted:
+            permissions = Permission.objects.filter(
+                content_type__app_label="staff", codename__in=wanted
+            )
+            user.user_permissions.add(*permissions)
     online_client_register()
     website_client_register()
     operator = _demo_user(

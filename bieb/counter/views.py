@@ -35,6 +35,7 @@ from bieb.counter.fields import (
 )
 from bieb.customers.costs import CostBuildUp, cost_build_up
 from bieb.customers.details import customer_details_clean
+from bieb.customers.ledger import Overpayment, ledger_payment_book
 from bieb.customers.models import Customer, Membership, PaymentMethod
 from bieb.customers.selectors import (
     customer_get,
@@ -45,14 +46,12 @@ from bieb.customers.selectors import (
     customer_search,
 )
 from bieb.customers.services import (
-    Overpayment,
     customer_login_account_forget,
     customer_login_account_generate,
     customer_login_account_link,
     customer_login_account_link_check,
     customer_login_account_resend,
     customer_update,
-    ledger_payment_book,
     login_account_link_code_request,
 )
 from bieb.kb import interface as login_service

@@ -7,4 +7,7 @@ class CustomersConfig(AppConfig):
     verbose_name = "Klantenadministratie"
 
     def ready(self) -> None:
-        from bieb.customers import receivers  # noqa: F401  (listens to the login service)
+        from bieb.customers import (
+            periodic,  # noqa: F401  (registers the renewal run)
+            receivers,  # noqa: F401  (listens to the login service)
+        )

@@ -42,7 +42,9 @@ class CostBuildUp:
         return self.valid_through.month
 
     @property
-    def saldo(self) -> Decimal:
+    def amount(self) -> Decimal:
+        """What this period costs ("Te betalen"): not the customer's saldo, which is the sum
+        of the ledger."""
         return self.fee - self.discount_amount
 
     @property
@@ -62,7 +64,8 @@ class CostBuildUp:
             ),
             ("Abonnement", format_euro(self.fee)),
             ("Korting", format_euro(self.discount_amount)),
-            ("Saldo", format_euro(self.saldo)),
+            # What this period costs; the customer's saldo is the ledger's, shown apart.
+            ("Te betalen", format_euro(self.amount)),
         ]
 
 
@@ -110,6 +113,7 @@ def cost_build_up(
     tariff: Tariff | None = None,
     discount: Discount | None = None,
     on: dt.date,
+    tariffs: list[Tariff] | None = None,
 ) -> CostBuildUp:
     """The costs of `subscription_type` for `customer` when registered on `on`.
 
@@ -125,11 +129,12 @@ def cost_build_up(
     for item, field in ((tariff, "tariff"), (discount, "discount")):
         if item is not None and item.library_id != library_id:
             raise ValidationError({field: "Deze code hoort bij een andere bibliotheek."})
-    if age < ADULT_AGE and (tariff is None or tariff.kind != TariffKind.FREE):
-        tariff = default_tariff(list(Tariff.objects.filter(library_id=library_id)), age=age)
+    if (age < ADULT_AGE and (tariff is None or tariff.kind != TariffKind.FREE)) or tariff is None:
+        if tariffs is None:
+            tariffs = list(Tariff.objects.filter(library_id=library_id))
+        tariff = default_tariff(tariffs, age=age)
+    if age < ADULT_AGE:
         discount = None
-    elif tariff is None:
-        tariff = default_tariff(list(Tariff.objects.filter(library_id=library_id)), age=age)
     fee = to_cents(tariff.amount_for(subscription_type))
     valid_through = period_valid_through(on, subscription_type.period_months)
     return CostBuildUp(

@@ -1,6 +1,7 @@
 """Customers of a library, their memberships, and the ledger their saldo is derived from."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -171,9 +172,29 @@ class Customer(CustomerDisplay, models.Model):
 
 
 class MembershipStatus(models.TextChoices):
+    """Where a membership stands; set by `bieb.customers.year` (never by hand)."""
+
     AWAITING_PAYMENT = "wacht_op_betaling", "wacht op betaling"
     ACTIVE = "actief", "actief"
+    # Unpaid for the library's limit (Wise's monthly customer run), then a month later:
+    ARREARS = "betalingsachterstand", "betalingsachterstand"
+    DEREGISTERED = "uitgeschreven", "uitgeschreven"
+    # Cancelled (opgezegd) and past its end, or a Vast membership that was not renewed (that
+    # one may still be renewed).
     ENDED = "beeindigd", "beëindigd"
+
+
+# No digital rights and no renewal in these states.
+MEMBERSHIP_CLOSED = (MembershipStatus.DEREGISTERED, MembershipStatus.ENDED)
+
+
+class CancelReason(models.TextChoices):
+    MOVED = "verhuisd", "Verhuisd"
+    PRICE = "prijs", "Te duur"
+    UNUSED = "geen_gebruik", "Geen gebruik meer"
+    OTHER_LIBRARY = "andere_bibliotheek", "Lid bij een andere bibliotheek"
+    DECEASED = "overleden", "Overleden"
+    OTHER = "anders", "Anders"
 
 
 class Membership(models.Model):
@@ -206,12 +227,37 @@ class Membership(models.Model):
     status = models.CharField(
         "status", max_length=20, choices=MembershipStatus.choices, default=MembershipStatus.ACTIVE
     )
+    # Through which day the digital rights run: the end of the last paid period, or further
+    # into an unpaid one by the library's payment term or grace days. Derived from the periods
+    # and the ledger by `bieb.customers.year.customer_year_refresh`, and stored so that the
+    # entitlement check and the login service's copy need no sums. None: no rights (yet).
+    rights_through = models.DateField("rechten t/m", null=True, blank=True)
+    # "Wijzig abonnement": the type of the next period (None: the same).
+    next_subscription_type = models.ForeignKey(
+        SubscriptionType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="abonnement vanaf de volgende periode",
+    )
+    # "Opzeggen": the last day of the membership; it does not renew.
+    ends_on = models.DateField("opgezegd per", null=True, blank=True)
+    cancelled_at = models.DateTimeField("opgezegd op", null=True, blank=True)
+    cancel_reason = models.CharField(
+        "reden opzegging", max_length=30, choices=CancelReason.choices, blank=True
+    )
+    status_changed_on = models.DateField("status sinds", null=True, blank=True)
     created_at = models.DateTimeField("aangemaakt op", auto_now_add=True)
 
     class Meta:
         verbose_name = "lidmaatschap"
         verbose_name_plural = "lidmaatschappen"
         ordering = ["-start_date", "-id"]
+        indexes = [
+            # The renewal run: memberships of a library whose period ends on a day.
+            models.Index(fields=["library", "valid_through"], name="membership_renewal"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(expiry_month__gte=1) & Q(expiry_month__lte=12),
@@ -228,16 +274,155 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.subscription_type} t/m {self.valid_through:%d-%m-%Y}"
 
-    def is_valid_on(self, day: dt.date) -> bool:
+    def has_rights_on(self, day: dt.date) -> bool:
+        """Whether the membership gives its (digital) rights on `day`."""
         return (
-            self.status == MembershipStatus.ACTIVE and self.start_date <= day <= self.valid_through
+            self.status not in MEMBERSHIP_CLOSED
+            and self.rights_through is not None
+            and self.start_date <= day <= self.rights_through
         )
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+class PeriodState(models.TextChoices):
+    # Vast: priced and offered to the member, not (yet) renewed; nothing booked.
+    OFFERED = "aangeboden", "aangeboden"
+    # Booked in the ledger: the fee is owed (paid or not is the ledger's to say).
+    BOOKED = "geboekt", "geboekt"
+    # An offer that was not taken (cancelled, changed, or the membership ended).
+    LAPSED = "vervallen", "vervallen"
+
+
+class RenewalRun(models.Model):
+    """One run of the renewal job for a library and a day (`bieb renewals`): what it did."""
+
+    library = models.ForeignKey(
+        Library, on_delete=models.PROTECT, related_name="+", verbose_name="bibliotheek"
+    )
+    day = models.DateField("dag")
+    started_at = models.DateTimeField("gestart op", auto_now_add=True)
+    finished_at = models.DateTimeField("klaar op", null=True, blank=True)
+    started_by = models.CharField("gestart door", max_length=150)
+    booked = models.PositiveIntegerField("verlengd en geboekt", default=0)
+    booked_amount = models.DecimalField(
+        "geboekt bedrag", max_digits=14, decimal_places=2, default=0
+    )
+    offered = models.PositiveIntegerField("aangeboden (Vast)", default=0)
+    offered_amount = models.DecimalField(
+        "aangeboden bedrag", max_digits=14, decimal_places=2, default=0
+    )
+    not_renewed = models.PositiveIntegerField("niet verlengd", default=0)
+    mailed = models.PositiveIntegerField("gemaild", default=0)
+    reminders = models.PositiveIntegerField("herinneringen", default=0)
+    awaiting = models.PositiveIntegerField("wacht op betaling", default=0)
+    arrears = models.PositiveIntegerField("betalingsachterstand", default=0)
+    deregistered = models.PositiveIntegerField("uitgeschreven", default=0)
+    ended = models.PositiveIntegerField("beëindigd", default=0)
+
+    class Meta:
+        verbose_name = "verlengrun"
+        verbose_name_plural = "verlengruns"
+        ordering = ["-day", "-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.library} {self.day:%d-%m-%Y}"
+
+
+class MembershipPeriod(models.Model):
+    """One period (12 months as a rule) of a membership, priced by a cost build-up on its first
+    day. One row per membership and start date: the renewal run books each period once."""
+
+    library = models.ForeignKey(
+        Library, on_delete=models.PROTECT, related_name="+", verbose_name="bibliotheek"
+    )
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="periods", verbose_name="lidmaatschap"
+    )
+    subscription_type = models.ForeignKey(
+        SubscriptionType, on_delete=models.PROTECT, related_name="+", verbose_name="abonnement"
+    )
+    tariff = models.ForeignKey(
+        Tariff, on_delete=models.PROTECT, related_name="+", verbose_name="tariefcode"
+    )
+    discount = models.ForeignKey(
+        Discount,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="korting",
+    )
+    start = models.DateField("van")
+    end = models.DateField("t/m")
+    fee = models.DecimalField("abonnementskosten", max_digits=10, decimal_places=2)
+    discount_amount = models.DecimalField(
+        "korting", max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    state = models.CharField("stand", max_length=20, choices=PeriodState.choices)
+    renewal_run = models.ForeignKey(
+        RenewalRun,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="periods",
+        verbose_name="verlengrun",
+    )
+    created_at = models.DateTimeField("aangemaakt op", auto_now_add=True)
+    booked_at = models.DateTimeField("geboekt op", null=True, blank=True)
+    mailed_at = models.DateTimeField("gemaild op", null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField("herinneringen verstuurd", default=0)
+
+    class Meta:
+        verbose_name = "periode"
+        verbose_name_plural = "periodes"
+        ordering = ["start", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "start"],
+                name="period_once",
+                violation_error_message="Dit lidmaatschap heeft al een periode die dan begint.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gte=models.F("start")),
+                name="period_order",
+                violation_error_message="Het einde van een periode kan niet vóór het begin liggen.",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee__gte=0)
+                & Q(discount_amount__gte=0)
+                & Q(discount_amount__lte=models.F("fee")),
+                name="period_amounts",
+                violation_error_message=(
+                    "Abonnementskosten en korting zijn 0 of meer; de korting is niet hoger dan "
+                    "de kosten."
+                ),
+            ),
+        ]
+        indexes = [
+            # Reminders: the open periods of a library by state and mail date.
+            models.Index(fields=["library", "state", "mailed_at"], name="period_reminders"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} {self.start:%d-%m-%Y} t/m {self.end:%d-%m-%Y}"
+
+    @property
+    def amount(self) -> Decimal:
+        """What the period costs: the fee less the discount ("Te betalen")."""
+        return self.fee - self.discount_amount
 
 
 class LedgerKind(models.TextChoices):
     FEE = "abonnementskosten", "Abonnementskosten"
     DISCOUNT = "korting", "Korting"
     PAYMENT = "betaling", "Betaling"
+    # Corrections only ever add lines (bieb.customers.ledger):
+    STORNO = "storno", "Storno"  # reverses one line: its amount with the sign flipped
+    REFUND = "terugbetaling", "Terugbetaling"  # money paid back to the customer: positive
+    WRITE_OFF = "kwijtschelding", "Kwijtschelding"  # a debt forgiven: negative
 
 
 class PaymentMethod(models.TextChoices):
@@ -264,8 +449,34 @@ class LedgerLine(models.Model):
         related_name="ledger_lines",
         verbose_name="lidmaatschap",
     )
+    period = models.ForeignKey(
+        MembershipPeriod,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_lines",
+        verbose_name="periode",
+    )
     kind = models.CharField("soort", max_length=20, choices=LedgerKind.choices)
     amount = models.DecimalField("bedrag", max_digits=10, decimal_places=2)
+    # A storno names the payment line it reverses (once).
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name="draait terug",
+    )
+    reason = models.CharField("reden", max_length=200, blank=True)
+    branch = models.ForeignKey(
+        Branch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="vestiging",
+    )
     method = models.CharField(
         "betaalwijze", max_length=10, choices=PaymentMethod.choices, blank=True, default=""
     )
@@ -286,14 +497,25 @@ class LedgerLine(models.Model):
         ordering = ["booked_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind="abonnementskosten") & Q(amount__gte=0))
-                | (Q(kind__in=["korting", "betaling"]) & Q(amount__lte=0)),
+                condition=(Q(kind__in=["abonnementskosten", "terugbetaling"]) & Q(amount__gte=0))
+                | (Q(kind__in=["korting", "betaling", "kwijtschelding"]) & Q(amount__lte=0))
+                | (Q(kind="storno") & Q(reverses__isnull=False)),
                 name="ledger_sign_by_kind",
                 violation_error_message=(
-                    "Abonnementskosten zijn een bedrag van 0 of meer; korting en betaling een "
-                    "bedrag van 0 of minder."
+                    "Abonnementskosten en terugbetaling zijn een bedrag van 0 of meer; korting, "
+                    "betaling en kwijtschelding een bedrag van 0 of minder; een storno draait "
+                    "een boeking terug."
                 ),
             ),
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True) | Q(kind="storno"),
+                name="ledger_only_storno_reverses",
+                violation_error_message="Alleen een storno draait een boeking terug.",
+            ),
+        ]
+        indexes = [
+            # The kasopmaak: a library's desk payments of a day.
+            models.Index(fields=["library", "kind", "booked_at"], name="ledger_day"),
         ]
 
     def __str__(self) -> str:

@@ -3,33 +3,30 @@
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bieb.audit.services import audit_record
 from bieb.core.dates import local_today
-from bieb.core.money import format_euro, money_check
 from bieb.customers.costs import CostBuildUp, cost_build_up
 from bieb.customers.details import CustomerDetails
+from bieb.customers.ledger import ledger_period_book
 from bieb.customers.models import (
     Customer,
-    LedgerKind,
-    LedgerLine,
     Membership,
+    MembershipPeriod,
     MembershipStatus,
-    PaymentMethod,
+    PeriodState,
 )
 from bieb.customers.numbers import customer_number_allocate
 from bieb.customers.selectors import (
     customer_likely_duplicates,
     customer_login_account,
-    customer_saldo,
 )
 from bieb.customers.validators import clean_card_number
+from bieb.customers.year import customer_year_refresh, membership_data
 from bieb.kb import interface as login_service
 from bieb.libraries.models import Branch, Discount, Library, SubscriptionType, Tariff
 from bieb.staff.models import User
@@ -51,19 +48,6 @@ class LikelyDuplicate(ValidationError):
             "achternaam, geboortedatum en postcode. Open de bestaande klant, of bevestig dat "
             "het een andere klant is.",
             code="duplicate",
-        )
-
-
-class Overpayment(ValidationError):
-    """A desk payment above the open saldo: taken only when staff confirm it."""
-
-    def __init__(self, *, amount: Decimal, saldo: Decimal):
-        self.amount = amount
-        self.saldo = saldo
-        super().__init__(
-            f"Het bedrag is hoger dan het saldo ({format_euro(saldo)}). "
-            f"Toch {format_euro(amount)} ontvangen?",
-            code="overpayment",
         )
 
 
@@ -101,7 +85,6 @@ def customer_register(
     confirm_duplicate: bool = False,
     registration_key: uuid.UUID | None = None,
     on: dt.date | None = None,
-    status: str = MembershipStatus.ACTIVE,
 ) -> Registration:
     """Register a customer with a membership: number, membership, ledger lines and audit row in
     one transaction.
@@ -212,7 +195,6 @@ def customer_register(
                 link_code=link_code,
                 account_id=account_id,
                 registration_key=registration_key,
-                status=status,
             )
     except IntegrityError:
         # The same form submitted twice at once: the other request won; return its result.
@@ -238,7 +220,6 @@ def _register(
     link_code: str,
     account_id: uuid.UUID | None,
     registration_key: uuid.UUID | None,
-    status: str,
 ) -> Registration:
     library = branch.library
     number = card_number or customer_number_allocate(library=library)
@@ -266,31 +247,29 @@ def _register(
         start_date=costs.start,
         expiry_month=costs.expiry_month,
         valid_through=costs.valid_through,
-        status=status,
+        # Where it stands follows from its first period and the ledger (year refresh below).
+        status=MembershipStatus.AWAITING_PAYMENT,
     )
-    lines = []
-    if costs.fee > 0:
-        lines.append(
-            LedgerLine(
-                kind=LedgerKind.FEE,
-                amount=costs.fee,
-                description=f"{subscription_type.label}, {costs.valid_through_label}",
-            )
-        )
-    if costs.discount_amount > 0 and costs.discount is not None:
-        lines.append(
-            LedgerLine(
-                kind=LedgerKind.DISCOUNT,
-                amount=-costs.discount_amount,
-                description=str(costs.discount),
-            )
-        )
-    for line in lines:
-        line.library = library
-        line.customer = customer
-        line.membership = membership
-        line.booked_by = actor
-    LedgerLine.objects.bulk_create(lines)
+    period = MembershipPeriod.objects.create(
+        library=library,
+        membership=membership,
+        subscription_type=subscription_type,
+        tariff=costs.tariff,
+        discount=costs.discount,
+        start=costs.start,
+        end=costs.valid_through,
+        fee=costs.fee,
+        discount_amount=costs.discount_amount,
+        state=PeriodState.OFFERED,
+    )
+    ledger_period_book(
+        period=period,
+        actor=actor,
+        description=f"{subscription_type.label}, {costs.valid_through_label}",
+        refresh=False,
+    )
+    customer_year_refresh(customer=customer, today=costs.start, actor=actor)
+    membership.refresh_from_db()
     account = None
     if use_login_account:
         account = _login_account_attach(
@@ -322,18 +301,6 @@ def _register(
 
 def _actor_name(actor: User | None, username: str) -> str:
     return actor.get_username() if actor is not None else f"online:{username}"
-
-
-def membership_data(membership: Membership) -> login_service.MembershipData:
-    """What the login service keeps of a membership."""
-    return login_service.MembershipData(
-        library_code=membership.library.code,
-        library_name=membership.library.name,
-        customer_number=membership.customer.number,
-        subscription_code=membership.subscription_type.code,
-        digital_rights=membership.subscription_type.digital_rights,
-        valid_through=membership.valid_through,
-    )
 
 
 def _login_account_attach(
@@ -394,53 +361,6 @@ def _registration_by_key(key: uuid.UUID, *, library_id: int) -> Registration | N
     return Registration(
         customer=customer, membership=first, costs=costs, account=account, repeated=True
     )
-
-
-def ledger_payment_book(
-    *,
-    actor: User,
-    customer: Customer,
-    amount: Decimal,
-    method: str,
-    membership: Membership | None = None,
-    allow_overpayment: bool = False,
-) -> LedgerLine:
-    """Book a payment received at the desk (contant, pin): above zero, at most the desk
-    maximum (`BIEB_DESK_PAYMENT_MAXIMUM`), and more than the open saldo only with
-    `allow_overpayment` (staff confirmed it); else Overpayment."""
-    if actor.library_id != customer.library_id:
-        raise ValidationError("U werkt niet voor deze bibliotheek.", code="forbidden")
-    if method not in (PaymentMethod.CASH, PaymentMethod.PIN):
-        raise ValidationError({"method": "Kies contant of pin."})
-    try:
-        amount = money_check(amount, maximum=settings.BIEB_DESK_PAYMENT_MAXIMUM)
-    except ValidationError as error:
-        raise ValidationError({"amount": error.messages}) from None
-    with transaction.atomic():
-        # The saldo under the customer's row lock: two desks cannot both take "the rest".
-        Customer.objects.select_for_update().filter(pk=customer.pk).first()
-        if not allow_overpayment:
-            saldo = customer_saldo(customer=customer)
-            if amount > saldo:
-                raise Overpayment(amount=amount, saldo=saldo)
-        line = LedgerLine.objects.create(
-            library_id=customer.library_id,
-            customer=customer,
-            membership=membership,
-            kind=LedgerKind.PAYMENT,
-            amount=-amount,
-            method=method,
-            description=f"Betaling {PaymentMethod(method).label.lower()} {format_euro(amount)}",
-            booked_by=actor,
-        )
-        audit_record(
-            actor=actor,
-            action="ledger.payment_booked",
-            library=customer.library,
-            target=customer,
-            data={"amount": str(amount), "method": method, "line": line.pk},
-        )
-    return line
 
 
 # --- the counter: personal data and the login account of a registered customer ---------------

@@ -33,6 +33,7 @@ __all__ = [
     "request_link_code",
     "resend_activation",
     "update_membership",
+    "update_memberships",
 ]
 
 
@@ -187,3 +188,7 @@ def resend_activation(*, account_id: uuid.UUID, actor: str) -> AccountStatus:
 
 def update_membership(*, membership: MembershipData) -> None:
     services.membership_update(membership=membership)
+
+
+def update_memberships(*, memberships: list[MembershipData]) -> None:
+    services.memberships_update(memberships=memberships)

@@ -120,6 +120,8 @@ class LinkedMembership(models.Model):
     subscription_code = models.CharField("abonnement", max_length=10)
     digital_rights = models.CharField("digitale rechten", max_length=20)
     valid_through = models.DateField("geldig t/m", null=True, blank=True)
+    state = models.CharField("stand", max_length=30, blank=True)
+    pay_url = models.URLField("betaallink", max_length=500, blank=True)
     linked_at = models.DateTimeField("gekoppeld op", auto_now_add=True)
 
     class Meta:

@@ -47,6 +47,8 @@ def memberships_claim(account: LoginAccount) -> list[dict[str, Any]]:
             "subscription": m.subscription_code,
             "digital_rights": m.digital_rights,
             "valid_through": m.valid_through.isoformat() if m.valid_through else None,
+            "state": m.state,
+            "pay_url": m.pay_url,
         }
         for m in LinkedMembership.objects.filter(account=account).order_by("library_code")
     ]

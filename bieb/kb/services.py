@@ -81,7 +81,12 @@ class MembershipData:
     customer_number: str
     subscription_code: str
     digital_rights: str
+    # Through which day the digital rights run (None: none yet).
     valid_through: dt.date | None
+    # The library's word for where the membership stands ("wacht_op_betaling", "actief", ...)
+    # and where the member pays to (re)gain the rights; told to the member at /online/.
+    state: str = ""
+    pay_url: str = ""
 
 
 def event_record(
@@ -394,6 +399,8 @@ def _membership_link(account: LoginAccount, membership: MembershipData) -> Linke
         subscription_code=membership.subscription_code,
         digital_rights=membership.digital_rights,
         valid_through=membership.valid_through,
+        state=membership.state,
+        pay_url=membership.pay_url,
     )
     LinkedMembership.objects.bulk_create(
         [linked],
@@ -405,6 +412,8 @@ def _membership_link(account: LoginAccount, membership: MembershipData) -> Linke
             "subscription_code",
             "digital_rights",
             "valid_through",
+            "state",
+            "pay_url",
         ],
     )
     return linked
@@ -627,7 +636,25 @@ def membership_update(*, membership: MembershipData) -> None:
         subscription_code=membership.subscription_code,
         digital_rights=membership.digital_rights,
         valid_through=membership.valid_through,
+        state=membership.state,
+        pay_url=membership.pay_url,
     )
+
+
+def memberships_update(*, memberships: list[MembershipData]) -> int:
+    """`membership_update` for many at once (the renewal run): one statement per state."""
+    count = 0
+    for item in memberships:
+        count += LinkedMembership.objects.filter(
+            library_code=item.library_code, customer_number=item.customer_number
+        ).update(
+            subscription_code=item.subscription_code,
+            digital_rights=item.digital_rights,
+            valid_through=item.valid_through,
+            state=item.state,
+            pay_url=item.pay_url,
+        )
+    return count
 
 
 # Checked instead of a real hash when there is none to check (an unknown username, an account

@@ -46,6 +46,48 @@ class Library(models.Model):
         default=PaymentProviderCode.DEMO,
         help_text="Waarmee leden bij online inschrijven meteen betalen.",
     )
+    # Contact details: in every mail to members, and wherever a page says "neem contact op met
+    # de bibliotheek".
+    contact_address = models.CharField(
+        "adres", max_length=200, blank=True, help_text="Bijvoorbeeld: Stationsweg 1, 9401 KJ Assen"
+    )
+    contact_phone = models.CharField("telefoon", max_length=30, blank=True)
+    contact_email = models.EmailField("e-mail", max_length=254, blank=True)
+    website = models.URLField("website", max_length=200, blank=True)
+    # The membership year (bieb.customers.year): defaults as in Wise, each changeable here.
+    payment_term_days = models.PositiveSmallIntegerField(
+        "betaaltermijn (dagen)",
+        default=0,
+        validators=[MaxValueValidator(365)],
+        help_text=(
+            "0: digitale rechten gaan pas in als de periode betaald is. Meer dan 0: de rechten "
+            "gaan meteen in en lopen zoveel dagen door zonder betaling."
+        ),
+    )
+    renewal_lead_days = models.PositiveSmallIntegerField(
+        "verlengen vooraf (dagen)",
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="Zoveel dagen voor 'Rechten t/m' wordt de volgende periode berekend en gemaild.",
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        "coulance (dagen)",
+        default=0,
+        validators=[MaxValueValidator(90)],
+        help_text="Zoveel dagen na 'Rechten t/m' lopen de rechten door als niet betaald is.",
+    )
+    reminder_first_days = models.PositiveSmallIntegerField(
+        "eerste herinnering na (dagen)", default=14, validators=[MinValueValidator(1)]
+    )
+    reminder_second_days = models.PositiveSmallIntegerField(
+        "tweede herinnering na (dagen)", default=28, validators=[MinValueValidator(1)]
+    )
+    arrears_months = models.PositiveSmallIntegerField(
+        "betalingsachterstand na (maanden)",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="Zolang onbetaald na het begin van de periode; een maand later: uitgeschreven.",
+    )
 
     class Meta:
         verbose_name = "bibliotheek"
@@ -58,11 +100,25 @@ class Library(models.Model):
                 violation_error_message=(
                     "De lengte van het klantnummer moet tussen 8 en 20 cijfers liggen."
                 ),
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(reminder_second_days__gt=models.F("reminder_first_days")),
+                name="library_reminders_in_order",
+                violation_error_message=("De tweede herinnering moet later komen dan de eerste."),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def contact_lines(self) -> list[str]:
+        """The library's contact details, one per line, as mails and pages show them."""
+        lines = [self.name]
+        lines += [v for v in (self.contact_address, self.contact_phone, self.contact_email) if v]
+        if self.website:
+            lines.append(self.website)
+        return lines
 
 
 class Branch(models.Model):
@@ -125,6 +181,18 @@ class SubscriptionType(models.Model):
     login_account_required = models.BooleanField("inlogaccount verplicht", default=False)
     offered_online = models.BooleanField("online aangeboden", default=False)
     active = models.BooleanField("actief", default=True)
+    successor = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="gaat over op",
+        help_text=(
+            "Bij verlenging, als de klant te oud is geworden voor dit abonnement (bijvoorbeeld "
+            "jeugd wordt volwassen). Leeg: het abonnement wordt dan niet verlengd."
+        ),
+    )
 
     class Meta:
         verbose_name = "abonnementstype"

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from bieb.mail.models import OutboxMessage, OutboxStatus
 from bieb.mail.selectors import outbox_message_due_ids
-from bieb.mail.tasks import mail_send_task
+from bieb.mail.tasks import mail_send_many_task, mail_send_task
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,38 @@ def mail_queue(
     # the periodic retry picks the message up.
     transaction.on_commit(enqueue_send, robust=True)
     return message
+
+
+def mail_queue_many(messages: list[dict[str, str]]) -> int:
+    """Store many mails at once (the renewal run), each a dict of `mail_queue`'s arguments
+    (to, subject, text, kind, reference); one task sends them after the commit. The addresses
+    are the customers' own, checked when they were saved."""
+    if not messages:
+        return 0
+    now = timezone.now()
+    rows = OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                to=m["to"].strip(),
+                subject=" ".join(m["subject"].split()),
+                text_body=m["text"],
+                html_body="",
+                kind=m.get("kind", ""),
+                reference=m.get("reference", ""),
+                message_id=mail_message_id(),
+                status=OutboxStatus.QUEUED,
+                next_attempt_at=now,
+            )
+            for m in messages
+        ]
+    )
+    ids = [row.pk for row in rows]
+
+    def enqueue_send() -> None:
+        mail_send_many_task.enqueue(message_ids=ids)
+
+    transaction.on_commit(enqueue_send, robust=True)
+    return len(rows)
 
 
 def mail_send(*, message_id: int) -> OutboxMessage:

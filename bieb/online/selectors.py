@@ -89,43 +89,90 @@ def access_from_claims(memberships: list[dict[str, Any]], *, today: dt.date) -> 
     return Access(ebooks=False, until=None, memberships=rows, reasons=reasons)
 
 
+# Why a linked membership gives no rights on a day, as a code for machines (the entitlement
+# answer) and in Dutch for the member.
+REASONS = {
+    "wacht_op_betaling": "De betaling van het abonnement is nog niet binnen.",
+    "betalingsachterstand": "Het abonnement heeft een betalingsachterstand.",
+    "uitgeschreven": "Het abonnement is beëindigd wegens een betalingsachterstand.",
+    "opgezegd": "Het abonnement is opgezegd.",
+    "verlopen": "Het abonnement is verlopen en niet verlengd.",
+    "niet_begonnen": "Het abonnement is nog niet begonnen.",
+    "geen_digitale_rechten": "Dit abonnement geeft geen toegang tot e-books en luisterboeken.",
+}
+
+
+def membership_reason(membership: Membership, *, on: dt.date) -> str:
+    """The reason code why `membership` gives no rights on `on`; "" when it does."""
+    if membership.has_rights_on(on):
+        return "" if membership.subscription_type.has_digital_rights else "geen_digitale_rechten"
+    if membership.is_cancelled and membership.status == MembershipStatus.ENDED:
+        return "opgezegd"
+    if membership.status in (
+        MembershipStatus.AWAITING_PAYMENT,
+        MembershipStatus.ARREARS,
+        MembershipStatus.DEREGISTERED,
+    ):
+        return str(membership.status)
+    if membership.start_date > on:
+        return "niet_begonnen"
+    if membership.rights_through is None:
+        return "wacht_op_betaling"
+    return "verlopen"
+
+
+def _latest(memberships: list[Membership]) -> str | None:
+    days = [m.rights_through for m in memberships if m.rights_through is not None]
+    return max(days).isoformat() if days else None
+
+
 def entitlements_for(*, username: str, on: dt.date) -> dict[str, Any]:
     """What the login account that has the name `username` now may use on `on`.
 
     Which memberships are the account's comes from the login service's links, kept by account
-    id: a name that belonged to someone else before brings none of theirs. Their status, period
-    and physical loans come from the library system."""
+    id: a name that belonged to someone else before brings none of theirs. Their status, rights
+    and physical loans come from the library system. A membership without rights on `on` is
+    listed with the reason (`reason`, a code of REASONS); `reason` at the top says why there
+    are no e-books at all (the reason of the membership that last had them)."""
     name = username.strip().lower()
     links = login_service.account_links(username=name)
     numbers = [number for _, number in links]
     memberships = [
         m
-        for m in Membership.objects.filter(
-            customer__number__in=numbers,
-            status=MembershipStatus.ACTIVE,
-            start_date__lte=on,
-            valid_through__gte=on,
-        )
+        for m in Membership.objects.filter(customer__number__in=numbers, start_date__lte=on)
         .select_related("subscription_type", "library", "customer")
         .order_by("library__code", "-valid_through")
         if (m.library.code, m.customer.number) in links
     ]
-    digital = [m for m in memberships if m.subscription_type.has_digital_rights]
+    rows = [(m, membership_reason(m, on=on)) for m in memberships]
+    valid = [m for m, reason in rows if m.has_rights_on(on)]
+    digital = [m for m in valid if m.subscription_type.has_digital_rights]
+    reason = None
+    if not digital:
+        candidates = [(m, r) for m, r in rows if m.subscription_type.has_digital_rights and r] or [
+            (m, r) for m, r in rows if r
+        ]
+        reason = candidates[0][1] if candidates else "geen_lidmaatschap"
     return {
         "username": name,
         "on": on.isoformat(),
         "ebooks": bool(digital),
         "audiobooks": bool(digital),
-        "physical_loans": any(m.subscription_type.physical_loans for m in memberships),
-        "valid_through": max(m.valid_through for m in digital).isoformat() if digital else None,
+        "physical_loans": any(m.subscription_type.physical_loans for m in valid),
+        "valid_through": _latest(digital),
+        "reason": reason,
         "memberships": [
             {
                 "library": m.library.code,
                 "subscription": m.subscription_type.code,
                 "digital_rights": m.subscription_type.digital_rights,
                 "physical_loans": m.subscription_type.physical_loans,
+                "status": m.status,
                 "valid_through": m.valid_through.isoformat(),
+                "rights_through": m.rights_through.isoformat() if m.rights_through else None,
+                "rights": m.has_rights_on(on),
+                "reason": reason_code or None,
             }
-            for m in memberships
+            for m, reason_code in rows
         ],
     }

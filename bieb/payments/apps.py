@@ -9,4 +9,7 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Betalingen"
 
     def ready(self) -> None:
-        from bieb.payments import periodic  # noqa: F401  (registers the status check)
+        from bieb.payments import (
+            periodic,  # noqa: F401  (registers the status check)
+            periods,  # noqa: F401  (registers the period payment handler)
+        )

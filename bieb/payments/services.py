@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from bieb.audit.services import audit_record
 from bieb.core.money import format_euro, to_cents
-from bieb.customers.models import Customer, LedgerKind, LedgerLine, Membership, PaymentMethod
-from bieb.customers.services import ledger_payment_book
+from bieb.customers.ledger import ledger_online_payment_book, ledger_payment_book
+from bieb.customers.models import Customer, LedgerLine, Membership, PaymentMethod
 from bieb.libraries.models import Library
 from bieb.payments.handlers import HANDLERS, FulfilmentProblem
 from bieb.payments.models import Payment, PaymentStatus
@@ -192,17 +192,16 @@ def payment_book(
     if payment.ledger_line_id is not None:
         raise FulfilmentProblem("Deze betaling is al geboekt.")
     method = provider_get(payment.provider).ledger_method
-    line = LedgerLine.objects.create(
-        library_id=payment.library_id,
+    line = ledger_online_payment_book(
         customer=customer,
         membership=membership,
-        kind=LedgerKind.PAYMENT,
-        amount=-payment.amount,
+        amount=payment.amount,
         method=method,
         description=(
             f"Betaling {PaymentMethod(method).label} {format_euro(payment.amount)}"
             f" ({payment.provider} {payment.provider_id})"
         ),
+        actor_name=f"betaaldienst:{payment.provider}",
     )
     payment.customer = customer
     payment.membership = membership

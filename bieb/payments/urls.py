@@ -7,4 +7,8 @@ app_name = "payments"
 urlpatterns = [
     path("webhook/<slug:provider_code>/", views.webhook, name="webhook"),
     path("demo/<str:checkout_id>/", views.demo_checkout, name="demo_checkout"),
+    path("verlengen/<str:token>/", views.period_pay, name="period_pay"),
+    path(
+        "verlengen/<str:token>/terug/<uuid:public_id>/", views.period_return, name="period_return"
+    ),
 ]

@@ -27,7 +27,7 @@ from bieb.core.dates import date_nl
 from bieb.core.money import format_euro
 from bieb.customers.costs import CostBuildUp, cost_build_up
 from bieb.customers.details import CustomerDetails, customer_details_clean
-from bieb.customers.models import Customer, Membership, MembershipStatus
+from bieb.customers.models import MEMBERSHIP_CLOSED, Customer, Membership
 from bieb.customers.selectors import customer_likely_duplicates, customer_saldo
 from bieb.customers.services import customer_register
 from bieb.kb import interface as login_service
@@ -71,15 +71,16 @@ def signup_branch(library: Library) -> Branch:
 def signup_current_membership(
     *, library: Library, account_id: uuid.UUID | str, on: dt.date
 ) -> Membership | None:
-    """A membership of this library, linked to this login account, that is valid on `on`."""
+    """A membership of this library, linked to this login account, that runs on `on` (paid
+    or still waiting for its payment)."""
     return (
         Membership.objects.filter(
             library=library,
             customer__login_account_id=account_id,
-            status=MembershipStatus.ACTIVE,
             start_date__lte=on,
             valid_through__gte=on,
         )
+        .exclude(status__in=MEMBERSHIP_CLOSED)
         .select_related("subscription_type")
         .first()
     )
@@ -163,7 +164,7 @@ def signup_payment_start(
         raise SignupError(
             f"Inlogaccount {username} is niet (meer) actief. Log opnieuw in bij de KB."
         )
-    amount = checked.costs.saldo
+    amount = checked.costs.amount
     if amount <= 0:
         raise SignupError(
             "Dit abonnement kost niets; schrijf je daarvoor in aan de balie van een vestiging."
@@ -280,14 +281,13 @@ def signup_fulfil(payment: Payment) -> None:
         confirm_duplicate=True,  # checked before paying; after paying, registering wins
         registration_key=signup.registration_key,
         on=signup.on_date,
-        status=MembershipStatus.ACTIVE,
     )
-    if registration.costs.saldo != payment.amount:
+    if registration.costs.amount != payment.amount:
         logger.warning(
             "sign-up %s: paid %s, build-up now %s",
             signup.pk,
             payment.amount,
-            registration.costs.saldo,
+            registration.costs.amount,
         )
     payment_book(
         payment=payment, customer=registration.customer, membership=registration.membership

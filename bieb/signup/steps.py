@@ -401,7 +401,7 @@ class PaymentStep(Step):
             {
                 "costs": checked.costs,
                 "terms": plain_terms(costs=checked.costs, subscription_type=flow.subscription_type),
-                "amount": format_euro(checked.costs.saldo),
+                "amount": format_euro(checked.costs.amount),
                 "subscription": flow.subscription_type,
                 "provider_name": provider_name,
                 "notice": notice,

@@ -26,6 +26,18 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         verbose_name = "medewerker"
         verbose_name_plural = "medewerkers"
+        # Roles, given in the admin (to a user or a group). Both are on top of the counter.
+        permissions = [
+            (
+                "finance",
+                "Financieel: correcties (storno, terugbetaling, kwijtschelding) en overzichten",
+            ),
+            ("statistics", "Statistiek bekijken"),
+        ]
+
+    @property
+    def has_finance(self) -> bool:
+        return self.has_perm("staff.finance")
 
     def clean(self) -> None:
         super().clean()

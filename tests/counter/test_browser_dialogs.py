@@ -53,9 +53,7 @@ def test_more_than_the_saldo_asks_with_the_focus_on_nee(
     with page.expect_navigation():
         keys.press("Enter")
     question = page.get_by_role("dialog", name="Bevestig")
-    expect(question).to_contain_text(
-        "Het bedrag is hoger dan het saldo (€ 42,00). Toch € 50,00 ontvangen?"
-    )
+    expect(question).to_contain_text("Meer dan het saldo (€ 42,00): toch € 50,00 boeken?")
     expect_focus(page, "id_overpayment_nee")
     step(page, "hoger-dan-het-saldo")
     keys.press("Enter")  # Nee

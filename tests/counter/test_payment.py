@@ -86,7 +86,7 @@ def test_more_than_the_saldo_asks_first_and_keeps_what_was_typed(
     key, response = pay(balie_client, tester, "50")
     assert response.status_code == 200  # type: ignore[attr-defined]
     content = response.content.decode()  # type: ignore[attr-defined]
-    assert "Het bedrag is hoger dan het saldo (€ 42,00). Toch € 50,00 ontvangen?" in content
+    assert "Meer dan het saldo (€ 42,00): toch € 50,00 boeken?" in content
     assert payments(tester) == []
     # the question's Nee has the focus; the form behind it still holds what was typed
     assert focused(response) == "id_overpayment_nee"
@@ -109,7 +109,7 @@ def test_the_saldo_or_less_needs_no_second_step(balie_client: Client, tester: Cu
     _, response = pay(balie_client, tester, "42,00")
     assert response.status_code == 302  # type: ignore[attr-defined]
     _, response = pay(balie_client, tester, "0,01")  # nothing open any more: asks
-    assert "hoger dan het saldo (€ 0,00)" in response.content.decode()  # type: ignore[attr-defined]
+    assert "Meer dan het saldo (€ 0,00)" in response.content.decode()  # type: ignore[attr-defined]
     assert payments(tester) == [Decimal("42.00")]
 
 

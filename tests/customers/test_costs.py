@@ -35,7 +35,7 @@ def test_digital_only_registered_in_june_2024(digital_only: SubscriptionType) ->
         "Rechten t/m": "31-05-2025",
         "Abonnement": "€ 42,00",
         "Korting": "€ 0,00",
-        "Saldo": "€ 42,00",
+        "Te betalen": "€ 42,00",
     }
 
 
@@ -48,7 +48,7 @@ def test_the_seeds_free_tariff_gives_zero(digital_only: SubscriptionType, gratis
     )
     rows = dict(costs.rows())
     assert rows["Tariefcode"] == "0001 - gratis"
-    assert (rows["Leeftijd"], rows["Abonnement"], rows["Saldo"]) == ("24", "€ 0,00", "€ 0,00")
+    assert (rows["Leeftijd"], rows["Abonnement"], rows["Te betalen"]) == ("24", "€ 0,00", "€ 0,00")
     assert costs.valid_through_label == "Geldig t/m mei 2025"
 
 
@@ -107,7 +107,7 @@ def test_under_18_is_free_whatever_tariff_or_discount(
         on=dt.date(2024, 6, 12),
     )
     assert costs.tariff.code == "0001"
-    assert (costs.fee, costs.discount_amount, costs.saldo) == (Decimal(0), Decimal(0), Decimal(0))
+    assert (costs.fee, costs.discount_amount, costs.amount) == (Decimal(0), Decimal(0), Decimal(0))
 
 
 def test_discounts_are_taken_off_to_the_cent(adult: SubscriptionType) -> None:
@@ -120,7 +120,7 @@ def test_discounts_are_taken_off_to_the_cent(adult: SubscriptionType) -> None:
     )
     assert costs.fee == Decimal("64.50")
     assert costs.discount_amount == Decimal("16.13")
-    assert dict(costs.rows())["Saldo"] == "€ 48,37"
+    assert dict(costs.rows())["Te betalen"] == "€ 48,37"
 
 
 def test_a_tariff_of_another_library_is_refused(

@@ -12,7 +12,11 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("customers", "0004_search_indexes"), ("kb", "0003_attempts_moved_to_core")]
+BEFORE = [
+    ("customers", "0004_search_indexes"),
+    ("kb", "0003_attempts_moved_to_core"),
+    ("libraries", "0003_constraint_messages"),
+]
 AFTER = [("customers", "0005_customer_login_account_id")]
 
 

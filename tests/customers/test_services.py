@@ -6,9 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from bieb.audit.models import AuditEvent
+from bieb.customers.ledger import ledger_payment_book
 from bieb.customers.models import Customer, LedgerKind, LedgerLine, Membership, MembershipStatus
 from bieb.customers.selectors import customer_saldo
-from bieb.customers.services import LikelyDuplicate, customer_register, ledger_payment_book
+from bieb.customers.services import LikelyDuplicate, customer_register
 from bieb.libraries.models import Branch, SubscriptionType
 from bieb.staff.models import User
 from tests.customers.factories import details, link_code_for
@@ -37,7 +38,9 @@ def test_registering_the_seeds_customer_for_digital_only(
     assert customer.registered_branch.number == "5280"
 
     membership = Membership.objects.get(customer=customer)
-    assert membership.status == MembershipStatus.ACTIVE
+    # Digital rights start when the period is paid (the library gives no payment term).
+    assert membership.status == MembershipStatus.AWAITING_PAYMENT
+    assert membership.rights_through is None
     assert (membership.start_date, membership.valid_through) == (JUNE_12, dt.date(2025, 5, 31))
     assert membership.expiry_month == 5
     assert membership.tariff.code == "0002"
@@ -226,12 +229,22 @@ def test_registration_generates_a_login_account_named_after_the_customer_number(
     )
     assert LoginAccount.objects.get(username=number).email == "e.b.tester@example.nl"
     linked = LinkedMembership.objects.get(customer_number=number)
-    assert (linked.library_code, linked.digital_rights, linked.valid_through) == (
+    # The login service knows the membership, without rights until it is paid, and the link
+    # where the member pays.
+    assert (linked.library_code, linked.digital_rights, linked.valid_through, linked.state) == (
         "bind",
         "compleet",
-        dt.date(2025, 5, 31),
+        None,
+        "wacht_op_betaling",
     )
+    assert "/betalen/verlengen/" in linked.pay_url
     assert number in OutboxMessage.objects.get(to="e.b.tester@example.nl").text_body
+
+    ledger_payment_book(
+        actor=balie, customer=registration.customer, amount=Decimal("42"), method="pin"
+    )
+    linked.refresh_from_db()
+    assert (linked.valid_through, linked.pay_url) == (dt.date(2025, 5, 31), "")
 
 
 def test_the_moving_case_links_an_active_account_from_another_library(
@@ -284,7 +297,6 @@ def test_an_online_registration_has_no_staff_actor_and_waits_for_payment(
         details=details(email="o@example.nl"),
         subscription_type=digital_only,
         account_id=LoginAccount.objects.get(username="online.lid").pk,
-        status=MembershipStatus.AWAITING_PAYMENT,
         on=JUNE_12,
     )
     assert registration.membership.status == MembershipStatus.AWAITING_PAYMENT

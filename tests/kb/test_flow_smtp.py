@@ -4,10 +4,12 @@ receive the activation mail, open the link, set a password, log in."""
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 
+from bieb.customers.ledger import ledger_payment_book
 from bieb.customers.services import customer_register
 from bieb.kb import interface
 from bieb.libraries.models import Branch, SubscriptionType
@@ -54,6 +56,10 @@ def test_counter_registration_mail_activation_and_login(
     assert number in client.get("/kb/").content.decode()  # signed in by the activation
     assert interface.account_status(username=number).label == "actief"
 
+    # Paid at the desk: the membership's rights start, and the login service knows it.
+    ledger_payment_book(
+        actor=balie, customer=registration.customer, amount=Decimal("42.00"), method="contant"
+    )
     other = Client()
     login = other.post("/kb/inloggen/", {"username": number, "password": PASSWORD})
     assert login.status_code == 302

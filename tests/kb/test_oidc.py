@@ -144,6 +144,8 @@ def run_flow(base: str, member: LoginAccount) -> None:
             "subscription": "0141",
             "digital_rights": "compleet",
             "valid_through": "2027-10-31",
+            "state": "",
+            "pay_url": "",
         }
     ]
 

@@ -6,6 +6,9 @@ import pytest
 from django.test import Client
 
 from bieb.core.dates import local_today
+from bieb.customers.ledger import ledger_payment_book
+from bieb.customers.models import Customer
+from bieb.customers.selectors import customer_saldo
 from bieb.customers.services import customer_register
 from bieb.libraries.models import Branch, SubscriptionType
 from bieb.online.selectors import access_from_claims
@@ -28,14 +31,25 @@ def ask(client: Client, username: str, token: str | None = TOKEN) -> object:
     return client.get(URL.format(username), headers=headers)
 
 
-def register(balie: User, branch: Branch, subscription: SubscriptionType, surname: str) -> None:
-    customer_register(
+def register(
+    balie: User, branch: Branch, subscription: SubscriptionType, surname: str, *, pay: bool = True
+) -> Customer:
+    registration = customer_register(
         actor=balie,
         branch=branch,
         details=details(surname=surname),
         subscription_type=subscription,
         existing_username="e.b.tester",
         link_code=link_code_for("e.b.tester", library=branch.library, actor=balie),
+    )
+    if pay:
+        pay_saldo(balie, registration.customer)
+    return registration.customer
+
+
+def pay_saldo(balie: User, customer: Customer) -> None:
+    ledger_payment_book(
+        actor=balie, customer=customer, amount=customer_saldo(customer=customer), method="pin"
     )
 
 
@@ -73,12 +87,17 @@ def test_digital_only_says_no_to_physical_loans(
     adult: SubscriptionType,
 ) -> None:
     active_account("e.b.tester")
-    register(balie, branch_5280, digital_only, "Tester")
+    customer = register(balie, branch_5280, digital_only, "Tester", pay=False)
+    waiting = ask(client, "e.b.tester").json()  # type: ignore[attr-defined]
+    assert (waiting["ebooks"], waiting["reason"]) == (False, "wacht_op_betaling")
+    assert waiting["memberships"][0]["status"] == "wacht_op_betaling"
+    pay_saldo(balie, customer)
     answer = ask(client, "E.B.Tester").json()  # type: ignore[attr-defined]
+    assert answer["reason"] is None
     assert answer["username"] == "e.b.tester"
     assert (answer["ebooks"], answer["audiobooks"], answer["physical_loans"]) == (True, True, False)
     assert answer["memberships"][0]["subscription"] == "0141"
-    assert answer["valid_through"] == answer["memberships"][0]["valid_through"]
+    assert answer["valid_through"] == answer["memberships"][0]["rights_through"]
 
     register(balie, branch_5280, adult, "Tester-Volwassen")
     answer = ask(client, "e.b.tester").json()  # type: ignore[attr-defined]

@@ -124,7 +124,7 @@ def test_the_amount_is_the_cost_build_ups_saldo_to_the_cent(
     adult.save()
     payment = start_payment(bind, adult)
     costs = cost_build_up(customer=details(), subscription_type=adult, on=local_today())
-    assert payment.amount == costs.saldo == Decimal("64.55")
+    assert payment.amount == costs.amount == Decimal("64.55")
     assert payment.amount.as_tuple().exponent == -2
     checkout = DemoCheckout.objects.get(pk=payment.provider_id)
     assert checkout.amount == Decimal("64.55")

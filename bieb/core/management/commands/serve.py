@@ -81,6 +81,7 @@ class Command(BaseCommand):
             "",
             f"Bieb is running on {base}   (Ctrl-C stops it)",
             f"  balie:                   {base}/balie/",
+            f"  financieel:              {base}/balie/financieel/",
             f"  configuratie (beheer):   {base}/admin/",
             f"  gezondheid:              {base}/health/",
         ]
@@ -92,6 +93,7 @@ class Command(BaseCommand):
                 "Demo logins (password: " + password + "):",
                 "  balie       Bibliotheken Bind, vestiging 5280",
                 "  balie-oost  Bibliotheek Oost, vestiging 6100",
+                "  manager     Bibliotheken Bind, 5280, met Financieel en Statistiek",
                 "  beheer      beheerder (alle bibliotheken, /admin/), plus verificatiecode:",
                 "              staat onder het inlogformulier, of app-sleutel " + DEMO_TOTP_SECRET,
             ]

@@ -1,0 +1,44 @@
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from bieb.core.dates import local_today
+from bieb.core.money import format_euro
+from bieb.customers.renewals import renewals_run_all
+from bieb.libraries.models import Library
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the renewal job for a day: book and offer the next periods, send reminders, move "
+        "statuses. Idempotent: running a day again books and mails nothing twice."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--as-of", dest="as_of", help="the day to run, YYYY-MM-DD (default: today)"
+        )
+        parser.add_argument("--library", default="", help="only this library (its code)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        day = local_today()
+        if options["as_of"]:
+            try:
+                day = dt.date.fromisoformat(options["as_of"])
+            except ValueError:
+                raise CommandError(
+                    "--as-of: gebruik YYYY-MM-DD, bijvoorbeeld 2026-05-02."
+                ) from None
+        code = options["library"].strip()
+        if code and not Library.objects.filter(code=code).exists():
+            raise CommandError(f"Geen bibliotheek met code '{code}'.")
+        for run in renewals_run_all(day=day, library_code=code, started_by="bieb renewals"):
+            self.stdout.write(
+                f"{run.library.code} {day.isoformat()}: verlengd {run.booked} "
+                f"({format_euro(run.booked_amount)}), aangeboden {run.offered} "
+                f"({format_euro(run.offered_amount)}), niet verlengd {run.not_renewed}, "
+                f"gemaild {run.mailed}, herinneringen {run.reminders}, "
+                f"wacht op betaling {run.awaiting}, betalingsachterstand {run.arrears}, "
+                f"uitgeschreven {run.deregistered}, beëindigd {run.ended}"
+            )
