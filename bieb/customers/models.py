@@ -374,6 +374,7 @@ class MembershipPeriod(models.Model):
     booked_at = models.DateTimeField("geboekt op", null=True, blank=True)
     mailed_at = models.DateTimeField("gemaild op", null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField("herinneringen verstuurd", default=0)
+    reminded_at = models.DateTimeField("laatste herinnering op", null=True, blank=True)
 
     class Meta:
         verbose_name = "periode"
