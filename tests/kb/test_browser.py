@@ -2,9 +2,11 @@
 
 import re
 import time
+from decimal import Decimal
 
 import pytest
 
+from bieb.customers.ledger import ledger_payment_book
 from bieb.customers.services import customer_register
 from bieb.kb.models import AccountState, LoginAccount
 from bieb.kb.services import account_create
@@ -238,6 +240,10 @@ def test_after_the_counter_and_the_mail_the_member_lands_logged_in_at_online(
         branch=branch_5280,
         details=details(email="e.b.tester@example.nl"),
         subscription_type=digital_only,
+    )
+    # Paid at the desk right away: the digital rights start with the payment.
+    ledger_payment_book(
+        actor=balie, customer=registration.customer, amount=Decimal("42.00"), method="pin"
     )
     deadline = time.monotonic() + 10
     while not smtp_server.received:
