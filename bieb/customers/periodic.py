@@ -7,9 +7,10 @@ from bieb.core.periodic import periodic_job
 
 @periodic_job(every=dt.timedelta(hours=1))
 def renewals_daily() -> object:
-    """Hourly, so that a day missed (downtime) is caught up soon; a second run of the same day
-    books and mails nothing twice (bieb.customers.renewals)."""
+    """Looks every hour, runs once a day per library: a day missed (downtime) is caught up
+    within the hour. A second run of the same day would book and mail nothing twice anyway
+    (bieb.customers.renewals); `bieb renewals --as-of` runs a past day on purpose."""
     from bieb.customers.renewals import renewals_run_all
 
-    runs = renewals_run_all(started_by="periodiek")
+    runs = renewals_run_all(started_by="periodiek", skip_done=True)
     return {r.library.code: r.booked + r.offered for r in runs}

@@ -404,10 +404,20 @@ def renewals_run(*, library: Library, day: dt.date, started_by: str) -> RenewalR
 
 
 def renewals_run_all(
-    *, day: dt.date | None = None, library_code: str = "", started_by: str
+    *,
+    day: dt.date | None = None,
+    library_code: str = "",
+    started_by: str,
+    skip_done: bool = False,
 ) -> list[RenewalRun]:
+    """The run of `day` for every library (or one). With `skip_done` (the periodic job, which
+    looks every hour so that a missed day is caught up soon) a library whose run of that day
+    finished already is left alone."""
     day = day or local_today()
     libraries = Library.objects.order_by("code")
     if library_code:
         libraries = libraries.filter(code=library_code)
+    if skip_done:
+        done = RenewalRun.objects.filter(day=day, finished_at__isnull=False)
+        libraries = libraries.exclude(pk__in=done.values("library_id"))
     return [renewals_run(library=lib, day=day, started_by=started_by) for lib in libraries]
