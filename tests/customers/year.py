@@ -53,7 +53,7 @@ def member(
             subscription_type=subscription,
             on=day,
         )
-        if pay:
+        if pay and customer_saldo_of(registration.customer.pk) > 0:
             pay_saldo(actor, registration.customer)
     return Membership.objects.get(pk=registration.membership.pk)
 
