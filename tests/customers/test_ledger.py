@@ -173,7 +173,9 @@ def test_write_off_up_to_the_saldo_pays_the_period(
             )
         assert "tot het saldo (€ 64,50)" in too_much.value.message_dict["amount"][0]
         before = all_rows()
-        ledger_write_off(actor=manager, customer=customer, amount=Decimal("64.50"), reason="Coulance")
+        ledger_write_off(
+            actor=manager, customer=customer, amount=Decimal("64.50"), reason="Coulance"
+        )
     assert all_rows()[: len(before)] == before
     assert customer_saldo_of(customer.pk) == Decimal("0.00")
     membership = fresh(membership)

@@ -71,9 +71,7 @@ def run(library: Library, day: dt.date) -> Any:
 
 
 def fresh(membership: Membership) -> Membership:
-    return Membership.objects.select_related("customer", "subscription_type").get(
-        pk=membership.pk
-    )
+    return Membership.objects.select_related("customer", "subscription_type").get(pk=membership.pk)
 
 
 def periods(membership: Membership) -> list[tuple[dt.date, dt.date, str, Decimal, str]]:

@@ -93,8 +93,10 @@ def test_a_cancelled_membership_link_pays_nothing_and_a_late_payment_is_a_proble
         payment_status_apply(payment_id=payment.pk, status=PaymentStatus.PAID)
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PAID and "Terugbetalen" in payment.problem
-    assert not LedgerLine.objects.filter(kind=LedgerKind.PAYMENT, amount=Decimal("-42")).exclude(
-        method="pin"
-    ).exists()
+    assert (
+        not LedgerLine.objects.filter(kind=LedgerKind.PAYMENT, amount=Decimal("-42"))
+        .exclude(method="pin")
+        .exists()
+    )
     assert fresh(membership).rights_through == D(2025, 5, 31)
     assert period_from_token(token + "x") is None
