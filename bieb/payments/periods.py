@@ -17,8 +17,8 @@ from django.db import transaction
 
 from bieb.core.dates import date_nl
 from bieb.core.money import format_euro
-from bieb.customers.models import MembershipPeriod, MembershipStatus, PeriodState
 from bieb.customers.memberships import membership_renew
+from bieb.customers.models import MembershipPeriod, MembershipStatus, PeriodState
 from bieb.customers.year import customer_saldo_of
 from bieb.payments.handlers import FulfilmentProblem, fulfilment_handler
 from bieb.payments.models import UNSETTLED, Payment

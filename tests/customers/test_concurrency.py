@@ -34,7 +34,7 @@ def test_two_renewal_runs_at_once_book_and_mail_each_period_once(
     with on(D(2025, 5, 1), hour=2):
         runs = at_once(
             [
-                lambda: renewals_run(library=bind, day=D(2025, 5, 1), started_by=f"w{i}")
+                lambda i=i: renewals_run(library=bind, day=D(2025, 5, 1), started_by=f"w{i}")
                 for i in (1, 2)
             ]
         )
