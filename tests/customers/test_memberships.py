@@ -142,3 +142,20 @@ def test_early_verlengen_books_the_next_period_and_the_run_leaves_it(
     assert (may.offered, may.booked, may.mailed) == (0, 0, 0)
     assert mails(membership, "renewal_fixed") == []
     assert len(periods(membership)) == 2
+
+
+def test_a_change_after_the_renewal_was_booked_checks_the_age_on_its_start(
+    bind: Library,
+    balie: User,
+    branch_5280: Branch,
+    youth: SubscriptionType,
+    digital_only: SubscriptionType,
+) -> None:
+    # 17 on 1 June 2025, 18 only in March 2026: Digital only (18+) cannot be the next period.
+    young = member(balie, branch_5280, youth, D(2024, 6, 12), birth_date=D(2008, 3, 1))
+    run(bind, D(2025, 5, 1))
+    assert periods(young)[-1][2:4] == ("0101", Decimal("0.00"))
+    with on(D(2025, 5, 5)), pytest.raises(ValidationError) as refused:
+        membership_change(membership=young, subscription_type=digital_only, actor=balie)
+    assert "18" in refused.value.message_dict["subscription_type"][0]
+    assert periods(young)[-1][2] == "0101"

@@ -14,6 +14,7 @@ from bieb.customers.ledger import ledger_payment_book
 from bieb.customers.memberships import membership_renew
 from bieb.customers.models import MembershipStatus, PeriodState
 from bieb.customers.year import customer_saldo_of, period_from_token
+from bieb.kb.models import LinkedMembership
 from bieb.libraries.models import Branch, Library, SubscriptionType
 from bieb.payments.models import PaymentStatus
 from bieb.payments.periods import period_payment_start
@@ -123,6 +124,9 @@ def test_the_seeds_member_over_two_years(
     assert AuditEvent.objects.filter(
         action="membership.status_changed", object_id=str(membership.pk), data__to="beeindigd"
     ).exists()
+    kb_copy = LinkedMembership.objects.get(customer_number=username)
+    assert (kb_copy.state, kb_copy.valid_through) == ("beeindigd", D(2026, 5, 31))
+    assert "/betalen/verlengen/" in kb_copy.pay_url  # /online/ links to renew and pay
 
     # 10 June 2026: "Verlengen" and paid at the desk; the rights are back the same minute.
     with on(D(2026, 6, 10), hour=14, minute=5):
@@ -144,6 +148,12 @@ def test_the_seeds_member_over_two_years(
     )
     membership = fresh(membership)
     assert (membership.status, membership.rights_through) == ("actief", D(2027, 5, 31))
+    kb_copy = LinkedMembership.objects.get(customer_number=username)
+    assert (kb_copy.state, kb_copy.valid_through, kb_copy.pay_url) == (
+        "actief",
+        D(2027, 5, 31),
+        "",
+    )
 
 
 def test_the_lapsed_offer_can_still_be_paid_by_its_link_in_june(
