@@ -161,9 +161,21 @@ def _locked(actor: User | None, membership: Membership) -> tuple[Customer, Membe
     return customer, locked
 
 
-def _future_periods(membership: Membership) -> list[MembershipPeriod]:
+def _future_periods(membership: Membership, *, on: dt.date) -> list[MembershipPeriod]:
+    """The periods after the running one: offered, or booked ahead (by the run or an early
+    'Verlengen'). Not "after valid_through": that follows the newest booked period, so a
+    period booked ahead would never be found (renewed twice, changed too late)."""
+    running_end = (
+        MembershipPeriod.objects.filter(
+            membership=membership, state=PeriodState.BOOKED, start__lte=on
+        )
+        .order_by("-start")
+        .values_list("end", flat=True)
+        .first()
+    )
+    after = running_end if running_end is not None else membership.start_date - ONE_DAY
     return list(
-        MembershipPeriod.objects.filter(membership=membership, start__gt=membership.valid_through)
+        MembershipPeriod.objects.filter(membership=membership, start__gt=after)
         .exclude(state=PeriodState.LAPSED)
         .select_related("subscription_type", "discount", "membership")
         .order_by("start")
@@ -189,7 +201,7 @@ def membership_renew(
                 "zo nodig opnieuw in.",
                 code="closed",
             )
-        future = _future_periods(locked)
+        future = _future_periods(locked, on=on)
         period = future[0] if future else None
         if period is not None and period.state == PeriodState.BOOKED:
             raise ValidationError(
@@ -344,7 +356,7 @@ def membership_change(
         )
         locked.save(update_fields=["next_subscription_type"])
         pricing = Pricing.load(locked.library)
-        for period in _future_periods(locked):
+        for period in _future_periods(locked, on=on):
             priced = period_next_price(
                 membership=locked, customer=customer, pricing=pricing, start=period.start
             )

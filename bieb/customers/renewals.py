@@ -95,7 +95,7 @@ def renewals_due_ids(*, library: Library, day: dt.date) -> list[int]:
     return list(
         Membership.objects.filter(
             library=library,
-            valid_through__lt=day + lead,
+            valid_through__lte=day + lead,
             cancelled_at__isnull=True,
         )
         .exclude(status=MembershipStatus.DEREGISTERED)
