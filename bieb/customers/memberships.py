@@ -277,8 +277,13 @@ def membership_cancel(
         raise ValidationError({"reason": "Kies een reden van opzeggen."})
     with transaction.atomic():
         customer, locked = _locked(actor, membership)
-        if locked.is_cancelled or (locked.status in MEMBERSHIP_CLOSED and locked.ends_on):
+        if locked.is_cancelled:
             raise ValidationError("Dit abonnement is al opgezegd.", code="cancelled")
+        if locked.status == MembershipStatus.DEREGISTERED:
+            raise ValidationError(
+                "Dit abonnement is al beëindigd (uitgeschreven wegens betalingsachterstand).",
+                code="closed",
+            )
         current_end = locked.valid_through
         running = (
             MembershipPeriod.objects.filter(

@@ -7,6 +7,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from bieb.audit.models import AuditEvent
@@ -103,8 +104,10 @@ def test_doorlopend_renews_and_charges_by_itself_then_reminds_then_ends(
     ]
     events = AuditEvent.objects.filter(action="membership.status_changed").order_by("-id")[:3]
     assert {e.actor_name for e in events} == {"verlengrun"}
-    # Uitgeschreven is final: not renewed again in May 2026.
+    # Uitgeschreven is final: not renewed again in May 2026, and nothing left to cancel.
     assert run(bind, D(2026, 5, 1)).booked == 0
+    with on(D(2026, 5, 2)), pytest.raises(ValidationError, match="al beëindigd"):
+        membership_cancel(membership=membership, reason="verhuisd", actor=balie)
 
 
 def test_reminders_go_once_each_when_runs_skip_days(
