@@ -261,6 +261,9 @@ def _register(
         fee=costs.fee,
         discount_amount=costs.discount_amount,
         state=PeriodState.OFFERED,
+        # Told at the desk (or paying online now): reminders of an unpaid first period
+        # ("Later betalen") count from here.
+        mailed_at=timezone.now() if costs.fee > costs.discount_amount else None,
     )
     ledger_period_book(
         period=period,

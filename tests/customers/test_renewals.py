@@ -110,6 +110,22 @@ def test_doorlopend_renews_and_charges_by_itself_then_reminds_then_ends(
         membership_cancel(membership=membership, reason="verhuisd", actor=balie)
 
 
+def test_later_betalen_at_registration_is_reminded_then_runs_into_arrears(
+    bind: Library, balie: User, branch_5280: Branch, adult: SubscriptionType
+) -> None:
+    membership = member(balie, branch_5280, adult, D(2025, 3, 3), pay=False)
+    assert fresh(membership).status == MembershipStatus.AWAITING_PAYMENT
+    assert run(bind, D(2025, 3, 16)).reminders == 0
+    assert run(bind, D(2025, 3, 17)).reminders == 1  # 14 days after the registration
+    assert run(bind, D(2025, 3, 31)).reminders == 1
+    [first, second] = mails(membership, "reminder_automatic")
+    assert "nog niet ontvangen" in first.text_body and "€ 64,50" in first.text_body
+    assert "Tweede herinnering" in second.text_body
+    assert "/betalen/verlengen/" in first.text_body
+    run(bind, D(2025, 5, 3))
+    assert fresh(membership).status == MembershipStatus.ARREARS
+
+
 def test_reminders_go_once_each_when_runs_skip_days(
     bind: Library, balie: User, branch_5280: Branch, adult: SubscriptionType
 ) -> None:
