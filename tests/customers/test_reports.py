@@ -221,7 +221,7 @@ def test_filters_branch_subscription_and_older_than(
     # The page is limited, the export reads them all, in the same order: oldest debt first.
     page = open_amounts(library=bind, filters=OpenFilters(), today=today, limit=2, offset=1)
     everything = list(open_amounts_iter(library=bind, filters=OpenFilters(), today=today))
-    assert [row.number for row in everything][0] == old.number
+    assert everything[0].number == old.number
     assert [row.number for row in page] == [row.number for row in everything[1:3]]
 
 
