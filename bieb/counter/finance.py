@@ -66,9 +66,20 @@ def _denied(request: HttpRequest, desk: Desk, page: str) -> HttpResponse:
 # --- open amounts ----------------------------------------------------------------------------
 
 
-def _filters(desk: Desk, query: Any) -> tuple[OpenFilters, dict[str, str], dict[str, str]]:
-    """The filters from the query string: what they select, what was typed (to show it again)
-    and a Dutch error per field that could not be read."""
+def _choices(desk: Desk) -> tuple[list[Branch], list[SubscriptionType]]:
+    """The library's branches and subscription types: the filters' lists."""
+    return (
+        list(Branch.objects.filter(library=desk.library).order_by("number")),
+        list(SubscriptionType.objects.filter(library=desk.library).order_by("code")),
+    )
+
+
+def _filters(
+    desk: Desk, query: Any
+) -> tuple[OpenFilters, dict[str, str], dict[str, str], dict[str, Any]]:
+    """The filters from the query string: what they select, what was typed (to show it again),
+    a Dutch error per field that could not be read, and the lists to choose from."""
+    branches, types = _choices(desk)
     typed = {
         "vestiging": query.get("vestiging", "").strip()[:20],
         "abonnement": query.get("abonnement", "").strip()[:20],
@@ -77,19 +88,11 @@ def _filters(desk: Desk, query: Any) -> tuple[OpenFilters, dict[str, str], dict[
     errors: dict[str, str] = {}
     branch_id = type_id = days = None
     if typed["vestiging"]:
-        branch_id = (
-            Branch.objects.filter(library=desk.library, number=typed["vestiging"])
-            .values_list("pk", flat=True)
-            .first()
-        )
+        branch_id = next((b.pk for b in branches if b.number == typed["vestiging"]), None)
         if branch_id is None:
             errors["vestiging"] = "Kies een vestiging uit de lijst."
     if typed["abonnement"]:
-        type_id = (
-            SubscriptionType.objects.filter(library=desk.library, code=typed["abonnement"])
-            .values_list("pk", flat=True)
-            .first()
-        )
+        type_id = next((t.pk for t in types if t.code == typed["abonnement"]), None)
         if type_id is None:
             errors["abonnement"] = "Kies een abonnement uit de lijst."
     if typed["ouder_dan"]:
@@ -98,7 +101,7 @@ def _filters(desk: Desk, query: Any) -> tuple[OpenFilters, dict[str, str], dict[
         else:
             errors["ouder_dan"] = "Vul een aantal dagen in, bijvoorbeeld 30."
     filters = OpenFilters(branch_id=branch_id, subscription_type_id=type_id, older_than_days=days)
-    return filters, typed, errors
+    return filters, typed, errors, {"branches": branches, "types": types}
 
 
 def _page_number(query: Any) -> int:
@@ -110,7 +113,7 @@ def _page_number(query: Any) -> int:
 def open_amounts_page(request: HttpRequest, desk: Desk) -> HttpResponse:
     if not desk.user.has_finance:
         return _denied(request, desk, "Openstaande bedragen")
-    filters, typed, errors = _filters(desk, request.GET)
+    filters, typed, errors, choices = _filters(desk, request.GET)
     today = local_today()
     page = _page_number(request.GET)
     rows: list[OpenAmount] = []
@@ -139,8 +142,7 @@ def open_amounts_page(request: HttpRequest, desk: Desk) -> HttpResponse:
         previous_url=_with(kept, page - 1) if page > 1 else "",
         next_url=_with(kept, page + 1) if totals and shown_to < totals.count else "",
         csv_url=f"{reverse('counter:finance_open_csv')}?{urlencode(kept)}".rstrip("?"),
-        branches=Branch.objects.filter(library=desk.library).order_by("number"),
-        types=SubscriptionType.objects.filter(library=desk.library).order_by("code"),
+        **choices,
     )
     return render(request, "counter/finance_open.html", context, status=400 if errors else 200)
 
@@ -198,7 +200,7 @@ def _csv_lines(rows: Iterator[OpenAmount]) -> Iterator[str]:
 def open_amounts_csv(request: HttpRequest, desk: Desk) -> HttpResponseBase:
     if not desk.user.has_finance:
         return _denied(request, desk, "Openstaande bedragen")
-    filters, _typed, errors = _filters(desk, request.GET)
+    filters, _typed, errors, _lists = _filters(desk, request.GET)
     if errors:
         return open_amounts_page(request)
     today = local_today()
