@@ -6,12 +6,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Concatenate, ParamSpec
+from typing import Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth import login, logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -68,16 +69,18 @@ def desk_for(user: object) -> Desk | None:
 
 
 P = ParamSpec("P")
+# A page, or a streamed download (StreamingHttpResponse).
+R = TypeVar("R", bound=HttpResponseBase)
 
 
 def counter_view(
-    view: Callable[Concatenate[HttpRequest, Desk, P], HttpResponse],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    view: Callable[Concatenate[HttpRequest, Desk, P], R],
+) -> Callable[Concatenate[HttpRequest, P], R | HttpResponse]:
     """Only for staff with a desk (others go to the login page); never cached."""
 
     @wraps(view)
     @never_cache
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> R | HttpResponse:
         desk = desk_for(request.user)
         if desk is None:
             if request.method == "POST":

@@ -3,7 +3,7 @@ customer number in a URL is looked up within that library only."""
 
 from django.urls import path
 
-from bieb.counter import access, registration, views
+from bieb.counter import access, finance, registration, views
 
 app_name = "counter"
 
@@ -32,4 +32,13 @@ urlpatterns = [
         views.account_resend,
         name="account_resend",
     ),
+]
+
+# Financieel (bieb.counter.finance): open amounts, the day's kasopmaak, the renewal runs.
+urlpatterns += [
+    path("financieel/", finance.open_amounts_page, name="finance_open"),
+    path("financieel/export.csv", finance.open_amounts_csv, name="finance_open_csv"),
+    path("financieel/kasopmaak/", finance.cash_page, name="finance_cash"),
+    path("financieel/verlengruns/", finance.runs_page, name="finance_runs"),
+    path("financieel/verlengruns/<int:pk>/", finance.run_page, name="finance_run"),
 ]
