@@ -360,10 +360,12 @@ def renewals_run(*, library: Library, day: dt.date, started_by: str) -> RenewalR
     run = RenewalRun.objects.create(library=library, day=day, started_by=started_by[:150])
     counts = RunCounts()
     pricing = Pricing.load(library)
+    # The calendar's status moves first: a run that catches up after missed days must not
+    # charge a new year to a member whom the same run deregisters.
+    _statuses(library=library, day=day, counts=counts)
     for chunk in _chunks(renewals_due_ids(library=library, day=day)):
         _book_chunk(chunk, pricing=pricing, day=day, run=run, counts=counts)
     _reminders(library=library, day=day, counts=counts)
-    _statuses(library=library, day=day, counts=counts)
     run.booked = counts.booked
     run.booked_amount = counts.booked_amount
     run.offered = counts.offered

@@ -126,6 +126,17 @@ def test_later_betalen_at_registration_is_reminded_then_runs_into_arrears(
     assert fresh(membership).status == MembershipStatus.ARREARS
 
 
+def test_a_catch_up_run_does_not_charge_a_new_year_to_whom_it_deregisters(
+    bind: Library, balie: User, branch_5280: Branch, adult: SubscriptionType
+) -> None:
+    membership = member(balie, branch_5280, adult, D(2024, 6, 12))
+    run(bind, D(2025, 5, 1))  # the second year booked, never paid; then no runs for a year
+    caught_up = run(bind, D(2026, 5, 15))
+    assert (caught_up.deregistered, caught_up.booked) == (1, 0)
+    assert fresh(membership).status == MembershipStatus.DEREGISTERED
+    assert [p[0] for p in periods(membership)] == [D(2024, 6, 12), D(2025, 6, 1)]
+
+
 def test_reminders_go_once_each_when_runs_skip_days(
     bind: Library, balie: User, branch_5280: Branch, adult: SubscriptionType
 ) -> None:
