@@ -16,7 +16,6 @@ from bieb.core.dates import date_nl
 from bieb.customers.models import Membership, MembershipStatus
 from bieb.kb import interface as login_service
 
-
 # The states the login service's copy carries (`state` in the memberships claim), in Dutch.
 STATE_LABELS = {
     "wacht_op_betaling": "wacht op betaling",

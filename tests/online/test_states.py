@@ -49,7 +49,7 @@ ENDED = dt.date(2026, 5, 31)
             "Je abonnement bij Bibliotheken Bind wacht op betaling.",
             "Betalen",
             "wacht op betaling",
-        ),  # noqa: E501
+        ),
         (
             "wacht_op_betaling",
             ENDED,
@@ -57,7 +57,7 @@ ENDED = dt.date(2026, 5, 31)
             "was geldig t/m 31-05-2026: de nieuwe periode is nog niet betaald.",
             "Betalen",
             "wacht op betaling",
-        ),  # noqa: E501
+        ),
         (
             "beeindigd",
             ENDED,
@@ -65,7 +65,7 @@ ENDED = dt.date(2026, 5, 31)
             "was geldig t/m 31-05-2026 en is niet verlengd.",
             "Verlengen en betalen",
             "niet verlengd",
-        ),  # noqa: E501
+        ),
         (
             "betalingsachterstand",
             ENDED,
@@ -73,7 +73,7 @@ ENDED = dt.date(2026, 5, 31)
             "was geldig t/m 31-05-2026 en heeft een betalingsachterstand.",
             "Betalen",
             "betalingsachterstand",
-        ),  # noqa: E501
+        ),
         (
             "uitgeschreven",
             ENDED,
@@ -81,7 +81,7 @@ ENDED = dt.date(2026, 5, 31)
             "Je bent bij Bibliotheken Bind uitgeschreven wegens een betalingsachterstand.",
             "",
             "uitgeschreven",
-        ),  # noqa: E501
+        ),
         (
             "opgezegd",
             ENDED,
@@ -89,7 +89,7 @@ ENDED = dt.date(2026, 5, 31)
             "Je abonnement bij Bibliotheken Bind is opgezegd en was geldig t/m 31-05-2026.",
             "",
             "opgezegd",
-        ),  # noqa: E501
+        ),
         ("", ENDED, "", "Je abonnement bij Bibliotheken Bind was geldig t/m 31-05-2026.", "", ""),
     ],
 )
