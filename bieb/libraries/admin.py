@@ -75,7 +75,7 @@ class BranchAdmin(LibraryScopedAdmin):
 class SubscriptionTypeForm(forms.ModelForm):
     class Meta:
         model = SubscriptionType
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007  (the admin names the fields it shows)
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
