@@ -119,7 +119,7 @@ class SubscriptionTypeAdmin(LibraryScopedAdmin):
     ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         field = form.base_fields.get("successor")
-        if field is not None:
+        if isinstance(field, forms.ModelChoiceField):
             # Only the same library's types (the one being changed, or the staff member's),
             # never the type itself.
             library_id = (
