@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from bieb.customers.ledger import ledger_payment_book
 from bieb.customers.services import customer_register
 from bieb.kb.models import AccountState, LoginAccount
 from bieb.kb.services import account_create
@@ -238,6 +239,10 @@ def test_after_the_counter_and_the_mail_the_member_lands_logged_in_at_online(
         branch=branch_5280,
         details=details(email="e.b.tester@example.nl"),
         subscription_type=digital_only,
+    )
+    # paid at the desk: the digital rights start when the period is paid
+    ledger_payment_book(
+        actor=balie, customer=registration.customer, amount=digital_only.price, method="pin"
     )
     deadline = time.monotonic() + 10
     while not smtp_server.received:
