@@ -238,9 +238,18 @@ def membership_data(membership: Membership) -> login_service.MembershipData:
         subscription_code=membership.subscription_type.code,
         digital_rights=membership.subscription_type.digital_rights,
         valid_through=membership.rights_through,
-        state=membership.status,
+        state=membership_state(membership),
         pay_url=pay_url,
     )
+
+
+def membership_state(membership: Membership) -> str:
+    """The status as the login service keeps it, telling the member why the rights ended: a
+    cancelled membership that ended is "opgezegd" (its status alone, "beeindigd", is also that
+    of a Vast membership that was not renewed)."""
+    if membership.is_cancelled and membership.status == MembershipStatus.ENDED:
+        return "opgezegd"
+    return str(membership.status)
 
 
 def membership_period_to_pay(membership: Membership) -> MembershipPeriod | None:

@@ -140,6 +140,32 @@ class LinkedMembership(models.Model):
     def __str__(self) -> str:
         return f"{self.library_code} {self.customer_number}"
 
+    @property
+    def state_label(self) -> str:
+        """The library's word for where the membership stands, in Dutch for the member."""
+        if self.state == "beeindigd" and self.pay_url:
+            return "niet verlengd"
+        return MEMBERSHIP_STATES.get(self.state, "")
+
+    @property
+    def pay_link(self) -> str:
+        """The payment link to show: only a web address, and only where paying helps."""
+        if self.state in ("uitgeschreven", "opgezegd", "actief"):
+            return ""
+        return self.pay_url if self.pay_url.startswith(("https://", "http://")) else ""
+
+
+# The states a library reports in `LinkedMembership.state` (the library system's statuses,
+# plus "opgezegd" for a cancelled membership that ended).
+MEMBERSHIP_STATES = {
+    "wacht_op_betaling": "wacht op betaling",
+    "actief": "actief",
+    "betalingsachterstand": "betalingsachterstand",
+    "uitgeschreven": "uitgeschreven",
+    "opgezegd": "opgezegd",
+    "beeindigd": "beëindigd",
+}
+
 
 class LinkCode(models.Model):
     """A one-time code mailed to an account's own address when a library wants to link a

@@ -1,3 +1,6 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -17,6 +20,43 @@ class LibraryAdmin(LibraryScopedAdmin):
     list_display = ["code", "name", "customer_number_prefix", "customer_number_length"]
     search_fields = ["code", "name"]
     inlines = [BranchInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "code",
+                    "name",
+                    "customer_number_prefix",
+                    "customer_number_length",
+                    "payment_provider",
+                ]
+            },
+        ),
+        (
+            "Contact",
+            {
+                "description": (
+                    "In elke mail aan leden, en waar een pagina zegt 'neem contact op met de "
+                    "bibliotheek'."
+                ),
+                "fields": ["contact_address", "contact_phone", "contact_email", "website"],
+            },
+        ),
+        (
+            "Lidmaatschapsjaar",
+            {
+                "description": "Betalen, verlengen en herinneren; standaard zoals in Wise.",
+                "fields": [
+                    "payment_term_days",
+                    "renewal_lead_days",
+                    "grace_days",
+                    ("reminder_first_days", "reminder_second_days"),
+                    "arrears_months",
+                ],
+            },
+        ),
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Library]:
         queryset = admin.ModelAdmin.get_queryset(self, request)
@@ -32,8 +72,26 @@ class BranchAdmin(LibraryScopedAdmin):
     search_fields = ["number", "name"]
 
 
+class SubscriptionTypeForm(forms.ModelForm):
+    class Meta:
+        model = SubscriptionType
+        fields = "__all__"  # noqa: DJ007  (the admin names the fields it shows)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        successor = cleaned.get("successor")
+        library = cleaned.get("library") or getattr(self.instance, "library", None)
+        if successor is not None:
+            if self.instance.pk is not None and successor.pk == self.instance.pk:
+                self.add_error("successor", "Een abonnement kan niet op zichzelf overgaan.")
+            elif library is not None and successor.library_id != library.pk:
+                self.add_error("successor", "Kies een abonnementstype van dezelfde bibliotheek.")
+        return cleaned
+
+
 @admin.register(SubscriptionType)
 class SubscriptionTypeAdmin(LibraryScopedAdmin):
+    form = SubscriptionTypeForm
     list_display = [
         "code",
         "name",
@@ -55,6 +113,25 @@ class SubscriptionTypeAdmin(LibraryScopedAdmin):
     @admin.display(description="leeftijd")
     def age_band(self, obj: SubscriptionType) -> str:
         return obj.age_band_label()
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        field = form.base_fields.get("successor")
+        if isinstance(field, forms.ModelChoiceField):
+            # Only the same library's types (the one being changed, or the staff member's),
+            # never the type itself.
+            library_id = (
+                obj.library_id if obj is not None else getattr(request.user, "library_id", None)
+            )
+            queryset = SubscriptionType.objects.all()
+            if library_id is not None:
+                queryset = queryset.filter(library_id=library_id)
+            if obj is not None:
+                queryset = queryset.exclude(pk=obj.pk)
+            field.queryset = queryset
+        return form
 
 
 @admin.register(Tariff)

@@ -120,6 +120,12 @@ class Library(models.Model):
             lines.append(self.website)
         return lines
 
+    @property
+    def contact_tel(self) -> str:
+        """The phone number as a `tel:` link wants it (digits and a leading +), or ""."""
+        digits = "".join(c for c in self.contact_phone if c.isdigit() or c == "+")
+        return f"tel:{digits}" if digits else ""
+
 
 class Branch(models.Model):
     library = models.ForeignKey(

@@ -16,6 +16,16 @@ from bieb.core.dates import date_nl
 from bieb.customers.models import Membership, MembershipStatus
 from bieb.kb import interface as login_service
 
+# The states the login service's copy carries (`state` in the memberships claim), in Dutch.
+STATE_LABELS = {
+    "wacht_op_betaling": "wacht op betaling",
+    "actief": "actief",
+    "betalingsachterstand": "betalingsachterstand",
+    "uitgeschreven": "uitgeschreven",
+    "opgezegd": "opgezegd",
+    "beeindigd": "beëindigd",
+}
+
 
 @dataclass(frozen=True)
 class MembershipAccess:
@@ -26,6 +36,25 @@ class MembershipAccess:
     digital: bool
     valid: bool
     reason: str
+    state: str = ""
+    # Where the member pays (renews and pays) to (re)gain the rights; "" when paying online
+    # cannot help (cancelled, uitgeschreven, nothing open).
+    pay_url: str = ""
+
+    @property
+    def state_label(self) -> str:
+        if self.state == "beeindigd" and self.pay_url:
+            return "niet verlengd"
+        return STATE_LABELS.get(self.state, "")
+
+    @property
+    def pay_label(self) -> str:
+        """The button: a Vast membership that ran out is renewed and paid in one go."""
+        return "Verlengen en betalen" if self.state == "beeindigd" else "Betalen"
+
+    @property
+    def waits_for_payment(self) -> bool:
+        return bool(self.pay_url) and self.state in ("wacht_op_betaling", "betalingsachterstand")
 
 
 @dataclass(frozen=True)
@@ -44,6 +73,23 @@ class Access:
         """The library to sign up (again) with: the last one the member had, if any."""
         return self.memberships[0].library_code if self.memberships else ""
 
+    @property
+    def to_pay(self) -> MembershipAccess | None:
+        """The membership whose payment link gives the rights back (or first rights): the one
+        with digital rights and a link that had rights last."""
+        for membership in self.memberships:
+            if membership.digital and membership.pay_url and not membership.valid:
+                return membership
+        return None
+
+    @property
+    def ended_by_library(self) -> MembershipAccess | None:
+        """A membership the library ended (uitgeschreven): the member has to contact it."""
+        for membership in self.memberships:
+            if membership.state == "uitgeschreven" and not membership.valid:
+                return membership
+        return None
+
 
 def _date(value: Any) -> dt.date | None:
     try:
@@ -52,20 +98,44 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
+def _why_not(name: str, state: str, valid_through: dt.date | None, pay_url: str) -> str:
+    """Why a membership with digital rights gives none today, in Dutch."""
+    through = f" was geldig t/m {date_nl(valid_through)}" if valid_through else ""
+    if state == "wacht_op_betaling" and valid_through is None:
+        return f"Je abonnement bij {name} wacht op betaling."
+    if state == "wacht_op_betaling":
+        return f"Je abonnement bij {name}{through}: de nieuwe periode is nog niet betaald."
+    if state == "betalingsachterstand":
+        return f"Je abonnement bij {name}{through} en heeft een betalingsachterstand."
+    if state == "uitgeschreven":
+        return f"Je bent bij {name} uitgeschreven wegens een betalingsachterstand."
+    if state == "opgezegd":
+        return f"Je abonnement bij {name} is opgezegd{' en' + through if through else ''}."
+    if state == "beeindigd" and pay_url:
+        return f"Je abonnement bij {name}{through} en is niet verlengd."
+    if state == "beeindigd":
+        return f"Je abonnement bij {name}{through} en is beëindigd."
+    return f"Je abonnement bij {name}{through or ' is verlopen'}."
+
+
 def access_from_claims(memberships: list[dict[str, Any]], *, today: dt.date) -> Access:
     """E-books and audiobooks while any linked membership with digital rights is valid, through
-    its valid-through date; otherwise the reasons why not, in Dutch."""
+    its valid-through date; otherwise the reasons why not, in Dutch, and the link to pay when
+    paying gives them (back)."""
     rows = []
     for claim in memberships:
         valid_through = _date(claim.get("valid_through"))
         digital = str(claim.get("digital_rights") or "none") != "none"
         name = str(claim.get("library_name") or claim.get("library") or "")
+        state = str(claim.get("state") or "")
+        pay_url = str(claim.get("pay_url") or "")
+        if not pay_url.startswith(("https://", "http://")):
+            pay_url = ""  # only a web link is a link to follow
         valid = digital and valid_through is not None and valid_through >= today
         if not digital:
             reason = f"Je abonnement bij {name} geeft geen toegang tot e-books en luisterboeken."
-        elif valid_through is None or valid_through < today:
-            ended = f" was geldig t/m {date_nl(valid_through)}" if valid_through else " is verlopen"
-            reason = f"Je abonnement bij {name}{ended}."
+        elif not valid:
+            reason = _why_not(name, state, valid_through, pay_url)
         else:
             reason = ""
         rows.append(
@@ -77,6 +147,8 @@ def access_from_claims(memberships: list[dict[str, Any]], *, today: dt.date) -> 
                 digital=digital,
                 valid=valid,
                 reason=reason,
+                state=state,
+                pay_url=pay_url,
             )
         )
     rows.sort(key=lambda m: m.valid_through or dt.date.min, reverse=True)

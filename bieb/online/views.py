@@ -24,6 +24,7 @@ from bieb.integrations.kb.client import (
     login_redirect,
     secret_from_env,
 )
+from bieb.libraries.models import Library
 from bieb.online.selectors import access_from_claims, entitlements_for
 
 logger = logging.getLogger(__name__)
@@ -48,10 +49,17 @@ def home(request: HttpRequest) -> HttpResponse:
         if access.library_code
         else reverse("signup:index")
     )
+    # The library to pay or to contact, for its contact details (the claim names it by code).
+    concerned = access.to_pay or access.ended_by_library
+    library = (
+        Library.objects.filter(code=concerned.library_code).first()
+        if concerned is not None and not access.ebooks
+        else None
+    )
     return render(
         request,
         "online/home.html",
-        {"member": member, "access": access, "signup_url": signup},
+        {"member": member, "access": access, "signup_url": signup, "library": library},
     )
 
 

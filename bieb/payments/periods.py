@@ -29,7 +29,12 @@ PURPOSE = "periode"
 
 
 class NothingToPay(Exception):
-    """The link's period is paid, or no longer open (cancelled, ended): the Dutch reason."""
+    """The link's period is paid, or no longer open (cancelled, ended): the Dutch reason, and
+    which of these it is (`code`: "paid", "cancelled", "ended") for the page's heading."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def period_amount_due(period: MembershipPeriod) -> Decimal:
@@ -48,16 +53,20 @@ def period_payable(period: MembershipPeriod) -> Decimal:
     membership = period.membership
     if period.state == PeriodState.LAPSED or membership.is_cancelled:
         raise NothingToPay(
-            "Dit abonnement is opgezegd of gewijzigd; deze betaallink werkt niet meer."
+            "Dit abonnement is opgezegd of gewijzigd; deze betaallink werkt niet meer.",
+            code="cancelled",
         )
     if membership.status == MembershipStatus.DEREGISTERED:
         raise NothingToPay(
-            "Dit abonnement is beëindigd. Neem contact op met de bibliotheek om weer lid te worden."
+            "Dit abonnement is beëindigd wegens een betalingsachterstand. Neem contact op met de "
+            "bibliotheek om weer lid te worden.",
+            code="ended",
         )
     amount = period_amount_due(period)
     if amount <= 0:
         raise NothingToPay(
-            f"Deze periode is betaald: je abonnement loopt t/m {date_nl(period.end)}."
+            f"Deze periode is betaald: je abonnement loopt t/m {date_nl(period.end)}.",
+            code="paid",
         )
     return amount
 

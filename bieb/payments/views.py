@@ -1,5 +1,6 @@
 """Webhooks of the payment providers, and the demo payment service's checkout page."""
 
+import datetime as dt
 import logging
 import uuid
 
@@ -15,6 +16,7 @@ from bieb.core.dates import date_nl
 from bieb.core.money import format_euro
 from bieb.customers.models import MembershipPeriod, PeriodState
 from bieb.customers.year import period_from_token
+from bieb.libraries.models import Library
 from bieb.payments.models import UNPAID_FINAL, UNSETTLED, Payment, PaymentStatus
 from bieb.payments.periods import PURPOSE as PERIOD_PURPOSE
 from bieb.payments.periods import NothingToPay, period_payable, period_payment_start
@@ -65,36 +67,72 @@ def demo_checkout(request: HttpRequest, checkout_id: str) -> HttpResponse:
 
 
 # --- the member's payment link of a membership period (renewal mails, /online/) --------------
+#
+# The page a member opens from a mail on a phone, without logging in: the library, the name,
+# the period and the amount, one big button, the library's contact details, and for every
+# state a Dutch sentence of what happened and what to do. "Betalen" twice (a double click, a
+# refresh, a second tab) gives one payment: `period_payment_start` reuses the open one.
+
+UNKNOWN_LINK = "payments/period_unknown.html"
+HEADINGS = {
+    "paid": "Al betaald",
+    "cancelled": "Deze betaallink werkt niet meer",
+    "ended": "Abonnement beëindigd",
+}
+PROVIDER_DOWN = (
+    "De betaaldienst is nu niet bereikbaar; er is niets betaald. Probeer het over een paar "
+    "minuten opnieuw, of betaal aan de balie van de bibliotheek."
+)
 
 
-def _period_or_404(token: str) -> MembershipPeriod:
-    period = period_from_token(token)
-    if period is None:
-        raise Http404("Deze betaallink klopt niet of is te oud.")
-    return period
-
-
-@never_cache
-def period_pay(request: HttpRequest, token: str) -> HttpResponse:
-    """Renew and pay, or pay, one period without logging in: the page shows only the library,
-    the name, the period and the amount. "Betalen" goes to the library's payment provider."""
-    period = _period_or_404(token)
+def _period_context(period: MembershipPeriod) -> dict[str, object]:
     membership = period.membership
-    context: dict[str, object] = {
+    return {
         "library": period.library,
         "period": period,
         "name": membership.customer.display_name,
         "subscription": period.subscription_type.label,
         "start": date_nl(period.start),
         "end": date_nl(period.end),
+        "old_end": date_nl(period.start - dt.timedelta(days=1)),
         "renew": period.state == PeriodState.OFFERED,
     }
+
+
+def _unknown_link(request: HttpRequest) -> HttpResponse:
+    return render(request, UNKNOWN_LINK, status=404)
+
+
+def _online_payment_refused(library: Library) -> str:
+    """Why members of this library cannot pay online now ("" when they can)."""
+    provider = PROVIDERS.get(library.payment_provider)
+    if provider is None or not provider.online:
+        return (
+            "Online betalen kan bij deze bibliotheek niet. Betaal aan de balie van een vestiging."
+        )
+    if not provider.is_available():
+        return PROVIDER_DOWN
+    return ""
+
+
+@never_cache
+def period_pay(request: HttpRequest, token: str) -> HttpResponse:
+    """Renew and pay, or pay, one period without logging in: the page shows only the library,
+    the name, the period and the amount. "Betalen" goes to the library's payment provider."""
+    period = period_from_token(token)
+    if period is None:
+        return _unknown_link(request)
+    context = _period_context(period)
     try:
         amount = period_payable(period)
     except NothingToPay as reason:
-        context["closed"] = str(reason)
+        context.update(closed=str(reason), closed_title=HEADINGS[reason.code], state=reason.code)
         return render(request, "payments/period_pay.html", context)
     context["amount"] = format_euro(amount)
+    refused = _online_payment_refused(period.library)
+    if refused:
+        context["refused"] = refused
+        return render(request, "payments/period_pay.html", context)
     if request.method == "POST":
         try:
             payment = period_payment_start(
@@ -104,18 +142,17 @@ def period_pay(request: HttpRequest, token: str) -> HttpResponse:
                     f"{reverse('payments:period_return', args=[token, public_id])}"
                 ),
             )
-        except NothingToPay as reason:
-            context["closed"] = str(reason)
-            return render(request, "payments/period_pay.html", context)
+        except NothingToPay:
+            return redirect("payments:period_pay", token)  # paid or closed meanwhile: say so
         except ProviderError as error:
             logger.warning("period %s: payment start failed: %s", period.pk, error)
-            context["error"] = "De betaaldienst is nu niet bereikbaar. Probeer het zo opnieuw."
+            context["error"] = PROVIDER_DOWN
             return render(request, "payments/period_pay.html", context, status=503)
         if payment.status == PaymentStatus.PAID:
             return redirect("payments:period_pay", token)
-        if not payment.checkout_url:
-            context["error"] = "Online betalen kan bij deze bibliotheek niet; betaal aan de balie."
-            return render(request, "payments/period_pay.html", context, status=400)
+        if not payment.checkout_url:  # the provider ended it at once (failed, expired)
+            context["error"] = PROVIDER_DOWN
+            return render(request, "payments/period_pay.html", context, status=503)
         return redirect(payment.checkout_url)
     return render(request, "payments/period_pay.html", context)
 
@@ -123,12 +160,14 @@ def period_pay(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 def period_return(request: HttpRequest, token: str, public_id: uuid.UUID) -> HttpResponse:
     """Back from the provider: paid (the rights are back), not paid (try again), or wait."""
-    period = _period_or_404(token)
+    period = period_from_token(token)
+    if period is None:
+        return _unknown_link(request)
     payment = Payment.objects.filter(
         public_id=public_id, purpose=PERIOD_PURPOSE, reference=str(period.pk)
     ).first()
     if payment is None:
-        raise Http404
+        return _unknown_link(request)
     if payment.status in UNSETTLED:
         try:
             payment = payment_sync(payment=payment)
@@ -137,17 +176,14 @@ def period_return(request: HttpRequest, token: str, public_id: uuid.UUID) -> Htt
     period.refresh_from_db()
     membership = period.membership
     membership.refresh_from_db()
-    context: dict[str, object] = {
-        "library": period.library,
-        "period": period,
-        "name": membership.customer.display_name,
-        "subscription": period.subscription_type.label,
-        "start": date_nl(period.start),
-        "end": date_nl(period.end),
-        "payment": payment,
-        "pay_url": reverse("payments:period_pay", args=[token]),
-        "rights_through": date_nl(membership.rights_through) if membership.rights_through else "",
-    }
+    context = _period_context(period)
+    context.update(
+        payment=payment,
+        pay_url=reverse("payments:period_pay", args=[token]),
+        rights_through=date_nl(membership.rights_through) if membership.rights_through else "",
+        digital=period.subscription_type.has_digital_rights,
+        paid_amount=format_euro(payment.amount),
+    )
     if payment.status == PaymentStatus.PAID:
         return render(request, "payments/period_paid.html", context)
     if payment.status in UNPAID_FINAL:

@@ -121,7 +121,7 @@ def signup_details_check(
                 "__all__": (
                     f"Er staat al een klant met deze achternaam, geboortedatum en postcode "
                     f"ingeschreven bij {library.name}. Ben je al lid? Neem dan contact op met de "
-                    "bibliotheek; zij passen je abonnement aan."
+                    f"bibliotheek ({contact_short(library)}); zij passen je abonnement aan."
                 )
             }
         )
@@ -314,6 +314,7 @@ def _mail_welcome(
         "paid": format_euro(payment.amount),
         "saldo": format_euro(customer_saldo(customer=customer)),
         "online_url": f"{settings.BIEB_BASE_URL}/online/",
+        "contact": library.contact_lines,
     }
     mail_queue(
         to=customer.email,
@@ -382,3 +383,12 @@ def signup_session_states_remove(*, window: dt.timedelta = dt.timedelta(hours=1)
             Session.objects.filter(pk=row.pk).update(session_data=store.encode(data))
             removed += len(stale)
     return removed
+
+
+def contact_short(library: Library) -> str:
+    """The library's phone and e-mail in one phrase, for a sentence that says "neem contact op
+    met de bibliotheek"; its website when it has neither."""
+    parts = [p for p in (library.contact_phone, library.contact_email) if p]
+    if not parts and library.website:
+        parts = [library.website]
+    return " of ".join(parts) if parts else library.name

@@ -228,6 +228,10 @@ def test_a_failed_payment_then_a_successful_retry(client: Client, member: str) -
     assert customer.memberships.get().status == MembershipStatus.ACTIVE
     welcome = OutboxMessage.objects.get(kind="signup.welcome")
     assert welcome.to == "e.b.tester@example.nl" and customer.number in welcome.text_body
+    # the library's contact details, as in every mail of the library
+    assert "Vragen? Neem contact op met de bibliotheek:" in welcome.text_body
+    for line in ("Stationsstraat 1, 9401 KX Assen", "0592 123 456", "info@bind.example"):
+        assert line in welcome.text_body
 
     # back, refresh and another "Betalen" after it is done: nothing new
     assert client.get("/word-lid/bind/betalen/")["Location"] == "/word-lid/bind/klaar/"
@@ -287,3 +291,29 @@ def test_paid_while_away_from_the_site_shows_the_done_page(client: Client, membe
     assert client.post("/betalen/webhook/demo/", {"id": payment.provider_id}).status_code == 200
     assert client.get("/word-lid/bind/")["Location"] == "/word-lid/bind/klaar/"
     assert Customer.objects.get().number in text(client.get("/word-lid/bind/klaar/"))
+
+
+def test_a_likely_duplicate_is_told_how_to_reach_the_library(
+    member: str, bind: Library, digital_only: Any, balie: Any, branch_5280: Any
+) -> None:
+    from bieb.customers.services import customer_register
+    from bieb.signup.services import signup_details_check
+    from tests.customers.factories import details
+
+    customer_register(
+        actor=balie, branch=branch_5280, details=details(), subscription_type=digital_only
+    )
+    account = LoginAccount.objects.get(username=member)
+    with pytest.raises(ValidationError) as refused:
+        signup_details_check(
+            library=bind,
+            subscription_type=digital_only,
+            username=member,
+            account_id=account.pk,
+            raw=raw_details(),
+            today=dt.date.today(),
+        )
+    assert (
+        "Ben je al lid? Neem dan contact op met de bibliotheek (0592 123 456 of "
+        "info@bind.example); zij passen je abonnement aan."
+    ) in str(refused.value)
