@@ -294,6 +294,8 @@ def test_renewal_runs_and_a_run_with_its_periods(
     bind: Library,
 ) -> None:
     customer = member(balie, branch_5280, adult, surname="Doorloper")
+    # paid: an unpaid first year would be deregistered by the run, not renewed
+    ledger_payment_book(actor=balie, customer=customer, amount=Decimal("64.50"), method="pin")
     run = renewals_run(library=bind, day=dt.date(2025, 5, 15), started_by="periodiek")
     page = text(manager_client.get(RUNS))
     assert f'<a href="{RUNS}{run.pk}/">15-05-2025</a>' in page
