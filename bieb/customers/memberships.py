@@ -189,11 +189,21 @@ def membership_renew(
                 "zo nodig opnieuw in.",
                 code="closed",
             )
+        # A booked period that has not begun yet: renewed already (a booked renewal moves
+        # valid_through to its end, so it is no "future period" any more).
+        ahead = (
+            MembershipPeriod.objects.filter(
+                membership=locked, state=PeriodState.BOOKED, start__gt=on
+            )
+            .order_by("-end")
+            .first()
+        )
         future = _future_periods(locked)
         period = future[0] if future else None
-        if period is not None and period.state == PeriodState.BOOKED:
+        if ahead is not None or (period is not None and period.state == PeriodState.BOOKED):
+            end = ahead.end if ahead is not None else period.end  # type: ignore[union-attr]
             raise ValidationError(
-                f"Dit abonnement is al verlengd t/m {date_nl(period.end)}.", code="renewed"
+                f"Dit abonnement is al verlengd t/m {date_nl(end)}.", code="renewed"
             )
         if period is None:
             priced = period_next_price(
