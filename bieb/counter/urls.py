@@ -3,7 +3,7 @@ customer number in a URL is looked up within that library only."""
 
 from django.urls import path
 
-from bieb.counter import access, finance, registration, views
+from bieb.counter import access, finance, registration, views, year
 
 app_name = "counter"
 
@@ -32,6 +32,24 @@ urlpatterns = [
         views.account_resend,
         name="account_resend",
     ),
+    path(
+        "klanten/<str:number>/abonnementen/<int:pk>/verlengen/",
+        year.membership_renew_view,
+        name="membership_renew",
+    ),
+    path(
+        "klanten/<str:number>/abonnementen/<int:pk>/opzeggen/",
+        year.membership_cancel_view,
+        name="membership_cancel",
+    ),
+    path(
+        "klanten/<str:number>/abonnementen/<int:pk>/wijzigen/",
+        year.membership_change_view,
+        name="membership_change",
+    ),
+    path("klanten/<str:number>/boekingen/<int:pk>/storno/", year.line_storno_view, name="storno"),
+    path("klanten/<str:number>/terugbetaling/", year.refund_view, name="refund"),
+    path("klanten/<str:number>/kwijtschelden/", year.write_off_view, name="write_off"),
 ]
 
 # Financieel (bieb.counter.finance): open amounts, the day's kasopmaak, the renewal runs.

@@ -7,6 +7,7 @@ transaction, an audit row) and answers with a redirect (POST-redirect-GET); the 
 customer page carry a one-time key, so a double click or a refresh changes nothing twice.
 """
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -15,11 +16,12 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from bieb.core.dates import local_today
+from bieb.core.dates import age_on, local_today
 from bieb.core.money import format_euro, money_parse
 from bieb.core.submissions import AlreadySubmitted, submission_claim, submission_key_parse
 from bieb.counter import kept
@@ -33,10 +35,19 @@ from bieb.counter.fields import (
     local_moment,
     raw_values,
 )
+from bieb.counter.year_page import year_ledger_rows, year_membership_rows, year_page_context
 from bieb.customers.costs import CostBuildUp, cost_build_up
 from bieb.customers.details import customer_details_clean
 from bieb.customers.ledger import Overpayment, ledger_payment_book
-from bieb.customers.models import Customer, Membership, PaymentMethod
+from bieb.customers.models import (
+    MEMBERSHIP_CLOSED,
+    Customer,
+    Membership,
+    MembershipPeriod,
+    MembershipStatus,
+    PaymentMethod,
+    PeriodState,
+)
 from bieb.customers.selectors import (
     customer_get,
     customer_ledger,
@@ -54,6 +65,7 @@ from bieb.customers.services import (
     customer_update,
     login_account_link_code_request,
 )
+from bieb.customers.year import ONE_DAY
 from bieb.kb import interface as login_service
 from bieb.payments.selectors import payments_to_refund
 
@@ -102,23 +114,77 @@ def search_results(request: HttpRequest, desk: Desk) -> HttpResponse:
 # --- the customer page -----------------------------------------------------------------------
 
 
-def _membership_rows(customer: Customer, memberships: list[Membership]) -> list[dict[str, Any]]:
-    """Each membership with its cost build-up. `customer` is the memberships' customer, already
-    loaded (reading `membership.customer` would fetch it again for every membership)."""
+def _period_costs(
+    customer: Customer, membership: Membership, period: MembershipPeriod
+) -> CostBuildUp:
+    """A period's cost build-up as it was booked or offered (its 'Te betalen' is the period's
+    amount, never the saldo); 'Rechten t/m' is how far the membership's rights reach into it."""
+    rights = membership.rights_through
+    return CostBuildUp(
+        name=customer.display_name,
+        age=age_on(customer.birth_date, period.start),
+        tariff=period.tariff,
+        discount=period.discount,
+        start=period.start,
+        valid_through=period.end,
+        rights_through=min(rights, period.end) if rights and rights >= period.start else None,
+        fee=period.fee,
+        discount_amount=period.discount_amount,
+    )
+
+
+def _membership_rows(
+    customer: Customer, memberships: list[Membership], *, today: dt.date
+) -> list[dict[str, Any]]:
+    """Each membership with the cost build-up of each of its periods (newest first), its next
+    period and what can be done with it. `customer` is the memberships' customer, already
+    loaded (reading `membership.customer` would fetch it again for every membership); the
+    periods come prefetched (`customer_memberships`)."""
     rows = []
     for membership in memberships:
-        costs: CostBuildUp | None
-        try:
-            costs = cost_build_up(
-                customer=customer,
-                subscription_type=membership.subscription_type,
-                tariff=membership.tariff,
-                discount=membership.discount,
-                on=membership.start_date,
-            )
-        except ValidationError:
-            costs = None  # e.g. an age band changed since; the saved membership still stands
-        rows.append({"membership": membership, "costs": costs})
+        periods = [p for p in membership.periods.all() if p.state != PeriodState.LAPSED]
+        builds: list[tuple[MembershipPeriod | None, CostBuildUp]] = [
+            (p, _period_costs(customer, membership, p))
+            for p in sorted(periods, key=lambda p: p.start, reverse=True)
+        ]
+        if not builds:
+            # A membership from before the periods: its build-up as registered.
+            try:
+                costs = cost_build_up(
+                    customer=customer,
+                    subscription_type=membership.subscription_type,
+                    tariff=membership.tariff,
+                    discount=membership.discount,
+                    on=membership.start_date,
+                )
+                builds = [(None, costs)]
+            except ValidationError:
+                builds = []  # e.g. an age band changed since; the saved membership still stands
+        running = [p for p in periods if p.state == PeriodState.BOOKED and p.start <= today]
+        current_end = max((p.end for p in running), default=membership.valid_through)
+        upcoming = [p for p in periods if p.start > today]
+        upcoming.sort(key=lambda p: p.start)
+        offered = next((p for p in upcoming if p.state == PeriodState.OFFERED), None)
+        renewed = next((p for p in upcoming if p.state == PeriodState.BOOKED), None)
+        closed = membership.status in MEMBERSHIP_CLOSED
+        open_ = not membership.is_cancelled and not closed
+        rows.append(
+            {
+                "membership": membership,
+                "builds": builds,
+                "costs": builds[0][1] if builds else None,
+                "next": upcoming[0] if upcoming else None,
+                # Verlengen: also early, also a Vast membership that ran out; not twice ahead.
+                "can_renew": not membership.is_cancelled
+                and membership.status != MembershipStatus.DEREGISTERED
+                and renewed is None,
+                "renew_from": offered.start if offered else membership.valid_through + ONE_DAY,
+                "can_cancel": open_,
+                "cancel_end": max(current_end, today),
+                "can_change": open_,
+                "change_from": membership.valid_through + ONE_DAY,
+            }
+        )
     return rows
 
 
@@ -132,6 +198,27 @@ def _account_context(customer: Customer) -> dict[str, Any]:
     }
 
 
+def _memberships(customer: Customer) -> list[Membership]:
+    periods = MembershipPeriod.objects.select_related("subscription_type", "tariff", "discount")
+    return list(
+        customer_memberships(customer=customer).prefetch_related(
+            Prefetch("periods", queryset=periods)
+        )
+    )
+
+
+def _payment_state(saldo: Decimal) -> dict[str, Any]:
+    """The desk payment's form as it opens: the amount prefilled with the saldo."""
+    return {
+        "amount": f"{saldo:.2f}".replace(".", ",") if saldo > 0 else "",
+        "method": "",
+        "errors": {},
+    }
+
+
+PAYMENT_METHODS = [(PaymentMethod.CASH, "Contant"), (PaymentMethod.PIN, "Pin")]
+
+
 def _customer_page(
     request: HttpRequest,
     desk: Desk,
@@ -139,15 +226,16 @@ def _customer_page(
     *,
     payment: dict[str, Any] | None = None,
     link: dict[str, Any] | None = None,
+    action: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    memberships = list(customer_memberships(customer=customer))
+    """The customer page; `payment`, `link` and `action` are a form sent back with what was
+    typed and its errors (`action`: one of the year's forms, bieb.counter.year)."""
+    today = local_today()
     saldo = customer_saldo(customer=customer)
-    payment = payment or {
-        "amount": f"{saldo:.2f}".replace(".", ",") if saldo > 0 else "",
-        "method": "",
-        "errors": {},
-    }
+    payment = payment or _payment_state(saldo)
+    if action is None and request.GET.get("betalen") and saldo > 0:
+        payment["focus"] = "amount"  # right after Verlengen: the payment is the next step
     link = link or {"username": "", "errors": []}
     # Right after a change of the login account (say, 'Vergeet inlogaccount') the next step
     # has the focus: 'Nieuw inlogaccount genereren', what most customers need.
@@ -157,23 +245,27 @@ def _customer_page(
     dialog = request.session.pop(DIALOG_SESSION_KEY, None)
     if dialog and dialog.get("number") != customer.number:
         dialog = None
+    ledger = list(customer_ledger(customer=customer).select_related("booked_by"))
     context: dict[str, Any] = {
         "desk": desk,
         "section": "klanten",
         "tab": "klant",
         "customer": customer,
-        "memberships": _membership_rows(customer, memberships),
-        "ledger": list(customer_ledger(customer=customer).select_related("booked_by")),
+        "memberships": year_membership_rows(
+            _membership_rows(customer, _memberships(customer), today=today), action
+        ),
+        "ledger": year_ledger_rows(desk, ledger, action),
         "refunds": list(payments_to_refund(customer=customer)),
         "saldo": saldo,
         "saldo_label": format_euro(saldo),
         "payment": payment,
-        "payment_methods": [(PaymentMethod.CASH, "Contant"), (PaymentMethod.PIN, "Pin")],
+        "payment_methods": PAYMENT_METHODS,
         "link": link,
         "once": uuid.uuid4,
         "dialog": dialog,
         "account_changed": account_changed,
         "hours": login_service.activation_lifetime_label(),
+        **year_page_context(desk, customer, saldo=saldo, action=action),
         **_account_context(customer),
     }
     return render(request, "counter/customer.html", context, status=status)
@@ -196,24 +288,43 @@ def customer_page(request: HttpRequest, desk: Desk, number: str) -> HttpResponse
     return _customer_page(request, desk, customer, payment=payment, link=link)
 
 
-@counter_view
-def registered(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
-    """Right after OK: the cost build-up of the new membership, with the dialog that says what
-    happened to the login account. OK in the dialog goes to the customer page."""
-    customer = _customer(desk, number)
-    memberships = list(customer_memberships(customer=customer).order_by("id")[:1])
+REGISTERED_CHOICES = ("nieuw", "bestaand", "geen")
+
+
+def _registered_page(
+    request: HttpRequest,
+    desk: Desk,
+    customer: Customer,
+    *,
+    choice: str,
+    payment: dict[str, Any] | None = None,
+    paid: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    memberships = _memberships(customer)
     if not memberships:
         return redirect(_customer_url(customer))
-    row = _membership_rows(customer, memberships)[0]
-    choice = request.GET.get("inlogaccount", "")
+    first = min(memberships, key=lambda m: m.pk)
+    row = _membership_rows(customer, [first], today=local_today())[0]
+    builds = row["builds"]
     account = customer_login_account(customer=customer)
+    saldo = customer_saldo(customer=customer)
+    # The dialog ('Genereren van inlogaccount gelukt') comes first, once: not again when the
+    # payment form comes back with a question or an error, nor after the payment.
+    show_dialog = payment is None and not paid
+    if payment is None:
+        payment = _payment_state(saldo)
+        if paid:
+            payment["focus"] = "amount"  # a part was paid: the rest, if staff want
     context = {
         "desk": desk,
         "section": "nieuw",
         "customer": customer,
-        "membership": row["membership"],
-        "costs": row["costs"],
+        "membership": first,
+        # the registration's own period: the oldest
+        "costs": builds[-1][1] if builds else None,
         "account": account,
+        "choice": choice if choice in REGISTERED_CHOICES else "geen",
         # linked to an existing account: its username is not this customer's number
         "linked": choice == "bestaand"
         or bool(
@@ -223,8 +334,31 @@ def registered(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
         ),
         "account_deadline": local_moment(account.activation_deadline) if account else "",
         "hours": login_service.activation_lifetime_label(),
+        "saldo": saldo,
+        "saldo_label": format_euro(saldo),
+        "payment": payment,
+        "payment_methods": PAYMENT_METHODS,
+        "paid": paid,
+        "show_dialog": show_dialog,
+        "once": uuid.uuid4,
     }
-    return render(request, "counter/registered.html", context)
+    return render(request, "counter/registered.html", context, status=status)
+
+
+@counter_view
+def registered(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
+    """Right after OK: the cost build-up of the new membership, with the dialog that says what
+    happened to the login account. With a saldo above zero the desk payment follows on the same
+    screen (OK in the dialog puts the focus on the amount; 'Later betalen' goes to the
+    customer); otherwise OK goes to the customer page."""
+    customer = _customer(desk, number)
+    return _registered_page(
+        request,
+        desk,
+        customer,
+        choice=request.GET.get("inlogaccount", ""),
+        paid=request.GET.get("betaald") == "1",
+    )
 
 
 # --- changes on the customer page ------------------------------------------------------------
@@ -263,13 +397,24 @@ def _post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 @_post_only
 def payment(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
     """A payment at the desk, contant or pin: one ledger line. More than the open saldo asks
-    first ("Toch … ontvangen?"); Ja posts the same form again, confirmed, with the same
-    one-time key."""
+    first ("Meer dan het saldo (…): toch … boeken?"); Ja posts the same form again, confirmed,
+    with the same one-time key. The form is on the customer page and on the registration's
+    result (`scherm=ingeschreven`); an error or the question comes back on the page it was
+    sent from."""
     amount_text = request.POST.get("amount", "")
     method = request.POST.get("method", "")
     confirmed = request.POST.get("confirm_overpayment") == "ja"
+    registration = request.POST.get("scherm") == "ingeschreven"
+    choice = request.POST.get("inlogaccount", "")
     memberships = list(customer_memberships(customer=customer)[:1])
     booked: dict[str, Decimal] = {}
+
+    def again(state: dict[str, Any], status: int) -> HttpResponse:
+        if registration:
+            return _registered_page(
+                request, desk, customer, choice=choice, payment=state, status=status
+            )
+        return _customer_page(request, desk, customer, payment=state, status=status)
 
     def book() -> None:
         try:
@@ -295,7 +440,7 @@ def payment(request: HttpRequest, desk: Desk, customer: Customer) -> HttpRespons
             "errors": {},
             "confirm": {"question": over.messages[0], "once": request.POST.get("once", "")},
         }
-        return _customer_page(request, desk, customer, payment=question)
+        return again(question, 200)
     except ValidationError as error:
         errors = error_lists(error)
         payment_state = {
@@ -306,7 +451,7 @@ def payment(request: HttpRequest, desk: Desk, customer: Customer) -> HttpRespons
         }
         focus = first_error(["amount", "method", ""], errors)
         payment_state["focus"] = focus or "amount"
-        return _customer_page(request, desk, customer, payment=payment_state, status=400)
+        return again(payment_state, 400)
     if done:
         label = PaymentMethod(method).label.lower()
         messages.success(
@@ -314,6 +459,9 @@ def payment(request: HttpRequest, desk: Desk, customer: Customer) -> HttpRespons
             f"Betaling van {format_euro(booked['amount'])} ({label}) is geboekt.",
             extra_tags="financieel",
         )
+    if registration:
+        url = reverse("counter:registered", args=[customer.number])
+        return redirect(f"{url}?inlogaccount={choice or 'geen'}&betaald=1")
     return redirect(_customer_url(customer, "financieel"))
 
 

@@ -193,8 +193,12 @@ def test_register_e_b_tester_activate_and_see_actief(
     assert f"Je gebruikersnaam is: {customer.number}" in text_of(mail)
     assert "24 uur" in text_of(mail)
 
+    # OK closes the dialog; the desk payment follows (tests/counter/test_browser_year.py
+    # pays it). 'Later betalen' goes to the customer without booking.
+    done.get_by_role("button", name="OK").click()
+    expect_focus(page, "id_amount")
     with page.expect_navigation():
-        done.get_by_role("link", name="OK").click()
+        page.get_by_role("link", name="Later betalen").click()
     assert page.url == f"{base}/balie/klanten/{customer.number}/"
     assert "wacht op activering tot" in page.locator("#account-state").inner_text()
     step(page, "klant-wacht-op-activering")
@@ -300,8 +304,12 @@ def test_keyboard_only(base: str, browser_page: Any) -> None:
         keys.press("Enter")
     page.get_by_text("Genereren van inlogaccount gelukt").wait_for()
     step(page, "gelukt")
+    keys.press("Enter")  # OK: the amount to pay has the focus
+    expect_focus(page, "id_amount")
+    for _ in range(3):  # Contant, Betaling boeken, Later betalen
+        keys.press("Tab")
     with page.expect_navigation():
-        keys.press("Enter")  # OK
+        keys.press("Enter")  # Later betalen
     customer = Customer.objects.get()
     assert page.url == f"{base}/balie/klanten/{customer.number}/"
     assert customer.display_name == "Mw. E.B. Tester"
@@ -368,8 +376,9 @@ def test_the_moving_case_on_a_tablet(
     done.get_by_text("Koppelen van inlogaccount gelukt").wait_for()
     assert moving_member.number in done.inner_text()
     step(page, "gekoppeld")
+    done.get_by_role("button", name="OK").click()
     with page.expect_navigation():
-        done.get_by_role("link", name="OK").click()
+        page.get_by_role("link", name="Later betalen").click()
     assert page.locator("#account-state").inner_text() == "actief"
     step(page, "klant")
 

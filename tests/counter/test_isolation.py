@@ -21,6 +21,11 @@ POST_DATA = {
     "payment": {"amount": "10,00", "method": "pin"},
     "account_link": {"username": "iemand"},
     "customer_edit": {"surname": "Gewijzigd", "initials": "X.", "birth_date": "01-01-1980"},
+    "membership_cancel": {"reason": "verhuisd", "per": "direct"},
+    "membership_change": {"subscription_type": "0141"},
+    "storno": {"reason": "Vergissing"},
+    "refund": {"amount": "1,00", "method": "pin", "reason": "Vergissing"},
+    "write_off": {"amount": "1,00", "reason": "Vergissing"},
 }
 # URLs that name no customer: nothing of another library's customers may show in them.
 WITHOUT_CUSTOMER = {
@@ -50,13 +55,21 @@ def _with_customer(pattern: URLPattern) -> bool:
     if pattern.name in WITH_RUN:
         return False
     keys = set(pattern.pattern.converters)
-    assert keys <= {"number"}, f"{pattern.name}: teach the walk about {keys}"
-    return keys == {"number"}
+    assert keys <= {"number", "pk"}, f"{pattern.name}: teach the walk about {keys}"
+    return "number" in keys
 
 
-def _path(pattern: URLPattern, number: str) -> str:
-    route = str(pattern.pattern)
-    return "/balie/" + route.replace("<str:number>", number)
+def _path(pattern: URLPattern, number: str, customer: Customer | None = None) -> str:
+    """The URL for this customer number; a membership or ledger line in it is `customer`'s
+    (a real one: a request that got through would change it)."""
+    route = str(pattern.pattern).replace("<str:number>", number)
+    if "<int:pk>" in route:
+        assert customer is not None
+        things = customer.ledger_lines if "boekingen" in route else customer.memberships
+        route = route.replace(
+            "<int:pk>", str(things.order_by("pk").values_list("pk", flat=True)[0])
+        )
+    return "/balie/" + route
 
 
 def _state(customer: Customer) -> tuple[object, ...]:
@@ -66,6 +79,11 @@ def _state(customer: Customer) -> tuple[object, ...]:
         customer.login_account_id,
         LedgerLine.objects.filter(customer=customer).count(),
         LoginAccount.objects.filter(username=customer.number).count(),
+        list(
+            customer.memberships.values_list(
+                "cancelled_at", "next_subscription_type_id", "valid_through", "status"
+            )
+        ),
     )
 
 
@@ -88,7 +106,7 @@ def test_no_counter_url_reaches_another_librarys_customer(
     for pattern in _patterns():
         if not _with_customer(pattern):
             continue
-        path = _path(pattern, other.number)
+        path = _path(pattern, other.number, other)
         for method in ("get", "post"):
             data = {"once": str(uuid.uuid4()), **POST_DATA.get(str(pattern.name), {})}
             response = getattr(client, method)(path, data if method == "post" else None)
@@ -98,13 +116,18 @@ def test_no_counter_url_reaches_another_librarys_customer(
                 assert response.status_code == 302, (pattern.name, method)
                 assert response["Location"].startswith("/balie/inloggen/"), pattern.name
             checked += 1
+        if own is not None and "<int:pk>" in str(pattern.pattern):
+            # the role's own customer with the other's membership or line: not found either
+            data = {"once": str(uuid.uuid4()), **POST_DATA.get(str(pattern.name), {})}
+            response = client.post(_path(pattern, own.number, other), data)
+            assert response.status_code == 404, (pattern.name, response.status_code)
         if own is not None:
             # the same URL with the role's own customer does work (so the 404 means something)
-            response = client.get(_path(pattern, own.number))
+            response = client.get(_path(pattern, own.number, own))
             assert response.status_code in (200, 302), (pattern.name, response.status_code)
             if response.status_code == 302:
                 assert not response["Location"].startswith("/balie/inloggen/")
-    assert checked == 2 * sum(_with_customer(p) for p in _patterns()) >= 16
+    assert checked == 2 * sum(_with_customer(p) for p in _patterns()) >= 28
 
     for pattern in _patterns():
         if _with_customer(pattern) or pattern.name in ("login", "logout", *WITH_RUN):
