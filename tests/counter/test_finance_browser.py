@@ -37,7 +37,7 @@ def books(
     wrong = ledger_payment_book(actor=balie, customer=paying, amount=Decimal("40"), method="pin")
     ledger_storno(actor=balie, line=wrong, reason="Verkeerd bedrag")
     ledger_payment_book(actor=balie, customer=paying, amount=Decimal("42"), method="contant")
-    member(balie, branch_5280, adult, surname="Doorloper", on=dt.date(2024, 6, 12))
+    member(balie, branch_5280, adult, surname="Doorloper", on=dt.date(2024, 6, 12), paid=True)
     renewals_run(
         library=Library.objects.get(code="bind"), day=dt.date(2025, 5, 15), started_by="test"
     )

@@ -78,7 +78,7 @@ def test_the_renewal_runs_do_not_grow_with_the_runs_or_periods(
     adult: SubscriptionType,
     bind: Library,
 ) -> None:
-    member(balie, branch_5280, adult, surname="Eerste", on=dt.date(2024, 6, 12))
+    member(balie, branch_5280, adult, surname="Eerste", on=dt.date(2024, 6, 12), paid=True)
     first = renewals_run(library=bind, day=dt.date(2025, 5, 15), started_by="test")
     few = {
         "runs": queries(manager_client, "GET", "/balie/financieel/verlengruns/", shows="test"),
@@ -87,7 +87,7 @@ def test_the_renewal_runs_do_not_grow_with_the_runs_or_periods(
         ),
     }
     for i in range(8):
-        member(balie, branch_5280, adult, surname=f"Later{i}", on=dt.date(2024, 7, 3))
+        member(balie, branch_5280, adult, surname=f"Later{i}", on=dt.date(2024, 7, 3), paid=True)
     second = renewals_run(library=bind, day=dt.date(2025, 6, 15), started_by="test")
     assert second.booked == 8
     for day in range(5):

@@ -56,9 +56,12 @@ def member(
     surname: str,
     on: dt.date = JUNE_12,
     birth_date: dt.date = dt.date(1991, 1, 4),
+    paid: bool = False,
 ) -> Customer:
+    """A customer registered at the counter on `on`; with `paid` the first year is paid at
+    once (an unpaid one is deregistered by the renewal run before it could renew)."""
     n = next(_serial)
-    return customer_register(
+    customer = customer_register(
         actor=actor,
         branch=branch,
         subscription_type=subscription,
@@ -71,6 +74,11 @@ def member(
         on=on,
         confirm_duplicate=True,
     ).customer
+    if paid:
+        ledger_payment_book(
+            actor=actor, customer=customer, amount=customer_saldo_of(customer.pk), method="pin"
+        )
+    return customer
 
 
 def long_patience(library: Library) -> None:
