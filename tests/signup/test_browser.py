@@ -164,10 +164,13 @@ def test_a_failed_payment_a_double_clicked_retry_and_a_replayed_webhook(
     assert not Customer.objects.exists()
     posts: list[str] = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
-    # Chromium sends one POST for a double click on a submit button ...
+    # A double click on a submit button: Chromium sends one POST, or two when the machine is
+    # busy and the first navigation has not begun at the second click; either way one payment.
     page.get_by_role("button", name="Betalen").dblclick()
     page.get_by_role("heading", name="Betalen").wait_for()
     assert Payment.objects.count() == 2  # the failed one, and one new
+    clicked = len([url for url in posts if url.endswith("/word-lid/bind/betalen/")])
+    assert clicked in (1, 2)
     checkout = page.url
     # ... so here the same form is sent twice, as by an impatient member on a slow line: at
     # the same moment on PostgreSQL; one after the other on the tests' in-memory SQLite, whose
@@ -186,7 +189,7 @@ def test_a_failed_payment_a_double_clicked_retry_and_a_replayed_webhook(
         connection.vendor == "postgresql",
     )
     assert urls == [checkout, checkout]
-    assert len([url for url in posts if url.endswith("/word-lid/bind/betalen/")]) == 3
+    assert len([url for url in posts if url.endswith("/word-lid/bind/betalen/")]) == clicked + 2
     assert Payment.objects.count() == 2
     page.goto(checkout)
     step(page, "demo-betaalpagina-herkansing")
