@@ -140,6 +140,11 @@ def test_a_mixed_run_books_offers_and_mails_each_member_as_the_rules_say(
     assert membership.expiry_month == 5
     turning.refresh_from_db()
     assert turning.subscription_type.code == "0110"
+    # A free period is paid at once; a fee waits for its payment.
+    child.refresh_from_db()
+    automatic.refresh_from_db()
+    assert child.rights_through == dt.date(2026, 5, 31)
+    assert automatic.rights_through == dt.date(2025, 5, 31)
     lines = LedgerLine.objects.filter(period__renewal_run=run)
     assert sorted((line.kind, line.amount) for line in lines) == sorted(
         [(LedgerKind.FEE, Decimal("64.50"))] * 4 + [(LedgerKind.DISCOUNT, Decimal("-16.13"))]
@@ -197,3 +202,47 @@ def test_the_statements_of_a_run_do_not_grow_with_its_members(
         assert _run(oost).booked == 12
 
     assert len(many) == len(few)
+
+
+def test_on_the_first_day_of_the_new_period_the_unpaid_wait_and_the_paid_go_on(
+    bind: Library, balie: User, branch_5280: Branch, adult: SubscriptionType
+) -> None:
+    paid = _member(1, actor=balie, branch=branch_5280, subscription=adult)
+    unpaid = _member(2, actor=balie, branch=branch_5280, subscription=adult)
+    _run(bind)
+    with time_machine.travel(dt.datetime(2025, 5, 20, 10, 0, tzinfo=dt.UTC), tick=False):
+        ledger_payment_book(
+            actor=balie,
+            customer=paid.customer,
+            amount=Decimal("64.50"),
+            method=PaymentMethod.PIN,
+            membership=paid,
+            branch=branch_5280,
+        )
+
+    with time_machine.travel(dt.datetime(2025, 6, 1, 6, 0, tzinfo=dt.UTC), tick=False):
+        run = renewals_run(library=bind, day=dt.date(2025, 6, 1), started_by="test")
+
+    assert run.awaiting == 1
+    paid.refresh_from_db()
+    unpaid.refresh_from_db()
+    assert (paid.status, paid.rights_through) == ("actief", dt.date(2026, 5, 31))
+    assert (unpaid.status, unpaid.rights_through) == ("wacht_op_betaling", dt.date(2025, 5, 31))
+
+
+def test_a_mail_is_filled_in_from_its_template_rendered_once(
+    bind: Library, balie: User, branch_5280: Branch, adult: SubscriptionType
+) -> None:
+    from bieb.customers.renewals import _Mails
+
+    first = _member(1, actor=balie, branch=branch_5280, subscription=adult)
+    second = _member(2, actor=balie, branch=branch_5280, subscription=adult)
+    run = _run(bind)
+    mails = _Mails()
+    for membership in (first, second):
+        membership.refresh_from_db()
+        period = MembershipPeriod.objects.get(renewal_run=run, membership=membership)
+        context = mail_context(membership.customer, membership, period, bind)
+        text = get_template("customers/mail/renewal_automatic.txt").render(context)
+        assert mails.render("renewal_automatic", context) == text
+    assert list(mails.stamps.values()) != [None]  # filled in, not rendered again
