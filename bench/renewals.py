@@ -286,12 +286,16 @@ def _undo(cursor: Any, library_ids: list[int]) -> int:
         [runs],
     )
     periods = cursor.rowcount
+    # The planner must know how many rows these are (the tables grew since their last
+    # ANALYZE), or it loops over the outbox once per period.
+    for table in ("bench_undo", "mail_outboxmessage", "customers_membershipperiod"):
+        cursor.execute(f"ANALYZE {table}")
     cursor.execute(
         "DELETE FROM customers_ledgerline WHERE period_id IN (SELECT id FROM bench_undo)"
     )
     cursor.execute(
-        "DELETE FROM mail_outboxmessage WHERE kind = ANY(%s) AND reference IN "
-        "(SELECT id::text FROM bench_undo)",
+        "DELETE FROM mail_outboxmessage o USING bench_undo u "
+        "WHERE o.kind = ANY(%s) AND o.reference = u.id::text",
         [[*RENEWAL_KINDS, "bench.plain"]],
     )
     cursor.execute(
@@ -309,10 +313,16 @@ def _undo(cursor: Any, library_ids: list[int]) -> int:
             tariff_id = p.tariff_id, discount_id = p.discount_id,
             next_subscription_type_id = NULL, status = 'actief', rights_through = p."end",
             status_changed_on = NULL
-        FROM customers_membershipperiod p
-        WHERE p.membership_id = m.id AND p.start = m.start_date AND m.library_id = ANY(%s)
-          AND (m.id IN (SELECT membership_id FROM bench_undo)
-               OR m.status <> 'actief' OR m.rights_through IS DISTINCT FROM p."end")
+        FROM (SELECT DISTINCT membership_id FROM bench_undo) u, customers_membershipperiod p
+        WHERE m.id = u.membership_id AND p.membership_id = u.membership_id
+          AND p.start = m.start_date
+        """
+    )
+    cursor.execute(  # statuses a run moved without a period of its own (none expected)
+        """
+        UPDATE customers_membership m SET status = 'actief', rights_through = valid_through,
+            status_changed_on = NULL
+        WHERE m.library_id = ANY(%s) AND m.status <> 'actief'
         """,
         [library_ids],
     )
