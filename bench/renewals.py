@@ -417,7 +417,18 @@ def plain_sql(library_ids: list[int], run_ids: list[int]) -> tuple[float, dict[s
             [list(RENEWAL_KINDS), run_ids],
         )
         counts["mails"] = cursor.rowcount
-    return time.perf_counter() - started, counts
+    seconds = time.perf_counter() - started
+    with transaction.atomic(), connection.cursor() as cursor:  # gone before the status day
+        periods = "SELECT id FROM customers_membershipperiod WHERE renewal_run_id = %s"
+        cursor.execute(
+            f"DELETE FROM customers_ledgerline WHERE period_id IN ({periods})", [holder.pk]
+        )
+        cursor.execute("DELETE FROM mail_outboxmessage WHERE kind = 'bench.plain'")
+        cursor.execute(
+            "DELETE FROM customers_membershipperiod WHERE renewal_run_id = %s", [holder.pk]
+        )
+        cursor.execute("DELETE FROM customers_renewalrun WHERE id = %s", [holder.pk])
+    return seconds, counts
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -488,7 +499,8 @@ def _print_run(name: str, t: Timed) -> None:
     print(
         f"  {name}: {t.seconds:.1f} s; booked {t.booked:,}, offered {t.offered:,}, not renewed "
         f"{t.not_renewed:,}, mailed {t.mailed:,}; {t.queries:,} statements "
-        f"({1000 * t.queries / max(done, 1):.0f} per 1000 memberships); statuses {t.statuses}",
+        + (f"({1000 * t.queries / done:.0f} per 1000 memberships)" if done else "")
+        + f"; statuses {t.statuses}",
         flush=True,
     )
     print(

@@ -114,8 +114,8 @@ class _Mails:
     whose output the markers cannot reproduce (a filter on a member's value, say) is rendered
     for every member. The library's values are the same for the whole chunk."""
 
-    MEMBER = ("name", "number", "subscription", "start", "end", "valid_through", "old_end")
-    MEMBER += ("amount", "pay_url")
+    MEMBER: tuple[str, ...] = ("name", "number", "subscription", "start", "end")
+    MEMBER += ("valid_through", "old_end", "amount", "pay_url")
     MARK = re.compile("\x00([0-9]+)\x00")
 
     def __init__(self) -> None:
@@ -138,10 +138,10 @@ class _Mails:
                     if any(marked[key] in str(v) for v in context.values()):
                         break  # a marker in the text itself: no stamp
             else:
-                stamp = self.MARK.split(template.render(marked))
-                real = template.render(context)
-                self.stamps[shape] = stamp if self._fill(stamp, values) == real else None
-                return str(real)
+                made = self.MARK.split(template.render(marked))
+                real = str(template.render(context))
+                self.stamps[shape] = made if self._fill(made, values) == real else None
+                return real
             self.stamps[shape] = None
         stamp = self.stamps[shape]
         if stamp is None:
