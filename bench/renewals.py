@@ -43,6 +43,7 @@ DAY = dt.date(2027, 1, 2)  # brings periods ending 31 January 2027 into the 30-d
 STATUS_DAY = dt.date(2027, 2, 1)
 PLAIN_RUN = "bench-plain"  # started_by of the run row the plain-SQL limit's periods hang on
 RENEWAL_KINDS = ("customers.renewal_automatic", "customers.renewal_fixed")
+REMINDER_KINDS = ("customers.reminder_automatic", "customers.reminder_fixed")
 GOAL_SECONDS = 120
 
 
@@ -296,7 +297,7 @@ def _undo(cursor: Any, library_ids: list[int]) -> int:
     cursor.execute(
         "DELETE FROM mail_outboxmessage o USING bench_undo u "
         "WHERE o.kind = ANY(%s) AND o.reference = u.id::text",
-        [[*RENEWAL_KINDS, "bench.plain"]],
+        [[*RENEWAL_KINDS, *REMINDER_KINDS, "bench.plain"]],
     )
     cursor.execute(
         "DELETE FROM django_tasks_database_dbtaskresult WHERE task_path LIKE %s",
