@@ -17,8 +17,11 @@ memberships priced, Doorlopend periods booked with their ledger lines, Vast peri
 mails rendered and queued. Measured: seconds, memberships per second, SQL statements per 1000
 memberships, resident set size sampled every 0.2 s (start, peak, end). Then the same day again
 (must book and mail nothing), and the limit: plain SQL inserting as many period, ledger and
-outbox rows (INSERT ... SELECT copies of what the run wrote, one transaction). Optionally
-(`--status-day`) the 1st of the month after, when 10 % of the booked periods are unpaid.
+outbox rows (INSERT ... SELECT copies of what the run wrote, one transaction). Then the status
+day (`BIEB_BENCH_STATUS_DAY=0` skips it): 1 February, when 90 % of the booked periods have been
+paid and 90 % of the Vast offers taken; that day the run moves the rest (wacht op betaling,
+beëindigd), sends their first reminders, and also prices vervalmaand 2, which enters the lead
+window the same day.
 
 Everything a run writes is undone afterwards (its periods, ledger lines, mails, tasks, audit
 rows, runs; the memberships set back to their first period), so a rerun starts the same.
