@@ -16,8 +16,8 @@ import time
 
 from bench.harness import BENCH_DATABASE_URL, Figure, print_table
 
-# In the order of the issue: registration, login, search, purge, numbers, pages.
-MODULES = ["registration", "login", "search", "purge", "numbers", "pages"]
+# In the order of the issues: registration, login, search, purge, numbers, pages; renewals.
+MODULES = ["registration", "login", "search", "purge", "numbers", "pages", "renewals"]
 
 
 def machine() -> str:

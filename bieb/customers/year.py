@@ -16,13 +16,14 @@ Invariants:
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Sum
-from django.urls import reverse
+from django.db.models import F, Sum
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from bieb.audit.services import audit_record
 from bieb.core.dates import add_months
@@ -167,28 +168,55 @@ def customer_year_refresh(
     changed: an audit row per status change, the login service told of new rights. Call it in
     the transaction of the change (the caller holds the customer's row lock). Returns the
     memberships that changed."""
+    return customers_year_refresh(
+        customers=[customer], today=today, actor=actor, actor_name=actor_name
+    )
+
+
+def customers_year_refresh(
+    *,
+    customers: list[Customer],
+    today: dt.date,
+    actor: User | None = None,
+    actor_name: str = "",
+) -> list[Membership]:
+    """`customer_year_refresh` for many customers at once (the renewal run): the same rules,
+    in a fixed number of queries plus one UPDATE per distinct outcome, an audit row per status
+    change and a push per changed membership with a login account. The caller holds the
+    customers' row locks."""
+    if not customers:
+        return []
+    by_pk = {c.pk: c for c in customers}
     memberships = list(
-        Membership.objects.filter(customer_id=customer.pk).select_related(
-            "subscription_type", "library"
-        )
+        Membership.objects.filter(customer_id__in=by_pk)
+        .select_related("subscription_type", "library")
+        .order_by("customer_id", "pk")
     )
     if not memberships:
         return []
-    periods = list(
-        MembershipPeriod.objects.filter(
-            membership__customer_id=customer.pk, state=PeriodState.BOOKED
-        )
+    periods_of: dict[int, list[MembershipPeriod]] = {}
+    for period in MembershipPeriod.objects.filter(
+        membership__customer_id__in=by_pk, state=PeriodState.BOOKED
+    ).annotate(customer_id=F("membership__customer_id")):
+        periods_of.setdefault(period.customer_id, []).append(period)
+    saldos = dict(
+        LedgerLine.objects.filter(customer_id__in=by_pk)
+        .values("customer_id")
+        .annotate(s=Sum("amount"))
+        .values_list("customer_id", "s")
     )
-    unpaid = periods_unpaid(periods, customer_saldo_of(customer.pk))
-    by_membership: dict[int, list[MembershipPeriod]] = {}
-    for period in periods:
-        by_membership.setdefault(period.membership_id, []).append(period)
-    changed = []
+    unpaid: dict[int, set[int]] = {}
+    changed: list[Membership] = []
+    updates: dict[tuple[dt.date | None, str, dt.date | None], list[int]] = {}
     for membership in memberships:
+        customer_id = membership.customer_id
+        periods = periods_of.get(customer_id, [])
+        if customer_id not in unpaid:
+            unpaid[customer_id] = periods_unpaid(periods, saldos.get(customer_id) or ZERO)
         standing = membership_standing(
             membership,
-            by_membership.get(membership.pk, []),
-            unpaid,
+            [p for p in periods if p.membership_id == membership.pk],
+            unpaid[customer_id],
             library=membership.library,
             today=today,
         )
@@ -197,7 +225,6 @@ def customer_year_refresh(
             and standing.status == membership.status
         ):
             continue
-        fields = ["rights_through"]
         if standing.status != membership.status:
             audit_record(
                 actor=actor,
@@ -209,12 +236,17 @@ def customer_year_refresh(
             )
             membership.status = standing.status
             membership.status_changed_on = today
-            fields += ["status", "status_changed_on"]
         membership.rights_through = standing.rights_through
-        membership.save(update_fields=fields)
+        key = (membership.rights_through, membership.status, membership.status_changed_on)
+        updates.setdefault(key, []).append(membership.pk)
         changed.append(membership)
-    if changed and customer.login_account_id is not None:
-        for membership in changed:
+    for (rights_through, status, status_changed_on), ids in updates.items():
+        Membership.objects.filter(pk__in=ids).update(
+            rights_through=rights_through, status=status, status_changed_on=status_changed_on
+        )
+    for membership in changed:
+        customer = by_pk[membership.customer_id]
+        if customer.login_account_id is not None:
             membership.customer = customer
             login_service.update_membership(membership=membership_data(membership))
     return changed
@@ -286,5 +318,13 @@ def period_from_token(token: str) -> MembershipPeriod | None:
 
 def period_pay_url(period: MembershipPeriod) -> str:
     """The page where the member renews and pays this period, without logging in."""
-    path = reverse("payments:period_pay", args=[period_pay_token(period)])
-    return f"{settings.BIEB_BASE_URL}{path}"
+    head, tail = _pay_path(get_urlconf(), get_script_prefix())
+    return f"{settings.BIEB_BASE_URL}{head}{period_pay_token(period)}{tail}"
+
+
+@functools.lru_cache(maxsize=8)
+def _pay_path(urlconf: str | None, script_prefix: str) -> tuple[str, str]:
+    """The payment page's path before and after its token, reversed once: `reverse` costs
+    more than signing the token, and the renewal run makes a link for every member."""
+    head, _, tail = reverse("payments:period_pay", args=["TOKEN"]).rpartition("TOKEN")
+    return head, tail

@@ -43,8 +43,11 @@ DIED_WHILE_SENDING = (
 
 def mail_message_id() -> str:
     """A new Message-ID in the sender's own domain (not this machine's name)."""
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "bieb.localhost"
-    return make_msgid(domain=domain)
+    return make_msgid(domain=_sender_domain())
+
+
+def _sender_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "bieb.localhost"
 
 
 def mail_retry_delay(*, attempts: int) -> dt.timedelta:
@@ -98,6 +101,7 @@ def mail_queue_many(messages: list[dict[str, str]]) -> int:
     if not messages:
         return 0
     now = timezone.now()
+    domain = _sender_domain()  # parsed once, not per message
     rows = OutboxMessage.objects.bulk_create(
         [
             OutboxMessage(
@@ -107,7 +111,7 @@ def mail_queue_many(messages: list[dict[str, str]]) -> int:
                 html_body="",
                 kind=m.get("kind", ""),
                 reference=m.get("reference", ""),
-                message_id=mail_message_id(),
+                message_id=make_msgid(domain=domain),
                 status=OutboxStatus.QUEUED,
                 next_attempt_at=now,
             )
