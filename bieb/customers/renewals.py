@@ -156,6 +156,16 @@ class _Mails:
         return "".join(parts)
 
 
+def run_moment(day: dt.date) -> dt.datetime:
+    """When a run of `day` did something: now, on that day. A run of another day (a catch-up,
+    or a trial `--as-of` a day ahead) stamps its mails with its own day, so the reminders count
+    from the day the run stood for, not from the clock."""
+    now = timezone.localtime()
+    if now.date() == day:
+        return now
+    return timezone.make_aware(dt.datetime.combine(day, now.time().replace(microsecond=0)))
+
+
 def _book_chunk(
     ids: list[int], *, pricing: Pricing, day: dt.date, run: RenewalRun, counts: RunCounts
 ) -> None:
@@ -230,7 +240,7 @@ def _book_chunk(
                 continue
             state = PeriodState.BOOKED if automatic else PeriodState.OFFERED
             period = _period_from(membership, priced, state=state, run=run)
-            now = timezone.now()
+            now = run_moment(day)
             if state == PeriodState.BOOKED:
                 period.booked_at = now
             if customer.email:

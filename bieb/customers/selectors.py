@@ -11,13 +11,13 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.db.models.lookups import Contains, StartsWith
 
-from bieb.core.money import ZERO
 from bieb.customers.models import Bytewise, Customer, CustomerDisplay, LedgerLine, Membership
 from bieb.customers.validators import clean_initials
+from bieb.customers.year import customer_saldo_of
 from bieb.kb import interface as login_service
 from bieb.libraries.models import Library
 
@@ -50,9 +50,8 @@ def customer_get(*, library: Library, number: str) -> Customer:
 
 
 def customer_saldo(*, customer: Customer) -> Decimal:
-    """What the customer still owes: fees minus discounts and payments."""
-    total = LedgerLine.objects.filter(customer=customer).aggregate(total=Sum("amount"))["total"]
-    return total if total is not None else ZERO
+    """What the customer still owes: the sum of the ledger (bieb.customers.year)."""
+    return customer_saldo_of(customer.pk)
 
 
 SEARCH_LIMIT = 25

@@ -27,7 +27,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 
 from bieb.audit.services import audit_record
 from bieb.core.dates import add_months
-from bieb.core.money import ZERO
+from bieb.core.money import ZERO, to_cents
 from bieb.customers.models import (
     Customer,
     LedgerLine,
@@ -157,8 +157,10 @@ def _status(
 
 
 def customer_saldo_of(customer_id: int) -> Decimal:
+    """The customer's saldo: the sum of the ledger, to the cent (SQLite sums decimals as
+    floating point: 64.50 - 16.13 - 48.37 comes back as 7.1e-15, which is not "paid")."""
     total = LedgerLine.objects.filter(customer_id=customer_id).aggregate(s=Sum("amount"))["s"]
-    return total if total is not None else ZERO
+    return to_cents(total) if total is not None else ZERO
 
 
 def customer_year_refresh(
@@ -212,7 +214,8 @@ def customers_year_refresh(
         customer_id = membership.customer_id
         periods = periods_of.get(customer_id, [])
         if customer_id not in unpaid:
-            unpaid[customer_id] = periods_unpaid(periods, saldos.get(customer_id) or ZERO)
+            saldo = saldos.get(customer_id)
+            unpaid[customer_id] = periods_unpaid(periods, to_cents(saldo) if saldo else ZERO)
         standing = membership_standing(
             membership,
             [p for p in periods if p.membership_id == membership.pk],

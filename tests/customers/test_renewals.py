@@ -15,6 +15,7 @@ from bieb.core.periodic import JOBS
 from bieb.customers.ledger import ledger_payment_book
 from bieb.customers.memberships import membership_cancel, membership_change
 from bieb.customers.models import LedgerKind, LedgerLine, MembershipStatus, PeriodState
+from bieb.customers.renewals import renewals_run
 from bieb.customers.year import customer_saldo_of
 from bieb.libraries.models import Branch, Library, SubscriptionType
 from bieb.staff.models import User
@@ -135,6 +136,19 @@ def test_a_catch_up_run_does_not_charge_a_new_year_to_whom_it_deregisters(
     assert (caught_up.deregistered, caught_up.booked) == (1, 0)
     assert fresh(membership).status == MembershipStatus.DEREGISTERED
     assert [p[0] for p in periods(membership)] == [D(2024, 6, 12), D(2025, 6, 1)]
+
+
+def test_a_trial_run_ahead_counts_its_reminders_from_its_own_day(
+    bind: Library, balie: User, branch_5280: Branch, adult: SubscriptionType
+) -> None:
+    """`bieb renewals --as-of` a day ahead, while the clock stands today: no reminder for the
+    mail that the same run just sent; the first one 14 days after the run's day."""
+    membership = member(balie, branch_5280, adult, D(2024, 6, 12))
+    with on(D(2024, 7, 1)):
+        assert renewals_run(library=bind, day=D(2025, 5, 1), started_by="t").reminders == 0
+        assert renewals_run(library=bind, day=D(2025, 5, 14), started_by="t").reminders == 0
+        assert renewals_run(library=bind, day=D(2025, 5, 15), started_by="t").reminders == 1
+    assert len(mails(membership, "reminder_automatic")) == 1
 
 
 def test_reminders_go_once_each_when_runs_skip_days(
