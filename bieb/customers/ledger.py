@@ -246,34 +246,59 @@ def ledger_storno(*, actor: User, line: LedgerLine, reason: str) -> LedgerLine:
                 + NEEDS_FINANCE,
                 code="forbidden",
             )
-        storno = LedgerLine.objects.create(
-            library_id=line.library_id,
+        storno = _correction_book(
+            actor=actor,
             customer=customer,
-            membership_id=line.membership_id,
-            period_id=line.period_id,
             kind=LedgerKind.STORNO,
             amount=-line.amount,
             method=line.method,
-            reverses=line,
             reason=reason,
             description=f"Storno: {line.description}",
-            booked_by=actor,
-            branch=actor.branch,
-        )
-        audit_record(
-            actor=actor,
             action="ledger.storno",
-            library=customer.library,
-            target=customer,
-            data={
-                "line": line.pk,
-                "storno": storno.pk,
-                "amount": str(line.amount),
-                "reason": reason,
-            },
+            audit={"line": line.pk, "amount": str(line.amount)},
+            membership_id=line.membership_id,
+            period_id=line.period_id,
+            reverses=line,
         )
-        _refresh(customer, actor)
     return storno
+
+
+def _correction_book(
+    *,
+    actor: User,
+    customer: Customer,
+    kind: str,
+    amount: Decimal,
+    method: str,
+    reason: str,
+    description: str,
+    action: str,
+    audit: dict[str, object],
+    **line_fields: object,
+) -> LedgerLine:
+    """A correction's line, its audit row and the year refreshed (the caller holds the
+    customer's row lock and has checked the rights)."""
+    line = LedgerLine.objects.create(
+        library_id=customer.library_id,
+        customer=customer,
+        kind=kind,
+        amount=amount,
+        method=method,
+        reason=reason,
+        description=description,
+        booked_by=actor,
+        branch=actor.branch,
+        **line_fields,
+    )
+    audit_record(
+        actor=actor,
+        action=action,
+        library=customer.library,
+        target=customer,
+        data={**audit, "new_line": line.pk, "reason": reason},
+    )
+    _refresh(customer, actor)
+    return line
 
 
 def _finance(actor: User) -> None:
@@ -302,25 +327,17 @@ def ledger_refund(
                     f"({format_euro(max(credit, ZERO))})."
                 }
             )
-        line = LedgerLine.objects.create(
-            library_id=locked.library_id,
+        line = _correction_book(
+            actor=actor,
             customer=locked,
             kind=LedgerKind.REFUND,
             amount=amount,
             method=method,
             reason=reason,
             description=f"Terugbetaling {format_euro(amount)}",
-            booked_by=actor,
-            branch=actor.branch,
-        )
-        audit_record(
-            actor=actor,
             action="ledger.refund",
-            library=locked.library,
-            target=locked,
-            data={"line": line.pk, "amount": str(amount), "method": method, "reason": reason},
+            audit={"amount": str(amount), "method": method},
         )
-        _refresh(locked, actor)
     return line
 
 
@@ -339,22 +356,15 @@ def ledger_write_off(
             raise ValidationError(
                 {"amount": f"Kwijtschelden kan tot het saldo ({format_euro(max(saldo, ZERO))})."}
             )
-        line = LedgerLine.objects.create(
-            library_id=locked.library_id,
+        line = _correction_book(
+            actor=actor,
             customer=locked,
             kind=LedgerKind.WRITE_OFF,
             amount=-amount,
+            method="",
             reason=reason,
             description=f"Kwijtschelding {format_euro(amount)}",
-            booked_by=actor,
-            branch=actor.branch,
-        )
-        audit_record(
-            actor=actor,
             action="ledger.write_off",
-            library=locked.library,
-            target=locked,
-            data={"line": line.pk, "amount": str(amount), "reason": reason},
+            audit={"amount": str(amount)},
         )
-        _refresh(locked, actor)
     return line
