@@ -40,6 +40,12 @@ def add_months(year: int, month: int, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+def add_months_to_day(day: dt.date, months: int) -> dt.date:
+    """The same day `months` months later, or that month's last day when it has fewer days."""
+    year, month = add_months(day.year, day.month, months)
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def period_valid_through(start: dt.date, months: int) -> dt.date:
     """Last day of the month before the start month, `months` months later.
 

@@ -26,7 +26,7 @@ from django.db.models import F, Sum
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from bieb.audit.services import audit_record
-from bieb.core.dates import add_months
+from bieb.core.dates import add_months_to_day
 from bieb.core.money import ZERO, to_cents
 from bieb.customers.models import (
     Customer,
@@ -51,16 +51,6 @@ PAY_LINK_DAYS = 400
 class Standing:
     rights_through: dt.date | None
     status: str
-    # The first booked period that is not paid, if any (what a payment link pays).
-    unpaid: MembershipPeriod | None
-
-
-def add_months_to_day(day: dt.date, months: int) -> dt.date:
-    """The same day `months` months later, or the month's last day when it has fewer days."""
-    import calendar
-
-    year, month = add_months(day.year, day.month, months)
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def periods_unpaid(periods: list[MembershipPeriod], saldo: Decimal) -> set[int]:
@@ -117,7 +107,7 @@ def membership_standing(
         through = min(through, max(today - ONE_DAY, membership.start_date))
         if membership.ends_on is not None and membership.ends_on < membership.start_date:
             through = None
-    return Standing(rights_through=through, status=status, unpaid=first_unpaid)
+    return Standing(rights_through=through, status=status)
 
 
 def _status(
