@@ -37,12 +37,15 @@ typecheck: $(STAMP)
 migrations-check: $(STAMP)
 	$(BIEB) makemigrations --check --dry-run
 
+# The suite runs on one worker per core (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
+
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 # The data tests again, on PostgreSQL (BIEB_TEST_POSTGRES_URL, default the local server).
 pytest-postgres: $(STAMP)
-	$(BIN)/python -m tests.postgres_run
+	$(BIN)/python -m tests.postgres_run -n $(PYTEST_WORKERS)
 
 # The benchmarks of bench/README.md against the PostgreSQL server on loopback (not part of test).
 bench: $(STAMP)

@@ -58,6 +58,12 @@ class LibraryAdmin(LibraryScopedAdmin):
         ),
     ]
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # A website typed without a scheme is read as https (Django 6's default, chosen now).
+        if db_field.name == "website":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Library]:
         queryset = admin.ModelAdmin.get_queryset(self, request)
         if request.user.is_superuser:
