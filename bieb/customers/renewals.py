@@ -32,6 +32,7 @@ from django.template.loader import get_template
 from django.utils import timezone
 
 from bieb.audit.services import audit_record
+from bieb.core.bulk import bulk_insert
 from bieb.core.dates import local_today
 from bieb.customers.ledger import period_lines
 from bieb.customers.memberships import (
@@ -56,7 +57,7 @@ from bieb.libraries.models import (
     Library,
     RenewalKind,
 )
-from bieb.mail.services import mail_queue, mail_queue_many
+from bieb.mail.services import mail_queue_many
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ def _book_chunk(
             if customer.email:
                 period.mailed_at = now
             periods.append(period)
-        MembershipPeriod.objects.bulk_create(periods + lapsed)
+        bulk_insert(MembershipPeriod, periods + lapsed)
         counts.not_renewed += len(lapsed)
 
         lines: list[LedgerLine] = []
@@ -284,7 +285,7 @@ def _book_chunk(
                         "reference": str(period.pk),
                     }
                 )
-        LedgerLine.objects.bulk_create(lines, batch_size=CHUNK)
+        bulk_insert(LedgerLine, lines)
         for (end, type_id, tariff_id, discount_id), member_ids in changed.items():
             Membership.objects.filter(pk__in=member_ids).update(
                 valid_through=end,
@@ -365,40 +366,53 @@ def _reminders(*, library: Library, day: dt.date, counts: RunCounts) -> None:
             # A run that missed days sends the first reminder, not both at once.
             due = due.filter(reminded_at__lte=end_of(since_last))
         due_ids = list(due.order_by("pk").values_list("pk", flat=True))
+        rendered = _Mails()  # per reminder number: `reminder` is the same in all its mails
         for chunk in _chunks(due_ids):
-            with transaction.atomic():
-                periods = list(
-                    _lock_chunk(
-                        MembershipPeriod.objects.filter(pk__in=chunk, reminders_sent=number - 1)
-                    ).select_related("membership__customer", "subscription_type", "membership")
-                )
-                for period in periods:
-                    membership = period.membership
-                    membership.library = library
-                    customer = membership.customer
-                    period.reminders_sent = number
-                    period.reminded_at = timezone.now()
-                    period.save(update_fields=["reminders_sent", "reminded_at"])
-                    if not customer.email:
-                        continue
-                    kind = (
-                        "reminder_automatic"
-                        if period.state == PeriodState.BOOKED
-                        else "reminder_fixed"
-                    )
-                    context = mail_context(customer, membership, period, library)
-                    mail_queue(
-                        to=customer.email,
-                        subject=SUBJECTS[kind].format(
-                            library=library.name, old_end=context["old_end"]
-                        ),
-                        text=get_template(f"customers/mail/{kind}.txt").render(
-                            {**context, "reminder": number}
-                        ),
-                        kind=f"customers.{kind}",
-                        reference=str(period.pk),
-                    )
-                    counts.reminders += 1
+            counts.reminders += _remind_chunk(
+                chunk, number=number, library=library, day=day, rendered=rendered
+            )
+
+
+def _remind_chunk(
+    ids: list[int], *, number: int, library: Library, day: dt.date, rendered: _Mails
+) -> int:
+    """Reminder `number` for the periods `ids` that have not had it yet: counted on the periods
+    in one statement and mailed in one batch, under the periods' row locks. Returns the number
+    of mails (a member without an e-mail address has the reminder counted, not mailed)."""
+    with transaction.atomic():
+        periods = list(
+            _lock_chunk(MembershipPeriod.objects.filter(pk__in=ids, reminders_sent=number - 1))
+            .select_related("membership__customer", "subscription_type", "membership")
+            .order_by("pk")
+        )
+        if not periods:
+            return 0
+        MembershipPeriod.objects.filter(pk__in=[p.pk for p in periods]).update(
+            reminders_sent=number, reminded_at=run_moment(day)
+        )
+        mails: list[dict[str, Any]] = []
+        for period in periods:
+            membership = period.membership
+            membership.library = library
+            customer = membership.customer
+            if not customer.email:
+                continue
+            automatic = period.state == PeriodState.BOOKED
+            kind = "reminder_automatic" if automatic else "reminder_fixed"
+            context = mail_context(customer, membership, period, library)
+            context["reminder"] = number
+            mails.append(
+                {
+                    "to": customer.email,
+                    "subject": SUBJECTS[kind].format(
+                        library=library.name, old_end=context["old_end"]
+                    ),
+                    "text": rendered.render(kind, context),
+                    "kind": f"customers.{kind}",
+                    "reference": str(period.pk),
+                }
+            )
+        return mail_queue_many(mails)
 
 
 def _statuses(*, library: Library, day: dt.date, counts: RunCounts) -> None:

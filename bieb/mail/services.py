@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from bieb.core.bulk import bulk_insert
 from bieb.mail.models import OutboxMessage, OutboxStatus
 from bieb.mail.selectors import outbox_message_due_ids
 from bieb.mail.tasks import mail_send_many_task, mail_send_task
@@ -102,7 +103,8 @@ def mail_queue_many(messages: list[dict[str, str]]) -> int:
         return 0
     now = timezone.now()
     domain = _sender_domain()  # parsed once, not per message
-    rows = OutboxMessage.objects.bulk_create(
+    rows = bulk_insert(
+        OutboxMessage,
         [
             OutboxMessage(
                 to=m["to"].strip(),
@@ -116,7 +118,7 @@ def mail_queue_many(messages: list[dict[str, str]]) -> int:
                 next_attempt_at=now,
             )
             for m in messages
-        ]
+        ],
     )
     ids = [row.pk for row in rows]
 
