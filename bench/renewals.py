@@ -41,7 +41,7 @@ import time_machine
 from bench.harness import Figure, main
 
 MARKER = "memberships"
-DATA_VERSION = 1
+DATA_VERSION = 2  # 2: members with an e-mail address have a login account
 DAY = dt.date(2027, 1, 2)  # brings periods ending 31 January 2027 into the 30-day lead
 STATUS_DAY = dt.date(2027, 2, 1)
 PLAIN_RUN = "bench-plain"  # started_by of the run row the plain-SQL limit's periods hang on
@@ -164,10 +164,20 @@ def _load(dataset: Any, customers_loaded: str) -> int:
         for table in ("customers_ledgerline", "customers_membershipperiod"):
             cursor.execute(f"DELETE FROM {table} WHERE library_id = ANY(%s)", [ids])
         cursor.execute("DELETE FROM customers_membership WHERE library_id = ANY(%s)", [ids])
+        cursor.execute(
+            "UPDATE customers_customer SET login_account_id = NULL "
+            "WHERE library_id = ANY(%s) AND login_account_id IS NOT NULL",
+            [ids],
+        )
+        cursor.execute("DELETE FROM kb_linkedmembership WHERE library_code LIKE 'bench-%%'")
+        cursor.execute("DELETE FROM kb_loginaccount WHERE username LIKE 'bench-%%'")
         steps = [
             ("memberships", MEMBERSHIPS_SQL),
             ("periods", PERIODS_SQL),
             ("ledger lines", LEDGER_SQL),
+            ("login accounts", ACCOUNTS_SQL),
+            ("customers linked to their account", CUSTOMER_ACCOUNTS_SQL),
+            ("memberships in the login service", LINKED_SQL),
         ]
         for name, sql in steps:
             t0 = time.monotonic()
@@ -181,7 +191,14 @@ def _load(dataset: Any, customers_loaded: str) -> int:
             [MARKER, DATA_VERSION, dataset.scale, customers_loaded],
         )
     with connection.cursor() as cursor:
-        for table in ("customers_membership", "customers_membershipperiod", "customers_ledgerline"):
+        for table in (
+            "customers_membership",
+            "customers_membershipperiod",
+            "customers_ledgerline",
+            "customers_customer",
+            "kb_loginaccount",
+            "kb_linkedmembership",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
     print(f"  made in {time.monotonic() - started:.0f} s (with VACUUM ANALYZE)", flush=True)
     return dataset.total
@@ -268,6 +285,40 @@ ORDER BY p.id
 """
 
 
+# Every member with an e-mail address has an active login account (made at the counter,
+# username "bench-" and the customer number, so that the rows of this bench are recognised),
+# its membership linked in the login service as the library pushed it.
+ACCOUNTS_SQL = """
+INSERT INTO kb_loginaccount (
+    id, username, email, email_verified, state, origin, password, link_version, activated_at,
+    created_at)
+SELECT gen_random_uuid(), 'bench-' || lower(c.number), c.email, true, 'actief', 'balie', '!',
+       0, c.created_at, c.created_at
+FROM customers_customer c
+WHERE c.library_id = ANY(%(libraries)s) AND c.email <> ''
+"""
+
+CUSTOMER_ACCOUNTS_SQL = """
+UPDATE customers_customer c SET login_account_id = a.id
+FROM kb_loginaccount a
+WHERE c.library_id = ANY(%(libraries)s) AND c.email <> ''
+  AND a.username = 'bench-' || lower(c.number)
+"""
+
+LINKED_SQL = """
+INSERT INTO kb_linkedmembership (
+    account_id, library_code, library_name, customer_number, subscription_code, digital_rights,
+    valid_through, state, pay_url, linked_at)
+SELECT c.login_account_id, l.code, l.name, c.number, st.code, st.digital_rights,
+       m.rights_through, m.status, '', m.created_at
+FROM customers_membership m
+JOIN customers_customer c ON c.id = m.customer_id
+JOIN libraries_library l ON l.id = m.library_id
+JOIN libraries_subscriptiontype st ON st.id = m.subscription_type_id
+WHERE m.library_id = ANY(%(libraries)s) AND c.login_account_id IS NOT NULL
+"""
+
+
 # --- undo -------------------------------------------------------------------------------------
 
 
@@ -327,6 +378,21 @@ def _undo(cursor: Any, library_ids: list[int]) -> int:
         UPDATE customers_membership m SET status = 'actief', rights_through = valid_through,
             status_changed_on = NULL
         WHERE m.library_id = ANY(%s) AND m.status <> 'actief'
+        """,
+        [library_ids],
+    )
+    cursor.execute(  # the login service's copy, as the memberships are again
+        """
+        UPDATE kb_linkedmembership lm SET valid_through = m.rights_through, state = m.status,
+            subscription_code = st.code, digital_rights = st.digital_rights, pay_url = ''
+        FROM customers_membership m
+        JOIN customers_customer c ON c.id = m.customer_id
+        JOIN libraries_library l ON l.id = m.library_id
+        JOIN libraries_subscriptiontype st ON st.id = m.subscription_type_id
+        WHERE m.library_id = ANY(%s) AND lm.library_code = l.code
+          AND lm.customer_number = c.number
+          AND (lm.valid_through IS DISTINCT FROM m.rights_through OR lm.state <> m.status
+               OR lm.subscription_code <> st.code OR lm.pay_url <> '')
         """,
         [library_ids],
     )
@@ -441,6 +507,7 @@ def plain_sql(library_ids: list[int], run_ids: list[int]) -> tuple[float, dict[s
 @dataclass
 class Timed:
     seconds: float
+    cpu: float  # CPU seconds of this process (the rest of the wall time waits on the database)
     queries: int
     rss: RssSampler
     booked: int
@@ -470,12 +537,14 @@ def timed_run(day: dt.date, *, profile: str = "") -> Timed:
         connection.execute_wrapper(counter),
     ):
         started = time.perf_counter()
+        cpu_started = time.process_time()
         if profiler:
             profiler.enable()
         runs = renewals_run_all(day=day, started_by="bench")
         if profiler:
             profiler.disable()
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
     if profiler:
         profiler.dump_stats(profile)
         print(f"  profile written to {profile}", flush=True)
@@ -488,6 +557,7 @@ def timed_run(day: dt.date, *, profile: str = "") -> Timed:
     }
     return Timed(
         seconds=seconds,
+        cpu=cpu,
         queries=counter.count,
         rss=rss,
         booked=sum(r.booked for r in runs),
@@ -501,7 +571,8 @@ def timed_run(day: dt.date, *, profile: str = "") -> Timed:
 def _print_run(name: str, t: Timed) -> None:
     done = t.booked + t.offered + t.not_renewed
     print(
-        f"  {name}: {t.seconds:.1f} s; booked {t.booked:,}, offered {t.offered:,}, not renewed "
+        f"  {name}: {t.seconds:.1f} s (Python {t.cpu:.1f} s CPU); booked {t.booked:,}, "
+        f"offered {t.offered:,}, not renewed "
         f"{t.not_renewed:,}, mailed {t.mailed:,}; {t.queries:,} statements "
         + (f"({1000 * t.queries / done:.0f} per 1000 memberships)" if done else "")
         + f"; statuses {t.statuses}",

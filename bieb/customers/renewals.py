@@ -207,6 +207,7 @@ def _book_chunk(
         }
         periods: list[MembershipPeriod] = []
         lapsed: list[MembershipPeriod] = []
+        now = run_moment(day)
         for membership in memberships:
             if membership.pk in done:
                 continue
@@ -241,7 +242,6 @@ def _book_chunk(
                 continue
             state = PeriodState.BOOKED if automatic else PeriodState.OFFERED
             period = _period_from(membership, priced, state=state, run=run)
-            now = run_moment(day)
             if state == PeriodState.BOOKED:
                 period.booked_at = now
             if customer.email:

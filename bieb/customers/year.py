@@ -181,11 +181,14 @@ def customers_year_refresh(
     by_pk = {c.pk: c for c in customers}
     memberships = list(
         Membership.objects.filter(customer_id__in=by_pk)
-        .select_related("subscription_type", "library")
+        .select_related("subscription_type")
         .order_by("customer_id", "pk")
     )
     if not memberships:
         return []
+    libraries = Library.objects.in_bulk({m.library_id for m in memberships})
+    for membership in memberships:
+        membership.library = libraries[membership.library_id]
     periods_of: dict[int, list[MembershipPeriod]] = {}
     for period in MembershipPeriod.objects.filter(
         membership__customer_id__in=by_pk, state=PeriodState.BOOKED
@@ -237,11 +240,14 @@ def customers_year_refresh(
         Membership.objects.filter(pk__in=ids).update(
             rights_through=rights_through, status=status, status_changed_on=status_changed_on
         )
+    pushed = []
     for membership in changed:
         customer = by_pk[membership.customer_id]
         if customer.login_account_id is not None:
             membership.customer = customer
-            login_service.update_membership(membership=membership_data(membership))
+            pushed.append(membership)
+    if pushed:
+        login_service.update_memberships(memberships=memberships_data(pushed))
     return changed
 
 
@@ -251,21 +257,34 @@ def customers_year_refresh(
 def membership_data(membership: Membership) -> login_service.MembershipData:
     """What the login service keeps of a membership: its digital rights run through
     `rights_through`; `state` says why not when they do not, with the link to pay."""
-    pay_url = ""
-    if membership.status not in (MembershipStatus.DEREGISTERED,) and not membership.is_cancelled:
-        period = membership_period_to_pay(membership)
-        if period is not None:
-            pay_url = period_pay_url(period)
-    return login_service.MembershipData(
-        library_code=membership.library.code,
-        library_name=membership.library.name,
-        customer_number=membership.customer.number,
-        subscription_code=membership.subscription_type.code,
-        digital_rights=membership.subscription_type.digital_rights,
-        valid_through=membership.rights_through,
-        state=membership_state(membership),
-        pay_url=pay_url,
+    return memberships_data([membership])[0]
+
+
+def memberships_data(memberships: list[Membership]) -> list[login_service.MembershipData]:
+    """`membership_data` of many memberships, their payment links found in one query."""
+    to_pay = _periods_to_pay(
+        [
+            m
+            for m in memberships
+            if m.status not in (MembershipStatus.DEREGISTERED,) and not m.is_cancelled
+        ]
     )
+    data = []
+    for membership in memberships:
+        period = to_pay.get(membership.pk)
+        data.append(
+            login_service.MembershipData(
+                library_code=membership.library.code,
+                library_name=membership.library.name,
+                customer_number=membership.customer.number,
+                subscription_code=membership.subscription_type.code,
+                digital_rights=membership.subscription_type.digital_rights,
+                valid_through=membership.rights_through,
+                state=membership_state(membership),
+                pay_url=period_pay_url(period) if period is not None else "",
+            )
+        )
+    return data
 
 
 def membership_state(membership: Membership) -> str:
@@ -280,12 +299,22 @@ def membership_state(membership: Membership) -> str:
 def membership_period_to_pay(membership: Membership) -> MembershipPeriod | None:
     """The period a payment link of this membership pays: the oldest offered (Vast, not yet
     renewed) or booked period that the rights do not cover yet."""
-    periods = MembershipPeriod.objects.filter(
-        membership=membership, state__in=[PeriodState.OFFERED, PeriodState.BOOKED]
-    )
-    if membership.rights_through is not None:
-        periods = periods.filter(end__gt=membership.rights_through)
-    return periods.order_by("start", "id").first()
+    return _periods_to_pay([membership]).get(membership.pk)
+
+
+def _periods_to_pay(memberships: list[Membership]) -> dict[int, MembershipPeriod]:
+    """`membership_period_to_pay` of many memberships, in one query."""
+    if not memberships:
+        return {}
+    rights = {m.pk: m.rights_through for m in memberships}
+    found: dict[int, MembershipPeriod] = {}
+    for period in MembershipPeriod.objects.filter(
+        membership_id__in=rights, state__in=[PeriodState.OFFERED, PeriodState.BOOKED]
+    ).order_by("membership_id", "start", "id"):
+        through = rights[period.membership_id]
+        if period.membership_id not in found and (through is None or period.end > through):
+            found[period.membership_id] = period
+    return found
 
 
 def period_pay_token(period: MembershipPeriod) -> str:

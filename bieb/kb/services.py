@@ -642,19 +642,22 @@ def membership_update(*, membership: MembershipData) -> None:
 
 
 def memberships_update(*, memberships: list[MembershipData]) -> int:
-    """`membership_update` for many at once (the renewal run): one statement per state."""
-    count = 0
+    """`membership_update` for many at once (the renewal run): the rows read in one query per
+    library and written back in batches."""
+    fields = ["subscription_code", "digital_rights", "valid_through", "state", "pay_url"]
+    by_library: dict[str, dict[str, MembershipData]] = {}
     for item in memberships:
-        count += LinkedMembership.objects.filter(
-            library_code=item.library_code, customer_number=item.customer_number
-        ).update(
-            subscription_code=item.subscription_code,
-            digital_rights=item.digital_rights,
-            valid_through=item.valid_through,
-            state=item.state,
-            pay_url=item.pay_url,
-        )
-    return count
+        by_library.setdefault(item.library_code, {})[item.customer_number] = item
+    rows: list[LinkedMembership] = []
+    for library_code, items in by_library.items():
+        for row in LinkedMembership.objects.filter(
+            library_code=library_code, customer_number__in=items
+        ).only("pk", "customer_number", *fields):
+            item = items[row.customer_number]
+            for name in fields:
+                setattr(row, name, getattr(item, name))
+            rows.append(row)
+    return LinkedMembership.objects.bulk_update(rows, fields, batch_size=500)
 
 
 # Checked instead of a real hash when there is none to check (an unknown username, an account

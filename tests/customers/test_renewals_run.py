@@ -246,3 +246,43 @@ def test_a_mail_is_filled_in_from_its_template_rendered_once(
         text = get_template("customers/mail/renewal_automatic.txt").render(context)
         assert mails.render("renewal_automatic", context) == text
     assert list(mails.stamps.values()) != [None]  # filled in, not rendered again
+
+
+def test_free_periods_move_the_login_services_copies_in_statements_that_do_not_grow(
+    bind: Library, oost: Library, balie: User, branch_5280: Branch, youth: SubscriptionType
+) -> None:
+    """A youth member's next period is free, so the run extends the rights at once, and the
+    login service's copy with them: in one batch, not a statement or two per member."""
+    from bieb.kb.models import LinkedMembership
+
+    oost_balie = User.objects.get(username="balie-oost")
+    oost_branch = Branch.objects.get(number="6100")
+    oost_youth = SubscriptionType.objects.get(library=oost, code="0101")
+    child = dt.date(2015, 1, 1)
+    few = [
+        _member(n, actor=balie, branch=branch_5280, subscription=youth, birth=child)
+        for n in range(2)
+    ]
+    many = [
+        _member(n, actor=oost_balie, branch=oost_branch, subscription=oost_youth, birth=child)
+        for n in range(10, 22)
+    ]
+    assert all(m.customer.login_account_id for m in few + many)
+
+    with CaptureQueriesContext(connection) as statements_few:
+        assert _run(bind).booked == 2
+    with CaptureQueriesContext(connection) as statements_many:
+        assert _run(oost).booked == 12
+
+    assert len(statements_many) == len(statements_few)
+    for membership in few + many:
+        membership.refresh_from_db()
+        assert membership.rights_through == dt.date(2026, 5, 31)
+        copy = LinkedMembership.objects.get(
+            library_code=membership.library.code, customer_number=membership.customer.number
+        )
+        assert (copy.valid_through, copy.state, copy.pay_url) == (
+            dt.date(2026, 5, 31),
+            "actief",
+            "",
+        )
