@@ -131,7 +131,10 @@ def ensure_memberships(dataset: Any) -> int:
     from bench.data import MARKER as CUSTOMERS
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT info->>'loaded_at' FROM bench_dataset WHERE name = %s", [MARKER])
+        cursor.execute(
+            "SELECT info->>'loaded_at' FROM bench_dataset WHERE name = %s AND version = %s",
+            [MARKER, DATA_VERSION],
+        )
         mine = cursor.fetchone()
         cursor.execute("SELECT loaded_at::text FROM bench_dataset WHERE name = %s", [CUSTOMERS])
         customers_loaded = cursor.fetchone()[0]

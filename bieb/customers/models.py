@@ -199,7 +199,11 @@ class CancelReason(models.TextChoices):
 
 class Membership(models.Model):
     library = models.ForeignKey(
-        Library, on_delete=models.PROTECT, related_name="memberships", verbose_name="bibliotheek"
+        Library,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+        verbose_name="bibliotheek",
+        db_index=False,  # membership_renewal (library, valid_through) serves it
     )
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="memberships", verbose_name="klant"
@@ -336,10 +340,18 @@ class MembershipPeriod(models.Model):
     day. One row per membership and start date: the renewal run books each period once."""
 
     library = models.ForeignKey(
-        Library, on_delete=models.PROTECT, related_name="+", verbose_name="bibliotheek"
+        Library,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="bibliotheek",
+        db_index=False,  # period_reminders (library, state, mailed_at) serves it
     )
     membership = models.ForeignKey(
-        Membership, on_delete=models.PROTECT, related_name="periods", verbose_name="lidmaatschap"
+        Membership,
+        on_delete=models.PROTECT,
+        related_name="periods",
+        verbose_name="lidmaatschap",
+        db_index=False,  # period_once (membership, start) serves it
     )
     subscription_type = models.ForeignKey(
         SubscriptionType, on_delete=models.PROTECT, related_name="+", verbose_name="abonnement"
@@ -437,7 +449,11 @@ class LedgerLine(models.Model):
     """One money movement. Fees are positive, discounts and payments negative; saldo = sum."""
 
     library = models.ForeignKey(
-        Library, on_delete=models.PROTECT, related_name="+", verbose_name="bibliotheek"
+        Library,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="bibliotheek",
+        db_index=False,  # ledger_day (library, kind, booked_at) serves it
     )
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="ledger_lines", verbose_name="klant"
