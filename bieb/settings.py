@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "bieb.kb",
     "bieb.mail",
     "bieb.payments",
+    "bieb.debits",
     "bieb.signup",
     "bieb.online",
     "bieb.counter",

@@ -443,6 +443,7 @@ class PaymentMethod(models.TextChoices):
     CASH = "contant", "Contant"
     PIN = "pin", "Pin"
     IDEAL = "ideal", "iDEAL"
+    DEBIT = "incasso", "Automatische incasso"
 
 
 class LedgerLine(models.Model):

@@ -2,9 +2,15 @@
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from stdnum.eu import at_02
+from stdnum.exceptions import InvalidChecksum, InvalidComponent
+from stdnum.exceptions import ValidationError as ValidationStdnumError
 
 from bieb.core.money import format_euro
 
@@ -13,6 +19,38 @@ code_validator = RegexValidator(
     "Gebruik 2 tot 30 kleine letters, cijfers of streepjes, bijvoorbeeld 'bind'.",
 )
 digits_validator = RegexValidator(r"^[0-9]+$", "Gebruik alleen cijfers.")
+
+
+def creditor_id_validator(value: str) -> None:
+    """A SEPA creditor identifier (Incassant-ID): country, check digits, business code (ZZZ in
+    the Netherlands) and national id, checked by python-stdnum."""
+    try:
+        at_02.validate(value)
+    except (InvalidChecksum, InvalidComponent):
+        raise ValidationError(
+            "Het controlegetal van dit Incassant-ID klopt niet; controleer de tekens.",
+            code="invalid",
+        ) from None
+    except ValidationStdnumError:
+        raise ValidationError(
+            "Een Incassant-ID ziet eruit als NL69ZZZ123456780000: landcode, twee cijfers, "
+            "ZZZ en het nummer van de bibliotheek.",
+            code="invalid",
+        ) from None
+    if value != at_02.compact(value):
+        raise ValidationError(
+            "Schrijf het Incassant-ID zonder spaties, in hoofdletters.", code="not_compact"
+        )
+
+
+def iban_validator(value: str) -> None:
+    try:
+        IBAN(value, validate_bban=False)
+    except (SchwiftyException, ValueError):
+        raise ValidationError(
+            "Dit is geen geldige IBAN; een IBAN ziet eruit als NL91ABNA0417164300.",
+            code="invalid",
+        ) from None
 
 
 class PaymentProviderCode(models.TextChoices):
@@ -88,6 +126,46 @@ class Library(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(24)],
         help_text="Zolang onbetaald na het begin van de periode; een maand later: uitgeschreven.",
     )
+    # Direct debit (bieb.debits): the library is the creditor, with its own bank.
+    creditor_name = models.CharField(
+        "naam incassant",
+        max_length=70,
+        blank=True,
+        help_text="Zoals op het bankafschrift van het lid; leeg: de naam van de bibliotheek.",
+    )
+    creditor_id = models.CharField(
+        "Incassant-ID",
+        max_length=35,
+        blank=True,
+        validators=[creditor_id_validator],
+        help_text="Van de bank gekregen, bijvoorbeeld NL69ZZZ123456780000. Leeg: geen incasso.",
+    )
+    creditor_iban = models.CharField(
+        "IBAN van de bibliotheek", max_length=34, blank=True, validators=[iban_validator]
+    )
+    creditor_bic = models.CharField(
+        "BIC van de bibliotheek",
+        max_length=11,
+        blank=True,
+        help_text="Leeg: afgeleid van een Nederlandse IBAN.",
+    )
+    prenotification_days = models.PositiveSmallIntegerField(
+        "vooraankondiging (dagen)",
+        default=14,
+        validators=[MinValueValidator(2), MaxValueValidator(60)],
+        help_text="Zoveel dagen vóór de incassodatum krijgt het lid bericht.",
+    )
+    collection_day = models.PositiveSmallIntegerField(
+        "incassodag van de maand",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="De eerste zo'n dag na de vooraankondiging is de incassodatum.",
+    )
+    debits_per_file = models.PositiveIntegerField(
+        "incasso's per bestand (hoogstens)",
+        default=5000,
+        validators=[MinValueValidator(1), MaxValueValidator(100000)],
+    )
 
     class Meta:
         verbose_name = "bibliotheek"
@@ -125,6 +203,28 @@ class Library(models.Model):
         """The phone number as a `tel:` link wants it (digits and a leading +), or ""."""
         digits = "".join(c for c in self.contact_phone if c.isdigit() or c == "+")
         return f"tel:{digits}" if digits else ""
+
+    def clean(self) -> None:
+        super().clean()
+        if self.creditor_id and not self.creditor_iban:
+            raise ValidationError(
+                {"creditor_iban": "Vul de IBAN in waarop de incasso's binnenkomen."}
+            )
+        if self.creditor_iban and not self.creditor_bic:
+            try:
+                bic = IBAN(self.creditor_iban, validate_bban=False).bic
+            except (SchwiftyException, ValueError):
+                bic = None
+            self.creditor_bic = str(bic.compact) if bic else ""
+
+    @property
+    def debits_enabled(self) -> bool:
+        """Whether the library collects by direct debit: it has an Incassant-ID and a bank."""
+        return bool(self.creditor_id and self.creditor_iban)
+
+    @property
+    def creditor_display_name(self) -> str:
+        return self.creditor_name or self.name
 
 
 class Branch(models.Model):
