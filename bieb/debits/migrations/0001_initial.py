@@ -10,8 +10,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('customers', '0011_alter_ledgerline_method'),
-        ('libraries', '0005_library_collection_day_library_creditor_bic_and_more'),
+        ('customers', '0011_payment_method_debit'),
+        ('libraries', '0005_direct_debit_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
