@@ -34,6 +34,10 @@ LIBRARIES = [
         "contact_phone": "0592 123 456",
         "contact_email": "info@bind.example",
         "website": "https://www.bind.example/",
+        # Collects by direct debit (an Incassant-ID with valid check digits, not a real one).
+        "creditor_id": "NL69ZZZ123456780000",
+        "creditor_iban": "NL44RABO0123456789",
+        "creditor_bic": "RABONL2U",
     },
     {
         "code": "oost",
@@ -124,6 +128,7 @@ DEMO_TOTP_KEY = b"bieb-demo-beheer-otp"
 DEMO_TOTP_SECRET = base64.b32encode(DEMO_TOTP_KEY).decode()
 DEMO_TOTP_DEVICE = "demo"
 CONTACT = ("contact_address", "contact_phone", "contact_email", "website")
+CREDITOR = ("creditor_id", "creditor_iban", "creditor_bic")
 
 
 def _upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]) -> Any:
@@ -157,7 +162,7 @@ def library_load(spec: dict[str, Any], *, payment_provider: str) -> Library:
             "name": spec["name"],
             "customer_number_prefix": spec["customer_number_prefix"],
             "payment_provider": payment_provider,
-            **{k: spec[k] for k in CONTACT if k in spec},
+            **{k: spec[k] for k in CONTACT + CREDITOR if k in spec},
         },
     )
     CustomerNumberSequence.objects.get_or_create(library=library)
