@@ -13,6 +13,7 @@ Who may correct: a storno of a desk payment booked today by the same staff membe
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bieb.audit.services import audit_record
+from bieb.core.bulk import bulk_insert
 from bieb.core.dates import local_today
 from bieb.core.money import ZERO, format_euro, money_check
 from bieb.customers.models import (
@@ -31,7 +33,7 @@ from bieb.customers.models import (
     PaymentMethod,
     PeriodState,
 )
-from bieb.customers.year import customer_saldo_of, customer_year_refresh
+from bieb.customers.year import customer_saldo_of, customer_year_refresh, customers_year_refresh
 from bieb.libraries.models import Branch
 from bieb.staff.models import User
 
@@ -208,6 +210,64 @@ def ledger_online_payment_book(
     )
     _refresh(locked, None, actor_name)
     return line
+
+
+def ledger_debits_book(
+    *, debits: list[Any], customers: list[Customer], today: dt.date, actor_name: str
+) -> list[LedgerLine]:
+    """The payment lines of collected direct debits (bieb.debits), one per debit, in the order
+    given, and the year refreshed for their customers. The caller holds the customers' row
+    locks."""
+    lines = [
+        LedgerLine(
+            library_id=debit.library_id,
+            customer_id=debit.customer_id,
+            membership_id=debit.period.membership_id if debit.period else None,
+            period_id=debit.period_id,
+            kind=LedgerKind.PAYMENT,
+            amount=-debit.amount,
+            method=PaymentMethod.DEBIT,
+            description=f"Automatische incasso {format_euro(debit.amount)} ({debit.end_to_end_id})",
+        )
+        for debit in debits
+    ]
+    bulk_insert(LedgerLine, lines)
+    customers_year_refresh(customers=customers, today=today, actor_name=actor_name)
+    return lines
+
+
+def ledger_debit_return(
+    *, line: LedgerLine, reason: str, actor: User | None, actor_name: str
+) -> LedgerLine | None:
+    """The storno of a direct debit's payment line that the bank returned, with the bank's
+    reason; None when it was reversed already (a return file read twice). The rights follow."""
+    with transaction.atomic():
+        customer = _lock(line.customer)
+        if LedgerLine.objects.filter(reverses_id=line.pk).exists():
+            return None
+        storno = LedgerLine.objects.create(
+            library_id=customer.library_id,
+            customer=customer,
+            membership_id=line.membership_id,
+            period_id=line.period_id,
+            kind=LedgerKind.STORNO,
+            amount=-line.amount,
+            method=line.method,
+            reason=reason[:REASON_MAX],
+            description=f"Storno: {line.description}"[:200],
+            booked_by=actor,
+            reverses=line,
+        )
+        audit_record(
+            actor=actor,
+            actor_name=actor_name if actor is None else "",
+            action="ledger.debit_returned",
+            library=customer.library,
+            target=customer,
+            data={"line": line.pk, "new_line": storno.pk, "reason": reason},
+        )
+        _refresh(customer, actor, actor_name)
+    return storno
 
 
 # --- corrections -----------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from bieb.customers.models import (
     PeriodState,
     RenewalRun,
 )
+from bieb.customers.validators import masked_iban
 from bieb.customers.year import ONE_DAY, customer_year_refresh, period_pay_url
 from bieb.libraries.models import (
     Discount,
@@ -403,8 +404,15 @@ def _how_to_pay(library: Library) -> str:
 
 
 def mail_context(
-    customer: Any, membership: Membership, period: MembershipPeriod | None, library: Library
+    customer: Any,
+    membership: Membership,
+    period: MembershipPeriod | None,
+    library: Library,
+    debit: Any = None,
 ) -> dict[str, Any]:
+    """What the membership mails fill in. With a planned direct `debit` (bieb.debits) the mail
+    is also its pre-notification: the amount, the collection date, the account, the mandate
+    reference and the library's Incassant-ID."""
     context: dict[str, Any] = {
         "name": customer.first_name or customer.display_name,
         "number": customer.number,
@@ -424,6 +432,16 @@ def mail_context(
                 "amount": format_euro(period.amount),
                 "free": period.amount <= 0,
                 "pay_url": period_pay_url(period) if period.amount > 0 else "",
+            }
+        )
+    if debit is not None:
+        context.update(
+            {
+                "pay_url": "",
+                "debit_date": date_nl(debit.collection_date),
+                "debit_iban": masked_iban(debit.mandate.iban),
+                "debit_mandate": debit.mandate.reference,
+                "creditor_id": library.creditor_id,
             }
         )
     return context

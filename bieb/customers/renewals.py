@@ -117,6 +117,7 @@ class _Mails:
 
     MEMBER: tuple[str, ...] = ("name", "number", "subscription", "start", "end")
     MEMBER += ("valid_through", "old_end", "amount", "pay_url")
+    MEMBER += ("debit_date", "debit_iban", "debit_mandate")
     MARK = re.compile("\x00([0-9]+)\x00")
 
     def __init__(self) -> None:
@@ -127,7 +128,7 @@ class _Mails:
         template = self.templates.get(kind)
         if template is None:
             template = self.templates[kind] = get_template(f"customers/mail/{kind}.txt")
-        values = [context.get(key) for key in self.MEMBER]
+        values = [context.get(key, "") for key in self.MEMBER]
         if not all(isinstance(v, str) for v in values):
             return str(template.render(context))
         shape = (kind, context.get("free"), *(bool(v) for v in values))

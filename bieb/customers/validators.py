@@ -301,6 +301,13 @@ def format_iban(iban: str) -> str:
     return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
 
 
+def masked_iban(iban: str) -> str:
+    """An IBAN as a mail may show it: country, check digits, bank, and the last four."""
+    if len(iban) < 12:
+        return format_iban(iban)
+    return f"{iban[:8]} •••• {iban[-4:]}"
+
+
 def bic_for_iban(iban: str) -> str:
     """The BIC of a (valid, compact) Dutch IBAN's bank, or "" when unknown or not Dutch."""
     if not iban.startswith("NL"):

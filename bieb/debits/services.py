@@ -42,13 +42,6 @@ class Consent:
     user_agent: str
 
 
-def masked_iban(iban: str) -> str:
-    """An IBAN as a mail may show it: country, check digits, bank, and the last four."""
-    if len(iban) < 12:
-        return format_iban(iban)
-    return f"{iban[:8]} •••• {iban[-4:]}"
-
-
 def mandate_consent_text(*, library: Library, reference: str) -> str:
     """The consent an online member gives, naming the creditor, its Incassant-ID and the
     mandate reference (the EPC's wording for a SEPA Core mandate, in Dutch)."""
