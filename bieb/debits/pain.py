@@ -191,7 +191,8 @@ def pain008_files(
 def sepa_text(value: str) -> str:
     """`value` in the SEPA character set: transliterated (`é` → `e`, `ß` → `ss`), `&` → `+`,
     other characters outside the set → a space; whitespace collapsed."""
-    text = _NOT_SEPA_CHAR.sub(" ", unidecode(value).replace("&", "+"))
+    text = value if value.isascii() else unidecode(value)
+    text = _NOT_SEPA_CHAR.sub(" ", text.replace("&", "+"))
     return " ".join(text.split())
 
 
