@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from bieb.audit.services import audit_record
@@ -308,9 +308,17 @@ def _periods_to_pay(memberships: list[Membership]) -> dict[int, MembershipPeriod
         return {}
     rights = {m.pk: m.rights_through for m in memberships}
     found: dict[int, MembershipPeriod] = {}
-    for period in MembershipPeriod.objects.filter(
-        membership_id__in=rights, state__in=[PeriodState.OFFERED, PeriodState.BOOKED]
-    ).order_by("membership_id", "start", "id"):
+    # Only the periods the rights do not cover (for most, none: no rows to read at all).
+    for period in (
+        MembershipPeriod.objects.filter(
+            membership_id__in=rights, state__in=[PeriodState.OFFERED, PeriodState.BOOKED]
+        )
+        .filter(
+            Q(membership__rights_through__isnull=True)
+            | Q(end__gt=F("membership__rights_through"))
+        )
+        .order_by("membership_id", "start", "id")
+    ):
         through = rights[period.membership_id]
         if period.membership_id not in found and (through is None or period.end > through):
             found[period.membership_id] = period
