@@ -53,6 +53,8 @@ from bieb.customers.models import (
     RenewalRun,
 )
 from bieb.customers.year import ONE_DAY, customers_year_refresh
+from bieb.debits.collect import DEBIT_OPEN, batches_process_due, debits_for_periods
+from bieb.debits.services import mandates_lapse
 from bieb.libraries.models import (
     Library,
     RenewalKind,
@@ -249,6 +251,10 @@ def _book_chunk(
                 period.mailed_at = now
             periods.append(period)
         bulk_insert(MembershipPeriod, periods + lapsed)
+        # Members with a mandate pay by direct debit; the mail is the pre-notification.
+        debits = debits_for_periods(
+            [p for p in periods if p.state == PeriodState.BOOKED], library=library, today=day
+        )
         counts.not_renewed += len(lapsed)
 
         lines: list[LedgerLine] = []
@@ -274,7 +280,9 @@ def _book_chunk(
                 counts.offered_amount += period.amount
             if period.mailed_at is not None:
                 kind = "renewal_automatic" if automatic else "renewal_fixed"
-                context = mail_context(customer, membership, period, library)
+                context = mail_context(
+                    customer, membership, period, library, debit=debits.get(period.pk)
+                )
                 mails.append(
                     {
                         "to": customer.email,
@@ -362,6 +370,8 @@ def _reminders(*, library: Library, day: dt.date, counts: RunCounts) -> None:
                 Q(membership__rights_through__isnull=True)
                 | Q(membership__rights_through__lt=F("end"))
             )
+            # A period the bank is to collect is not overdue: no reminder to pay it.
+            .exclude(debits__state__in=DEBIT_OPEN)
         )
         if since_last:
             # A run that missed days sends the first reminder, not both at once.
@@ -449,6 +459,10 @@ def renewals_run(*, library: Library, day: dt.date, started_by: str) -> RenewalR
     run = RenewalRun.objects.create(library=library, day=day, started_by=started_by[:150])
     counts = RunCounts()
     pricing = Pricing.load(library)
+    # Direct debits whose collection date has come are booked first (their rights follow),
+    # and mandates unused for 36 months lapse (bieb.debits).
+    batches_process_due(library=library, today=day, actor_name=started_by[:150])
+    mandates_lapse(today=day, library=library)
     # The calendar's status moves first: a run that catches up after missed days must not
     # charge a new year to a member whom the same run deregisters.
     _statuses(library=library, day=day, counts=counts)

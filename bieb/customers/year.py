@@ -314,8 +314,7 @@ def _periods_to_pay(memberships: list[Membership]) -> dict[int, MembershipPeriod
             membership_id__in=rights, state__in=[PeriodState.OFFERED, PeriodState.BOOKED]
         )
         .filter(
-            Q(membership__rights_through__isnull=True)
-            | Q(end__gt=F("membership__rights_through"))
+            Q(membership__rights_through__isnull=True) | Q(end__gt=F("membership__rights_through"))
         )
         .order_by("membership_id", "start", "id")
     ):

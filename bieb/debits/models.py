@@ -70,12 +70,17 @@ class Mandate(models.Model):
         verbose_name = "machtiging"
         verbose_name_plural = "machtigingen"
         constraints = [
-            models.UniqueConstraint(fields=["library", "reference"], name="mandate_reference"),
+            models.UniqueConstraint(
+                fields=["library", "reference"],
+                name="mandate_reference",
+                violation_error_message="Dit machtigingskenmerk bestaat al bij deze bibliotheek.",
+            ),
             # One active mandate per customer and library: a new one replaces the old.
             models.UniqueConstraint(
                 fields=["library", "customer"],
                 condition=Q(state="actief"),
                 name="mandate_one_active",
+                violation_error_message="Deze klant heeft al een actieve machtiging.",
             ),
         ]
 
@@ -224,12 +229,17 @@ class Debit(models.Model):
             models.Index(fields=["library", "state", "collection_date"], name="debit_due"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="debit_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="debit_amount_positive",
+                violation_error_message="Een incasso is een bedrag boven nul.",
+            ),
             # One open debit per period: a second run or click does not collect twice.
             models.UniqueConstraint(
                 fields=["period"],
                 condition=Q(state__in=["gepland", "in_bestand", "geincasseerd"]),
                 name="debit_once_per_period",
+                violation_error_message="Voor deze periode loopt al een incasso.",
             ),
         ]
 
@@ -257,7 +267,11 @@ class ReturnFile(models.Model):
         verbose_name_plural = "terugboekingsbestanden"
         ordering = ["-imported_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["library", "sha256"], name="return_file_once"),
+            models.UniqueConstraint(
+                fields=["library", "sha256"],
+                name="return_file_once",
+                violation_error_message="Dit bestand is al eens ingelezen.",
+            ),
         ]
 
     def __str__(self) -> str:

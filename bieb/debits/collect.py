@@ -1,0 +1,305 @@
+"""Collecting: debits planned for booked periods of members with an active mandate, the
+pain.008 files they go to the bank in, and booking them.
+
+The states a library goes through, on `/balie/financieel/incasso/`:
+1. gepland: the renewal run plans a debit for each booked period of a member with an active
+   mandate; the renewal mail is its pre-notification (amount, collection date, mandate
+   reference, Incassant-ID), sent at least the library's pre-notification days before.
+2. aangemaakt: "Bestanden maken" puts the planned debits into pain.008.001.02 files, one per
+   collection date and sequence type (FRST for a mandate's first debit, RCUR after), split at
+   the library's maximum per file; each file validates against the schema before it is stored.
+3. verstuurd: staff upload the file to the bank and mark it "verstuurd".
+4. verwerkt: on the collection date the daily run books each debit of a sent file as a payment
+   line in the ledger (tied one-to-one to its end-to-end id) and the rights follow. This is the
+   state Bieb trusts: the bank has the file and the date has come. A debit the bank returns
+   later is reversed by the import of its return file (bieb.debits.returns).
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from bieb.audit.services import audit_record
+from bieb.core.bulk import bulk_insert
+from bieb.customers.ledger import ledger_debits_book
+from bieb.customers.models import Customer, MembershipPeriod
+from bieb.debits.models import (
+    BatchState,
+    Debit,
+    DebitBatch,
+    DebitState,
+    Mandate,
+    MandateState,
+    SequenceType,
+)
+from bieb.debits.pain import Creditor, DebitLine, PainError, pain008_files
+from bieb.libraries.models import Library
+from bieb.staff.models import User
+
+ONE_DAY = dt.timedelta(days=1)
+# A debit the bank may still collect: its period is not overdue.
+DEBIT_OPEN = (DebitState.PLANNED, DebitState.IN_FILE)
+
+
+def collection_date_for(library: Library, *, today: dt.date, not_before: dt.date) -> dt.date:
+    """The library's first collection day on or after both the end of the pre-notification
+    and `not_before` (a period is not collected before it starts)."""
+    day = max(today + dt.timedelta(days=library.prenotification_days), not_before)
+    if day.day <= library.collection_day:
+        return day.replace(day=library.collection_day)
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return dt.date(year, month, library.collection_day)
+
+
+def end_to_end_id() -> str:
+    """A new end-to-end id: what the bank reports back about this one debit (≤ 35)."""
+    return "BIEB" + uuid.uuid4().hex[:28].upper()
+
+
+def debit_description(library: Library, period: MembershipPeriod) -> str:
+    return (
+        f"{library.creditor_display_name} abonnement "
+        f"{period.start:%d-%m-%Y} t/m {period.end:%d-%m-%Y}"
+    )[:140]
+
+
+def debits_for_periods(
+    periods: list[MembershipPeriod], *, library: Library, today: dt.date
+) -> dict[int, Debit]:
+    """Plan a debit for each of these booked, unpaid periods whose customer has an active
+    mandate at the library (the renewal run: one query and one insert for a chunk). Returns
+    the debits by period id (for the mails, which are their pre-notification)."""
+    if not library.debits_enabled:
+        return {}
+    costing = [p for p in periods if p.amount > 0]
+    if not costing:
+        return {}
+    mandates = {
+        m.customer_id: m
+        for m in Mandate.objects.filter(
+            library=library,
+            state=MandateState.ACTIVE,
+            customer_id__in={p.membership.customer_id for p in costing},
+        )
+    }
+    debits = []
+    for period in costing:
+        mandate = mandates.get(period.membership.customer_id)
+        if mandate is None:
+            continue
+        debits.append(
+            Debit(
+                library_id=library.pk,
+                mandate=mandate,
+                customer_id=mandate.customer_id,
+                period=period,
+                amount=period.amount,
+                description=debit_description(library, period),
+                collection_date=collection_date_for(library, today=today, not_before=period.start),
+                end_to_end_id=end_to_end_id(),
+                state=DebitState.PLANNED,
+                prenotified_at=timezone.now(),
+            )
+        )
+    bulk_insert(Debit, debits)
+    return {d.period_id: d for d in debits if d.period_id is not None}
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def creditor_of(library: Library) -> Creditor:
+    return Creditor(
+        name=library.creditor_display_name,
+        iban=library.creditor_iban,
+        bic=library.creditor_bic,
+        creditor_id=library.creditor_id,
+    )
+
+
+def debits_make_files(*, library: Library, actor: User, today: dt.date) -> list[DebitBatch]:
+    """Put every planned debit of an active mandate with a collection date after today into
+    files, one per collection date and sequence type, at most the library's maximum per file.
+    All or nothing: a file that does not validate leaves everything as it was (PainError)."""
+    if not library.debits_enabled:
+        raise ValidationError("Deze bibliotheek heeft geen Incassant-ID of IBAN ingesteld.")
+    name = actor.get_username()
+    with transaction.atomic():
+        # One maker per library at a time: a second click waits, then finds nothing planned.
+        Library.objects.select_for_update().get(pk=library.pk)
+        due = Debit.objects.filter(
+            library=library,
+            state=DebitState.PLANNED,
+            collection_date__gt=today,
+            mandate__state=MandateState.ACTIVE,
+        )
+        # RCUR, except FRST for a mandate never collected and for one whose account moved to
+        # another bank (the EPC's rule for an amendment with "SMNDA").
+        due.update(sequence_type=SequenceType.RECURRING)
+        due.annotate(
+            old_bank=Substr("mandate__original_iban", 5, 4), bank=Substr("mandate__iban", 5, 4)
+        ).filter(
+            Q(mandate__first_collected_on__isnull=True)
+            | (~Q(mandate__original_iban="") & ~Q(old_bank=F("bank")))
+        ).update(sequence_type=SequenceType.FIRST)
+        rows = (
+            due.select_related("mandate")
+            .order_by("collection_date", "sequence_type", "pk")
+            .only(
+                "pk",
+                "amount",
+                "description",
+                "collection_date",
+                "end_to_end_id",
+                "sequence_type",
+                "mandate__reference",
+                "mandate__iban",
+                "mandate__bic",
+                "mandate__holder_name",
+                "mandate__signed_on",
+                "mandate__original_iban",
+            )
+        )
+        pending: list[tuple[int, int, str, str]] = []  # debit, mandate, iban, original iban
+
+        def lines() -> Iterator[DebitLine]:
+            for debit in rows.iterator(chunk_size=2000):
+                mandate = debit.mandate
+                pending.append((debit.pk, mandate.pk, mandate.iban, mandate.original_iban))
+                yield DebitLine(
+                    end_to_end_id=debit.end_to_end_id,
+                    amount=debit.amount,
+                    debtor_name=mandate.holder_name,
+                    iban=mandate.iban,
+                    bic=mandate.bic,
+                    mandate_reference=mandate.reference,
+                    mandate_signed_on=mandate.signed_on,
+                    sequence_type=debit.sequence_type,
+                    collection_date=debit.collection_date,
+                    description=debit.description,
+                    original_iban=mandate.original_iban,
+                )
+
+        batches = []
+        now = timezone.now()
+        prefix = f"BIEB-{library.pk}-{now:%Y%m%d%H%M%S}"
+        try:
+            for made in pain008_files(
+                creditor=creditor_of(library),
+                debits=lines(),
+                max_per_file=library.debits_per_file,
+                message_id_prefix=prefix,
+                created_at=now,
+            ):
+                batch = DebitBatch.objects.create(
+                    library=library,
+                    message_id=made.message_id,
+                    collection_date=made.collection_date,
+                    sequence_type=made.sequence_type,
+                    count=made.count,
+                    total=made.total,
+                    xml=made.xml.decode("utf-8"),
+                    created_by=name,
+                )
+                mine, pending[:] = pending[: made.count], pending[made.count :]
+                _fill_batch(batch, mine)
+                batches.append(batch)
+        except PainError as error:
+            transaction.set_rollback(True)
+            raise ValidationError(error.message) from error
+        if batches:
+            audit_record(
+                actor=actor,
+                action="debits.files_made",
+                library=library,
+                target=None,
+                data={
+                    "files": [b.message_id for b in batches],
+                    "count": sum(b.count for b in batches),
+                    "total": str(sum((b.total for b in batches), Decimal("0.00"))),
+                },
+            )
+    return batches
+
+
+def _fill_batch(batch: DebitBatch, rows: list[tuple[int, int, str, str]]) -> None:
+    """The debits of a new file: in it, with the account they went out with; the amendments
+    they carry are told to the bank now, so the mandates forget them."""
+    by_account: dict[tuple[str, str], list[int]] = {}
+    for debit_id, _mandate_id, iban, original in rows:
+        by_account.setdefault((iban, original), []).append(debit_id)
+    for (iban, original), ids in by_account.items():
+        Debit.objects.filter(pk__in=ids).update(
+            state=DebitState.IN_FILE, batch=batch, iban=iban, original_iban=original
+        )
+    amended = [mandate_id for _d, mandate_id, _i, original in rows if original]
+    if amended:
+        Mandate.objects.filter(pk__in=amended).update(original_iban="", original_bic="")
+
+
+def batch_mark_sent(*, batch: DebitBatch, actor: User) -> DebitBatch:
+    """Staff uploaded the file to the bank. From now its mandates are in use (RCUR next time;
+    the 36 months of the lapse count from this collection)."""
+    with transaction.atomic():
+        batch = DebitBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.state != BatchState.MADE:
+            return batch
+        batch.state = BatchState.SENT
+        batch.sent_at = timezone.now()
+        batch.sent_by = actor.get_username()
+        batch.save(update_fields=["state", "sent_at", "sent_by"])
+        mandates = Mandate.objects.filter(debits__batch=batch)
+        mandates.filter(first_collected_on__isnull=True).update(
+            first_collected_on=batch.collection_date
+        )
+        mandates.update(last_collected_on=batch.collection_date)
+        audit_record(
+            actor=actor,
+            action="debits.file_sent",
+            library=batch.library,
+            target=None,
+            data={"file": batch.message_id, "count": batch.count, "total": str(batch.total)},
+        )
+    return batch
+
+
+def batches_process_due(*, library: Library, today: dt.date, actor_name: str) -> int:
+    """Book the debits of the sent files whose collection date has come: a payment line each,
+    the rights refreshed. Returns how many debits were booked."""
+    booked = 0
+    for batch_id in DebitBatch.objects.filter(
+        library=library, state=BatchState.SENT, collection_date__lte=today
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            batch = DebitBatch.objects.select_for_update().get(pk=batch_id)
+            if batch.state != BatchState.SENT:
+                continue
+            debits = list(
+                Debit.objects.filter(batch=batch, state=DebitState.IN_FILE)
+                .select_related("period")
+                .order_by("pk")
+            )
+            customers = list(
+                Customer.objects.select_for_update()
+                .filter(pk__in={d.customer_id for d in debits})
+                .order_by("pk")
+            )
+            lines = ledger_debits_book(
+                debits=debits, customers=customers, today=today, actor_name=actor_name
+            )
+            for debit, line in zip(debits, lines, strict=True):
+                debit.payment_line = line
+                debit.state = DebitState.COLLECTED
+            Debit.objects.bulk_update(debits, ["payment_line", "state"], batch_size=1000)
+            batch.state = BatchState.PROCESSED
+            batch.processed_at = timezone.now()
+            batch.save(update_fields=["state", "processed_at"])
+            booked += len(debits)
+    return booked

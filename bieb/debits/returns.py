@@ -1,0 +1,162 @@
+"""Debits the bank returns: the import of a camt.054 (or camt.053) file.
+
+Each returned item is matched on its end-to-end id to one of the library's debits:
+- a collected debit: its payment line is reversed (storno) with the bank's reason in Dutch, the
+  member gets a mail with a payment link, and the rights follow the membership year's rules;
+- a debit in a file that was not booked yet (refused before the collection date): no payment
+  to reverse, the debit is marked returned and the member is mailed the same;
+- a refund the member claimed (MD06) also blocks the mandate until staff renew it;
+- a debit returned before: nothing happens again ("al verwerkt");
+- anything else (an unknown id, a debit of another library) is kept as "niet herkend" for
+  manual handling; nothing is dropped.
+The same file twice (by its SHA-256) changes nothing; a malformed file is refused whole.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.template.loader import get_template
+from django.utils import timezone
+
+from bieb.core.money import format_euro
+from bieb.customers.ledger import ledger_debit_return
+from bieb.customers.year import membership_period_to_pay, period_pay_url
+from bieb.debits.camt import CamtError, ReturnedDebit, parse_returns, reason_text
+from bieb.debits.models import (
+    Debit,
+    DebitState,
+    ReturnFile,
+    ReturnItem,
+    ReturnItemState,
+)
+from bieb.debits.services import mandate_block
+from bieb.libraries.models import Library
+from bieb.mail.services import mail_queue
+from bieb.staff.models import User
+
+REFUND_CLAIMED = "MD06"
+
+
+@dataclass(frozen=True)
+class Imported:
+    file: ReturnFile
+    again: bool  # the same file was imported before: nothing changed now
+
+
+def returns_import(*, library: Library, data: bytes, filename: str, actor: User) -> Imported:
+    """Import a return file of this library (see the module's docstring)."""
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = ReturnFile.objects.filter(library=library, sha256=digest).first()
+    if earlier is not None:
+        return Imported(file=earlier, again=True)
+    try:
+        report = parse_returns(data)
+    except CamtError as error:
+        raise ValidationError(error.message, code="malformed") from None
+    name = actor.get_username()
+    try:
+        with transaction.atomic():
+            returned = ReturnFile.objects.create(
+                library=library,
+                sha256=digest,
+                filename=filename[:200],
+                message_type=report.message_type,
+                items=len(report.items),
+                imported_by=name,
+            )
+            matched = unmatched = 0
+            for item in report.items:
+                state = _return_one(library, returned, item, actor)
+                if state == ReturnItemState.UNMATCHED:
+                    unmatched += 1
+                else:
+                    matched += 1
+            returned.matched = matched
+            returned.unmatched = unmatched
+            returned.save(update_fields=["matched", "unmatched"])
+    except IntegrityError:  # the same file by another worker, at the same moment
+        return Imported(file=ReturnFile.objects.get(library=library, sha256=digest), again=True)
+    return Imported(file=returned, again=False)
+
+
+def _return_one(library: Library, file: ReturnFile, item: ReturnedDebit, actor: User) -> str:
+    debit = (
+        Debit.objects.select_for_update(of=("self",))
+        .select_related("mandate", "customer", "period", "payment_line")
+        .filter(library=library, end_to_end_id=item.end_to_end_id)
+        .first()
+        if item.end_to_end_id
+        else None
+    )
+    reason = reason_text(item.reason_code) if item.reason_code else "reden niet opgegeven"
+    if debit is None or debit.state not in (
+        DebitState.COLLECTED,
+        DebitState.IN_FILE,
+        DebitState.RETURNED,
+    ):
+        state = ReturnItemState.UNMATCHED
+    elif debit.state == DebitState.RETURNED:
+        state = ReturnItemState.ALREADY
+    else:
+        state = ReturnItemState.PROCESSED
+        if debit.payment_line is not None:
+            ledger_debit_return(
+                line=debit.payment_line,
+                reason=f"Terugboeking incasso: {reason}",
+                actor=actor,
+                actor_name=actor.get_username(),
+            )
+        debit.state = DebitState.RETURNED
+        debit.return_code = item.reason_code[:4]
+        debit.returned_at = timezone.now()
+        debit.save(update_fields=["state", "return_code", "returned_at"])
+        if item.reason_code == REFUND_CLAIMED:
+            mandate_block(
+                mandate=debit.mandate,
+                description=f"Geblokkeerd na terugboeking door klant ({debit.end_to_end_id})",
+                actor_name=actor.get_username(),
+            )
+        _mail(library, debit, reason)
+    ReturnItem.objects.create(
+        file=file,
+        end_to_end_id=item.end_to_end_id[:35],
+        amount=item.amount,
+        reason_code=item.reason_code[:4],
+        debtor_name=item.debtor_name[:140],
+        debtor_iban=item.debtor_iban[:34],
+        debit=debit if state != ReturnItemState.UNMATCHED else None,
+        state=state,
+    )
+    return state
+
+
+def _mail(library: Library, debit: Debit, reason: str) -> None:
+    customer = debit.customer
+    if not customer.email:
+        return
+    pay_url = ""
+    if debit.period is not None:
+        membership = debit.period.membership
+        membership.refresh_from_db()
+        period = membership_period_to_pay(membership)
+        if period is not None:
+            pay_url = period_pay_url(period)
+    context = {
+        "name": customer.first_name or customer.display_name,
+        "library": library,
+        "contact": library.contact_lines,
+        "amount": format_euro(debit.amount),
+        "date": f"{debit.collection_date:%d-%m-%Y}",
+        "reason": reason,
+        "refund_claimed": debit.return_code == REFUND_CLAIMED,
+        "pay_url": pay_url,
+    }
+    mail_queue(
+        to=customer.email,
+        subject=f"Je incasso van {library.name} is niet gelukt",
+        text=get_template("debits/mail/returned.txt").render(context),
+        kind="debits.returned",
+        reference=debit.end_to_end_id,
+    )
