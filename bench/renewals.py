@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import resource
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,17 +49,52 @@ PLAIN_RUN = "bench-plain"  # started_by of the run row the plain-SQL limit's per
 RENEWAL_KINDS = ("customers.renewal_automatic", "customers.renewal_fixed")
 REMINDER_KINDS = ("customers.reminder_automatic", "customers.reminder_fixed")
 GOAL_SECONDS = 120
+# The run's processes, as BIEB_RENEWAL_WORKERS sets them for the periodic job and `bieb
+# renewals --workers`: one per core of this machine by default; 1 measures one process.
+WORKERS = int(os.environ.get("BIEB_BENCH_RENEWAL_WORKERS", "") or os.cpu_count() or 1)
 
 
 # --- memory -----------------------------------------------------------------------------------
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+def _rss_of(pid: int | str) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # the process ended meanwhile
+        pass
     return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return found
+
+
+def rss_mb() -> float:
+    """The resident set size of the largest of this process and the processes it forked (the
+    run's workers): memory that grows with the work would show in one of them."""
+    pids, largest = [os.getpid()], 0.0
+    while pids:
+        pid = pids.pop()
+        largest = max(largest, _rss_of(pid))
+        pids += _children(pid)
+    return largest
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished child processes (the workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 @dataclass
@@ -540,14 +576,14 @@ def timed_run(day: dt.date, *, profile: str = "") -> Timed:
         connection.execute_wrapper(counter),
     ):
         started = time.perf_counter()
-        cpu_started = time.process_time()
+        cpu_started = cpu_seconds()
         if profiler:
             profiler.enable()
-        runs = renewals_run_all(day=day, started_by="bench")
+        runs = renewals_run_all(day=day, started_by="bench", workers=WORKERS)
         if profiler:
             profiler.disable()
         seconds = time.perf_counter() - started
-        cpu = time.process_time() - cpu_started
+        cpu = cpu_seconds() - cpu_started
     if profiler:
         profiler.dump_stats(profile)
         print(f"  profile written to {profile}", flush=True)
@@ -574,7 +610,8 @@ def timed_run(day: dt.date, *, profile: str = "") -> Timed:
 def _print_run(name: str, t: Timed) -> None:
     done = t.booked + t.offered + t.not_renewed
     print(
-        f"  {name}: {t.seconds:.1f} s (Python {t.cpu:.1f} s CPU); booked {t.booked:,}, "
+        f"  {name}: {t.seconds:.1f} s in {WORKERS} process(es) (Python {t.cpu:.1f} s CPU); "
+        f"booked {t.booked:,}, "
         f"offered {t.offered:,}, not renewed "
         f"{t.not_renewed:,}, mailed {t.mailed:,}; {t.queries:,} statements "
         + (f"({1000 * t.queries / done:.0f} per 1000 memberships)" if done else "")
@@ -653,7 +690,8 @@ def run(scale: float) -> list[Figure]:
     figures = [
         Figure(
             section,
-            f"renewal run, vervalmaand 1, {done:,} memberships, 150 libraries",
+            f"renewal run, vervalmaand 1, {done:,} memberships, 150 libraries, "
+            f"{WORKERS} process{'es' if WORKERS > 1 else ''}",
             first.seconds,
             "s",
             limit_label=f"plain SQL, {rows:,} rows",

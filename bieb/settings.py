@@ -75,6 +75,8 @@ BIEB_KB_IN_PROCESS = BIEB_KB_URL in ("", BIEB_BASE_URL) and os.environ.get(
 BIEB_ACTIVATION_HOURS = float(os.environ.get("BIEB_ACTIVATION_HOURS", "24"))
 # A reset link is asked for by the member a moment before it is used: it lives shorter.
 BIEB_RESET_HOURS = float(os.environ.get("BIEB_RESET_HOURS", "2"))
+# The daily renewal run's processes (PostgreSQL): the libraries are spread over them.
+BIEB_RENEWAL_WORKERS = max(1, int(os.environ.get("BIEB_RENEWAL_WORKERS", "1") or "1"))
 BIEB_DEMO_PASSWORD = os.environ.get("BIEB_DEMO_PASSWORD", "demo-balie")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or [BIEB_BASE_URL]
 

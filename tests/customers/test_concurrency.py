@@ -64,3 +64,30 @@ def test_two_desk_payments_of_the_rest_at_once_one_is_an_overpayment(
     (refused,) = [r for r in results if isinstance(r, Overpayment)]
     assert refused.saldo == Decimal("0.00")
     assert LedgerLine.objects.filter(kind=LedgerKind.PAYMENT).count() == 1
+
+
+def test_the_libraries_in_two_processes_renew_as_one_process_would(
+    bind: Library, oost: Library, balie: User, branch_5280: Branch, adult: SubscriptionType
+) -> None:
+    """`workers=2` (BIEB_RENEWAL_WORKERS, `bieb renewals --workers`): the libraries are run
+    in two forked processes; each period booked and mailed once, a second run books none."""
+    from bieb.customers.renewals import renewals_run_all
+
+    oost_balie = User.objects.get(username="balie-oost")
+    oost_branch = Branch.objects.get(number="6100")
+    oost_adult = SubscriptionType.objects.get(library=oost, code="0110")
+    for _ in range(3):
+        member(balie, branch_5280, adult, D(2024, 6, 12))
+    for _ in range(5):
+        member(oost_balie, oost_branch, oost_adult, D(2024, 6, 12))
+
+    with on(D(2025, 5, 1), hour=2):
+        first = renewals_run_all(day=D(2025, 5, 1), started_by="test", workers=2)
+        again = renewals_run_all(day=D(2025, 5, 1), started_by="test", workers=2)
+
+    assert {r.library.code: r.booked for r in first} == {"bind": 3, "oost": 5}
+    assert all(r.finished_at is not None for r in first)
+    assert sum(r.booked + r.offered + r.mailed for r in again) == 0
+    assert MembershipPeriod.objects.filter(start=D(2025, 6, 1)).count() == 8
+    renewal_mails = OutboxMessage.objects.filter(kind="customers.renewal_automatic")
+    assert renewal_mails.values("reference").distinct().count() == renewal_mails.count() == 8

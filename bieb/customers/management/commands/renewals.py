@@ -1,6 +1,7 @@
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bieb.core.dates import local_today
@@ -20,6 +21,13 @@ class Command(BaseCommand):
             "--as-of", dest="as_of", help="the day to run, YYYY-MM-DD (default: today)"
         )
         parser.add_argument("--library", default="", help="only this library (its code)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=settings.BIEB_RENEWAL_WORKERS,
+            help="run the libraries in this many processes at once (PostgreSQL; default "
+            "BIEB_RENEWAL_WORKERS, 1)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         day = local_today()
@@ -33,7 +41,11 @@ class Command(BaseCommand):
         code = options["library"].strip()
         if code and not Library.objects.filter(code=code).exists():
             raise CommandError(f"Geen bibliotheek met code '{code}'.")
-        for run in renewals_run_all(day=day, library_code=code, started_by="bieb renewals"):
+        if options["workers"] < 1:
+            raise CommandError("--workers: gebruik 1 of meer.")
+        for run in renewals_run_all(
+            day=day, library_code=code, started_by="bieb renewals", workers=options["workers"]
+        ):
             self.stdout.write(
                 f"{run.library.code} {day.isoformat()}: verlengd {run.booked} "
                 f"({format_euro(run.booked_amount)}), aangeboden {run.offered} "
