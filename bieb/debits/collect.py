@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -230,15 +230,17 @@ def debits_make_files(*, library: Library, actor: User, today: dt.date) -> list[
 
 
 def _fill_batch(batch: DebitBatch, rows: list[tuple[int, int, str, str]]) -> None:
-    """The debits of a new file: in it, with the account they went out with; the amendments
-    they carry are told to the bank now, so the mandates forget them."""
-    by_account: dict[tuple[str, str], list[int]] = {}
-    for debit_id, _mandate_id, iban, original in rows:
-        by_account.setdefault((iban, original), []).append(debit_id)
-    for (iban, original), ids in by_account.items():
-        Debit.objects.filter(pk__in=ids).update(
-            state=DebitState.IN_FILE, batch=batch, iban=iban, original_iban=original
-        )
+    """The debits of a new file: in it, with the account they went out with (copied from
+    their mandates in the same statement); the amendments they carry are told to the bank
+    now, so the mandates forget them."""
+    ids = [debit_id for debit_id, _mandate_id, _iban, _original in rows]
+    mandate = Mandate.objects.filter(pk=OuterRef("mandate_id"))
+    Debit.objects.filter(pk__in=ids).update(
+        state=DebitState.IN_FILE,
+        batch=batch,
+        iban=Subquery(mandate.values("iban")[:1]),
+        original_iban=Subquery(mandate.values("original_iban")[:1]),
+    )
     amended = [mandate_id for _d, mandate_id, _i, original in rows if original]
     if amended:
         Mandate.objects.filter(pk__in=amended).update(original_iban="", original_bic="")
