@@ -30,6 +30,9 @@ class Field:
     placeholder: str = ""
     autofocus: bool = False
     extra: str = ""  # a template to render next to the input (e.g. the number button)
+    # "name=value": shown only while that radio is chosen (counter.js; without script, always).
+    shown_by: str = ""
+    shown: bool = True  # as the page comes: hidden while the radio it follows is not chosen
 
     @property
     def id(self) -> str:
@@ -74,7 +77,41 @@ NEW_CUSTOMER_DEFAULTS = {
 }
 
 
+# "Machtiging automatische incasso", right after IBAN and BIC, when the library collects.
+MANDATE_FIELDS = ["mandate", "mandate_signed_on", "mandate_holder"]
+MANDATE_LABELS = {
+    "mandate": "Machtiging automatische incasso",
+    "mandate_signed_on": "Datum ondertekening (dd-mm-jjjj)",
+    "mandate_holder": "Naam rekeninghouder",
+}
+
+
 def _spec(name: str) -> Field:
+    match name:
+        case "mandate":
+            return Field(
+                name,
+                MANDATE_LABELS[name],
+                kind="yesno",
+                options=YES_NO,
+                help="Ja: de klant tekent een machtiging; de IBAN hierboven is het rekeningnummer.",
+            )
+        case "mandate_signed_on":
+            return Field(
+                name,
+                MANDATE_LABELS[name],
+                size="short",
+                placeholder="dd-mm-jjjj",
+                shown_by="mandate=ja",
+            )
+        case "mandate_holder":
+            return Field(
+                name,
+                MANDATE_LABELS[name],
+                size="long",
+                help="Leeg laten: de naam van de klant (voorletters en achternaam).",
+                shown_by="mandate=ja",
+            )
     label = LABELS[name]
     match name:
         case "number":
@@ -147,6 +184,9 @@ def build_fields(
         spec.value = values.get(name, "")
         spec.errors = list(errors.get(name, []))
         spec.autofocus = name == focus
+        if spec.shown_by:
+            other, chosen = spec.shown_by.split("=", 1)
+            spec.shown = values.get(other, "") == chosen
         fields.append(spec)
     return fields
 

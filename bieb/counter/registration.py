@@ -9,6 +9,10 @@ One page that grows as the registration goes on, like the Wise screens one after
 4. "Opbouw abonnementskosten. Klant wordt gegenereerd; vestiging …", with a changeable
    Tariefcode, a likely duplicate if there is one, and OK, which saves.
 
+When the library collects by direct debit, "Machtiging automatische incasso" Ja/Nee follows
+IBAN and BIC (bieb.counter.mandate_page); with Ja, OK makes the mandate in the registration's
+own transaction, so there is a customer with its mandate or neither.
+
 The form itself carries the state: every submit posts all that was typed, and the page comes
 back with all of it, the next section opened, or the first wrong field in focus. Nothing is
 kept on the server until OK. The form's `registration_key` makes the save happen once: a double
@@ -31,11 +35,17 @@ from bieb.counter import kept
 from bieb.counter.access import Desk, counter_view
 from bieb.counter.fields import (
     CUSTOMER_FIELDS,
+    MANDATE_FIELDS,
     NEW_CUSTOMER_DEFAULTS,
     build_fields,
     error_lists,
     first_error,
     raw_values,
+)
+from bieb.counter.mandate_page import (
+    MandateAtRegistration,
+    registration_errors,
+    registration_mandate_clean,
 )
 from bieb.customers.costs import CostBuildUp, cost_build_up
 from bieb.customers.details import CustomerDetails, clean_yes_no, customer_details_clean
@@ -52,6 +62,8 @@ from bieb.customers.services import (
     login_account_link_code_request,
 )
 from bieb.customers.validators import clean_card_number, format_iban, format_postcode
+from bieb.debits.models import MandateKind
+from bieb.debits.services import mandate_create
 from bieb.kb import interface as login_service
 from bieb.libraries.models import Discount, SubscriptionType, Tariff
 
@@ -64,8 +76,11 @@ ACCOUNT_CHOICES = [
 GENERATE_RE = re.compile(r"^[vV]+$")
 FORM_FIELDS = ["number", *CUSTOMER_FIELDS]
 # The order in which wrong fields get the focus: the page from top to bottom.
+_AFTER_BIC = FORM_FIELDS.index("bic") + 1
 FOCUS_ORDER = [
-    *FORM_FIELDS,
+    *FORM_FIELDS[:_AFTER_BIC],
+    *MANDATE_FIELDS,
+    *FORM_FIELDS[_AFTER_BIC:],
     "account",
     "existing_username",
     "link_code",
@@ -99,6 +114,8 @@ class Flow:
     costs: CostBuildUp | None = None
     duplicates: list[Customer] = field(default_factory=list)
     confirm_duplicate: bool = False
+    # "Machtiging automatische incasso" Ja, as it will be made (None: Nee, or not collecting)
+    mandate: MandateAtRegistration | None = None
 
     def fail(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
@@ -121,6 +138,22 @@ class Flow:
         return "|".join(parts)
 
 
+def _form_fields(desk: Desk) -> list[str]:
+    """The customer form's fields; the mandate's right after BIC when the library collects."""
+    if not desk.library.debits_enabled:
+        return FORM_FIELDS
+    return [*FORM_FIELDS[:_AFTER_BIC], *MANDATE_FIELDS, *FORM_FIELDS[_AFTER_BIC:]]
+
+
+def new_customer_defaults() -> dict[str, str]:
+    """An empty form: Nederland, Gebruik inlogaccount Ja, no mandate, signed today."""
+    return {
+        **NEW_CUSTOMER_DEFAULTS,
+        "mandate": "nee",
+        "mandate_signed_on": local_today().strftime("%d-%m-%Y"),
+    }
+
+
 def _subscription_types(desk: Desk) -> list[SubscriptionType]:
     return list(desk.library.subscription_types.filter(active=True).order_by("code"))
 
@@ -134,6 +167,7 @@ def _evaluate(desk: Desk, data: QueryDict, key: uuid.UUID) -> Flow:
         flow.reached = CUSTOMER
     names = [
         *FORM_FIELDS,
+        *MANDATE_FIELDS,
         "existing_username",
         "link_code",
         "code_sent_to",
@@ -194,6 +228,13 @@ def _customer_section(flow: Flow, data: QueryDict) -> bool:
     except ValidationError as error:
         for name, messages in error_lists(error).items():
             flow.errors.setdefault(name, []).extend(messages)
+    if flow.desk.library.debits_enabled:
+        flow.mandate, mandate_errors = registration_mandate_clean(
+            flow.values, details=flow.details, today=local_today()
+        )
+        for name, messages in mandate_errors.items():
+            if not flow.errors.get(name):  # an IBAN that is wrong is said once
+                flow.errors.setdefault(name, []).extend(messages)
     if flow.errors:
         flow.focus = first_error(FOCUS_ORDER, flow.errors)
         return False
@@ -339,6 +380,25 @@ def _save(request: HttpRequest, flow: Flow) -> HttpResponse | None:
         return None
     existing = flow.existing_username if flow.account_choice == EXISTING else ""
     code = flow.link_code if existing else ""
+    details, mandate = flow.details, flow.mandate
+
+    def make_mandate(customer: Customer) -> None:
+        """The mandate signed at the desk, in the registration's transaction."""
+        assert mandate is not None  # noqa: S101
+        try:
+            mandate_create(
+                library=flow.desk.library,
+                customer=customer,
+                iban=details.iban,
+                bic=details.bic,
+                holder_name=mandate.holder_name,
+                signed_on=mandate.signed_on,
+                kind=MandateKind.COUNTER,
+                actor=flow.desk.user,
+            )
+        except ValidationError as error:
+            raise ValidationError(registration_errors(error)) from None
+
     try:
         registration = customer_register(
             actor=flow.desk.user,
@@ -353,6 +413,7 @@ def _save(request: HttpRequest, flow: Flow) -> HttpResponse | None:
             link_code=code if flow.use_login else "",
             confirm_duplicate=flow.confirm_duplicate,
             registration_key=flow.key,
+            then=make_mandate if mandate is not None else None,
         )
     except LikelyDuplicate as duplicate:
         flow.duplicates = duplicate.matches
@@ -384,7 +445,7 @@ def new_customer(request: HttpRequest, desk: Desk) -> HttpResponse:
         restored = kept.form_restore(request)
         if restored is not None:
             return _render_restored(request, desk, restored)
-        flow = Flow(desk=desk, key=uuid.uuid4(), values=dict(NEW_CUSTOMER_DEFAULTS))
+        flow = Flow(desk=desk, key=uuid.uuid4(), values=new_customer_defaults())
         return _render(request, flow)
     try:
         key = uuid.UUID(request.POST.get("registration_key", ""))
@@ -448,7 +509,7 @@ def _registered_by(desk: Desk, key: uuid.UUID) -> HttpResponse | None:
 
 def _render(request: HttpRequest, flow: Flow, *, status: int = 200) -> HttpResponse:
     values = flow.values
-    fields = build_fields(FORM_FIELDS, values, flow.errors, focus=flow.focus)
+    fields = build_fields(_form_fields(flow.desk), values, flow.errors, focus=flow.focus)
     library = flow.desk.library
     context: dict[str, Any] = {
         "desk": flow.desk,

@@ -3,7 +3,7 @@ customer number in a URL is looked up within that library only."""
 
 from django.urls import path
 
-from bieb.counter import access, finance, registration, views, year
+from bieb.counter import access, finance, mandates, registration, views, year
 
 app_name = "counter"
 
@@ -50,6 +50,21 @@ urlpatterns = [
     path("klanten/<str:number>/boekingen/<int:pk>/storno/", year.line_storno_view, name="storno"),
     path("klanten/<str:number>/terugbetaling/", year.refund_view, name="refund"),
     path("klanten/<str:number>/kwijtschelden/", year.write_off_view, name="write_off"),
+    path(
+        "klanten/<str:number>/machtigingen/nieuw/",
+        mandates.mandate_create_view,
+        name="mandate_create",
+    ),
+    path(
+        "klanten/<str:number>/machtigingen/<int:pk>/intrekken/",
+        mandates.mandate_withdraw_view,
+        name="mandate_withdraw",
+    ),
+    path(
+        "klanten/<str:number>/machtigingen/<int:pk>/activeren/",
+        mandates.mandate_reactivate_view,
+        name="mandate_reactivate",
+    ),
 ]
 
 # Financieel (bieb.counter.finance): open amounts, the day's kasopmaak, the renewal runs.

@@ -35,6 +35,7 @@ from bieb.counter.fields import (
     local_moment,
     raw_values,
 )
+from bieb.counter.mandate_page import mandate_page_context
 from bieb.counter.year_page import year_ledger_rows, year_membership_rows, year_page_context
 from bieb.customers.costs import CostBuildUp, cost_build_up
 from bieb.customers.details import customer_details_clean
@@ -65,7 +66,9 @@ from bieb.customers.services import (
     customer_update,
     login_account_link_code_request,
 )
+from bieb.customers.validators import format_iban
 from bieb.customers.year import ONE_DAY
+from bieb.debits.services import mandate_follow_customer_iban
 from bieb.kb import interface as login_service
 from bieb.payments.selectors import payments_to_refund
 
@@ -266,6 +269,7 @@ def _customer_page(
         "account_changed": account_changed,
         "hours": login_service.activation_lifetime_label(),
         **year_page_context(desk, customer, saldo=saldo, action=action),
+        **mandate_page_context(desk, customer, action=action),
         **_account_context(customer),
     }
     return render(request, "counter/customer.html", context, status=status)
@@ -598,15 +602,30 @@ def customer_edit(request: HttpRequest, desk: Desk, number: str) -> HttpResponse
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         values = raw_values(request.POST, EDIT_FIELDS)
+        old_iban = customer.iban
         try:
             details = customer_details_clean(
                 request.POST, today=local_today(), email_required=customer.uses_login_account
             )
-            changed = customer_update(actor=desk.user, customer=customer, details=details)
+            # A new IBAN takes an active mandate on the old one along (an amendment), in the
+            # same transaction: both or neither.
+            with transaction.atomic():
+                changed = customer_update(actor=desk.user, customer=customer, details=details)
+                amended = mandate_follow_customer_iban(
+                    library=desk.library, customer=customer, old_iban=old_iban, actor=desk.user
+                )
         except ValidationError as error:
+            customer.refresh_from_db()
             errors = error_lists(error)
         else:
-            if changed:
+            if amended is not None:
+                messages.success(
+                    request,
+                    f"De persoonsgegevens zijn opgeslagen. De machtiging {amended.reference} "
+                    f"gaat mee naar de nieuwe IBAN {format_iban(amended.iban)}; de bank hoort "
+                    "het bij de volgende incasso.",
+                )
+            elif changed:
                 messages.success(request, "De persoonsgegevens zijn opgeslagen.")
             else:
                 messages.info(request, "Er is niets gewijzigd.")

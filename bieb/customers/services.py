@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -85,6 +86,7 @@ def customer_register(
     confirm_duplicate: bool = False,
     registration_key: uuid.UUID | None = None,
     on: dt.date | None = None,
+    then: Callable[[Customer], object] | None = None,
 ) -> Registration:
     """Register a customer with a membership: number, membership, ledger lines and audit row in
     one transaction.
@@ -95,6 +97,9 @@ def customer_register(
     see `login_account_link_code_request`), the membership is linked to that existing active
     account; both in the same transaction as the customer.
     `registration_key` makes a repeated submit of the same form return the first registration.
+    `then` is the caller's own write for the new customer (a direct-debit mandate), run in the
+    registration's transaction: when it raises, nothing is saved. A repeated submit that returns
+    the first registration does not run it again.
     `actor` None is a member signing up online: then the membership is linked to their own login
     account, `account_id` (the `sub` of their sign-in), and `status` is usually "wacht op
     betaling" until paid.
@@ -183,7 +188,7 @@ def customer_register(
 
     try:
         with transaction.atomic():
-            return _register(
+            registration = _register(
                 actor=actor,
                 branch=branch,
                 details=details,
@@ -196,6 +201,9 @@ def customer_register(
                 account_id=account_id,
                 registration_key=registration_key,
             )
+            if then is not None:
+                then(registration.customer)
+            return registration
     except IntegrityError:
         # The same form submitted twice at once: the other request won; return its result.
         repeated = earlier()

@@ -298,3 +298,26 @@ def mandates_lapse(*, today: dt.date, library: Library | None = None) -> int:
             )
             count += 1
     return count
+
+
+def mandate_follow_customer_iban(
+    *, library: Library, customer: Customer, old_iban: str, actor: User
+) -> Mandate | None:
+    """The customer's IBAN was changed at the counter (`old_iban` before): an active mandate on
+    the old account goes along to the new one (an amendment, `mandate_amend`). Returns the
+    amended mandate, or None when there was nothing to amend (no change, no active mandate, or
+    one on another account, say a parent's). An IBAN cleared under an active mandate is
+    refused: the mandate is to be withdrawn first. Call it in the change's transaction."""
+    if customer.iban == old_iban:
+        return None
+    mandate = mandate_active(library=library, customer=customer)
+    if mandate is None or mandate.iban != old_iban:
+        return None
+    if not customer.iban:
+        raise ValidationError(
+            {
+                "iban": f"Op deze IBAN loopt machtiging {mandate.reference}. Vul de nieuwe IBAN "
+                "in, of trek de machtiging eerst in op de klantpagina."
+            }
+        )
+    return mandate_amend(mandate=mandate, iban=customer.iban, bic=customer.bic, actor=actor)

@@ -263,6 +263,8 @@ def test_keyboard_only(base: str, browser_page: Any) -> None:
         if value:
             keys.type(value)
     keys.press("Tab")
+    expect_focus(page, "id_mandate_nee")  # Machtiging automatische incasso: Nee
+    keys.press("Tab")
     expect_focus(page, "id_identity_checked_nee")
     keys.press("ArrowLeft")  # Ja
     keys.press("Tab")

@@ -47,6 +47,8 @@ def test_a_registration_ends_with_the_desk_payment_keyboard_only(
         if value:
             keys.type(value)
     keys.press("Tab")
+    expect_focus(page, "id_mandate_nee")  # Machtiging automatische incasso: Nee
+    keys.press("Tab")
     keys.press("ArrowLeft")  # Legitimatie gecontroleerd: Ja
     keys.press("Tab")
     keys.press("Tab")

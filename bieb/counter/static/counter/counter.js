@@ -67,6 +67,24 @@
     }
   });
 
+  // A field marked data-shown-by="name=value" shows only while that radio is chosen (the
+  // mandate's date and account holder under "Machtiging automatische incasso" Ja), so Tab
+  // skips it otherwise. Hidden, it is still sent: nothing typed is lost by a Nee.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-shown-by]"), function (field) {
+    var rule = field.getAttribute("data-shown-by").split("=");
+    var form = field.closest("form");
+    if (!form) return;
+    var radios = form.querySelectorAll('input[type=radio][name="' + rule[0] + '"]');
+    var update = function () {
+      var chosen = form.querySelector('input[type=radio][name="' + rule[0] + '"]:checked');
+      field.hidden = !(chosen && chosen.value === rule[1]);
+    };
+    Array.prototype.forEach.call(radios, function (radio) {
+      radio.addEventListener("change", update);
+    });
+    update();
+  });
+
   // Klantnummer: "v" + Enter asks to generate a number; Ja fills in the row of V's.
   var number = document.getElementById("id_number");
   var numberDialog = document.getElementById("number-dialog");
@@ -193,8 +211,10 @@
     var closing = null;
     var typed = function () {
       return Array.prototype.some.call(registration.elements, function (el) {
+        // A hidden field (the mandate's signing date, prefilled with today, under Nee) is
+        // not typed.
         return el.tagName === "INPUT" && el.type !== "hidden" && el.type !== "radio" &&
-          el.type !== "checkbox" && el.value.trim() !== "";
+          el.type !== "checkbox" && el.value.trim() !== "" && !el.closest("[hidden]");
       });
     };
     registration.addEventListener("submit", function () { leaving = true; });
