@@ -89,8 +89,8 @@ class StateTotal:
 def debit_batch_totals(*, library: Library) -> list[StateTotal]:
     """Per state (aangemaakt, verstuurd, verwerkt): files, debits and amount; for verwerkt also
     the ledger's payment lines of those debits."""
-    rows = {
-        row["state"]: row
+    rows: dict[str, dict[str, Any]] = {
+        row["state"]: dict(row)
         for row in DebitBatch.objects.filter(library=library)
         .values("state")
         .annotate(files=Count("pk"), count=Sum("count"), total=Sum("total"))
@@ -101,7 +101,7 @@ def debit_batch_totals(*, library: Library) -> list[StateTotal]:
     ).aggregate(paid=Coalesce(Sum("payment_line__amount"), ZERO))["paid"]
     totals = []
     for state, label in BatchState.choices:
-        row: dict[str, Any] = rows.get(state, {})
+        row = rows.get(state, {})
         totals.append(
             StateTotal(
                 state=state,
