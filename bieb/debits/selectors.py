@@ -78,12 +78,14 @@ class StateTotal:
     count: int
     total: Decimal
     # Verwerkt only: what the ledger holds for these files, the sum of the debits' payment
-    # lines (a payment is a negative line; shown as the amount received).
-    ledger: Decimal | None
+    # lines (a payment is a negative line; shown as the amount received), and the debits the
+    # bank returned before the collection date, which were never booked.
+    ledger: Decimal | None = None
+    unbooked: Decimal = ZERO
 
     @property
     def equal(self) -> bool:
-        return self.ledger is None or self.ledger == self.total
+        return self.ledger is None or self.ledger + self.unbooked == self.total
 
 
 def debit_batch_totals(*, library: Library) -> list[StateTotal]:
@@ -96,9 +98,11 @@ def debit_batch_totals(*, library: Library) -> list[StateTotal]:
         .annotate(files=Count("pk"), count=Sum("count"), total=Sum("total"))
         .order_by()
     }
-    booked = -Debit.objects.filter(
-        library=library, batch__state=BatchState.PROCESSED, payment_line__isnull=False
-    ).aggregate(paid=Coalesce(Sum("payment_line__amount"), ZERO))["paid"]
+    processed = Debit.objects.filter(library=library, batch__state=BatchState.PROCESSED)
+    sums = processed.aggregate(
+        paid=Coalesce(Sum("payment_line__amount"), ZERO),
+        unbooked=Coalesce(Sum("amount", filter=Q(payment_line__isnull=True)), ZERO),
+    )
     totals = []
     for state, label in BatchState.choices:
         row = rows.get(state, {})
@@ -109,7 +113,11 @@ def debit_batch_totals(*, library: Library) -> list[StateTotal]:
                 files=row.get("files", 0),
                 count=row.get("count") or 0,
                 total=row.get("total") or ZERO,
-                ledger=booked if state == BatchState.PROCESSED else None,
+                **(
+                    {"ledger": -sums["paid"], "unbooked": sums["unbooked"]}
+                    if state == BatchState.PROCESSED
+                    else {}
+                ),
             )
         )
     return totals

@@ -96,9 +96,10 @@ def make_files(manager: User) -> DebitBatch:
     return DebitBatch.objects.get()
 
 
-def sent_and_booked(manager: User, bind: Library) -> DebitBatch:
-    batch = make_files(manager)
-    with desk(manager, D(2027, 5, 21)) as client:
+def sent_and_booked(manager: User, bind: Library, *, made: bool = False) -> DebitBatch:
+    """The file made (unless `made`), marked sent on 26 May, booked by the run of 1 June."""
+    batch = DebitBatch.objects.get() if made else make_files(manager)
+    with desk(manager, D(2027, 5, 26)) as client:
         client.post(f"{PAGE}{batch.pk}/verstuurd/")
     run(bind, D(2027, 6, 1))
     batch.refresh_from_db()
@@ -410,3 +411,24 @@ def test_another_librarys_files_are_not_found(
     assert (theirs.matched, theirs.unmatched) == (0, 2)
     assert Debit.objects.get(pk=planned[0].pk).state == DebitState.RETURNED
     assert Mandate.objects.count() == 2
+
+
+def test_a_debit_returned_before_the_collection_date_is_not_in_the_ledger(
+    planned: list[Debit], manager: User, bind: Library
+) -> None:
+    make_files(manager)
+    with desk(manager, D(2027, 5, 25)) as client:  # refused before the date: never booked
+        upload(client, returns_for(planned[:1]))
+    assert Debit.objects.get(pk=planned[0].pk).state == DebitState.RETURNED
+    batch = sent_and_booked(manager, bind, made=True)
+    processed = {t.state: t for t in debit_batch_totals(library=bind)}[BatchState.PROCESSED]
+    assert (processed.total, processed.ledger, processed.unbooked) == (
+        batch.total,
+        Decimal("64.50"),
+        Decimal("64.50"),
+    )
+    assert processed.equal
+    with desk(manager, D(2027, 6, 2)) as client:
+        page = text(client.get(PAGE))
+    assert "€ 64,50 vóór de incassodatum door de bank teruggeboekt" in page
+    assert "gelijk aan het grootboek (€ 64,50 plus € 64,50 niet geboekt)" in page
