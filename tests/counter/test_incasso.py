@@ -432,3 +432,22 @@ def test_a_debit_returned_before_the_collection_date_is_not_in_the_ledger(
         page = text(client.get(PAGE))
     assert "€ 64,50 vóór de incassodatum door de bank teruggeboekt" in page
     assert "gelijk aan het grootboek (€ 64,50 plus € 64,50 niet geboekt)" in page
+
+
+# --- cost ------------------------------------------------------------------------------------
+
+
+def test_the_pages_cost_a_fixed_number_of_queries(
+    planned: list[Debit], manager: User, bind: Library
+) -> None:
+    from tests.counter.test_queries import queries
+
+    sent_and_booked(manager, bind)
+    with desk(manager, D(2027, 6, 8)) as client:
+        upload(client, returns_for(planned))
+        file = ReturnFile.objects.get()
+        page = queries(client, "GET", PAGE, shows="Incassobestanden")
+        result = queries(client, "GET", f"{UPLOAD}{file.pk}/", shows="Posten van")
+    # the session, user, desk; planned, a page of files, their ledger, totals (2), return files
+    assert page <= 12, page
+    assert result <= 8, result
