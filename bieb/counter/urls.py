@@ -3,7 +3,7 @@ customer number in a URL is looked up within that library only."""
 
 from django.urls import path
 
-from bieb.counter import access, finance, mandates, registration, views, year
+from bieb.counter import access, finance, incasso, mandates, registration, views, year
 
 app_name = "counter"
 
@@ -74,4 +74,28 @@ urlpatterns += [
     path("financieel/kasopmaak/", finance.cash_page, name="finance_cash"),
     path("financieel/verlengruns/", finance.runs_page, name="finance_runs"),
     path("financieel/verlengruns/<int:pk>/", finance.run_page, name="finance_run"),
+    # Automatische incasso (bieb.counter.incasso): the files for the bank and its returns.
+    path("financieel/incasso/", incasso.incasso_page, name="finance_incasso"),
+    path("financieel/incasso/bestanden-maken/", incasso.files_make, name="finance_files_make"),
+    path(
+        "financieel/incasso/<int:pk>/bestand.xml",
+        incasso.batch_download,
+        name="finance_batch_download",
+    ),
+    path("financieel/incasso/<int:pk>/verstuurd/", incasso.batch_sent, name="finance_batch_sent"),
+    path(
+        "financieel/incasso/terugboekingen/",
+        incasso.returns_upload,
+        name="finance_returns_upload",
+    ),
+    path(
+        "financieel/incasso/terugboekingen/<int:pk>/",
+        incasso.return_file_page,
+        name="finance_return_file",
+    ),
+    path(
+        "financieel/incasso/terugboekingen/<int:pk>/<int:item>/afgehandeld/",
+        incasso.return_item_handled,
+        name="finance_return_handled",
+    ),
 ]

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import get_template
 from django.utils import timezone
 
+from bieb.audit.services import audit_record
 from bieb.core.money import format_euro
 from bieb.customers.ledger import ledger_debit_return
 from bieb.customers.year import membership_period_to_pay, period_pay_url
@@ -160,3 +161,46 @@ def _mail(library: Library, debit: Debit, reason: str) -> None:
         kind="debits.returned",
         reference=debit.end_to_end_id,
     )
+
+
+HANDLED_NOTE_MAX = 300
+
+
+def return_item_handle(*, library: Library, item_id: int, note: str, actor: User) -> ReturnItem:
+    """Staff handled an item the import did not recognise ("niet herkend") by hand: the item
+    records who and how. An item of another library is DoesNotExist; one handled before (a
+    second click) is left as it is."""
+    note = " ".join(note.split())
+    if not note:
+        raise ValidationError("Schrijf kort op hoe deze terugboeking is afgehandeld.")
+    if len(note) > HANDLED_NOTE_MAX:
+        raise ValidationError(f"De toelichting is te lang: ten hoogste {HANDLED_NOTE_MAX} tekens.")
+    with transaction.atomic():
+        item = (
+            ReturnItem.objects.select_for_update()
+            .select_related("file")
+            .get(pk=item_id, file__library=library)
+        )
+        if item.state == ReturnItemState.HANDLED:
+            return item
+        if item.state != ReturnItemState.UNMATCHED:
+            raise ValidationError(
+                "Alleen een niet herkende terugboeking wordt met de hand afgehandeld."
+            )
+        item.state = ReturnItemState.HANDLED
+        item.handled_by = actor.get_username()
+        item.handled_note = note
+        item.save(update_fields=["state", "handled_by", "handled_note"])
+        audit_record(
+            actor=actor,
+            action="debits.return_handled",
+            library=library,
+            target=item,
+            data={
+                "file": item.file.filename,
+                "end_to_end_id": item.end_to_end_id,
+                "amount": str(item.amount) if item.amount is not None else "",
+                "note": note,
+            },
+        )
+    return item

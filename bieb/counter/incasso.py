@@ -1,0 +1,267 @@
+"""The counter's "Automatische incasso" (/balie/financieel/incasso/): the planned debits, making
+the pain.008 files ("Bestanden maken"), downloading them and marking them sent, and reading in
+the bank's returns (camt.054/053) with the items to handle by hand.
+
+The work is done by bieb.debits (collect: files and sending; returns: the import and the manual
+handling); these views only call it. Every page needs the finance permission (`staff.finance`)
+and reads the desk's library only: another library's file is a 404. Each change is a POST that
+redirects (a reload repeats nothing); a double click makes the files once (the service locks
+the library), marks a file sent once and handles an item once.
+"""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from bieb.core.dates import local_today
+from bieb.core.money import format_euro
+from bieb.counter.access import Desk, counter_view
+from bieb.counter.finance import _context, _denied
+from bieb.debits.camt import reason_text
+from bieb.debits.collect import batch_mark_sent, debits_make_files
+from bieb.debits.models import BatchState, DebitBatch, ReturnFile, ReturnItem
+from bieb.debits.returns import return_item_handle, returns_import
+from bieb.debits.selectors import (
+    batch_ledger_amounts,
+    debit_batch_get,
+    debit_batch_totals,
+    debit_batches,
+    debits_planned_by_date,
+    return_file_get,
+    return_files,
+    return_items,
+)
+
+PAGE = "Automatische incasso"
+ZERO = Decimal("0.00")
+BATCHES_PER_PAGE = 50
+RETURN_FILES_SHOWN = 20
+MAX_UPLOAD = 50 * 1024 * 1024
+UPLOAD_FIELD = "bestand"
+
+
+def _page(
+    request: HttpRequest, desk: Desk, *, upload_error: str = "", status: int = 200
+) -> HttpResponse:
+    today = local_today()
+    page = Paginator(debit_batches(library=desk.library), BATCHES_PER_PAGE).get_page(
+        request.GET.get("pagina")
+    )
+    batches = list(page.object_list)
+    processed = [b.pk for b in batches if b.state == BatchState.PROCESSED]
+    ledger = batch_ledger_amounts(library=desk.library, batch_ids=processed)
+    planned = debits_planned_by_date(library=desk.library, today=today)
+    context = _context(
+        desk,
+        "incasso",
+        enabled=desk.library.debits_enabled,
+        admin_url=reverse("admin:libraries_library_change", args=[desk.library.pk]),
+        planned=planned,
+        planned_count=sum(day.count for day in planned),
+        planned_total=sum((day.total for day in planned), start=ZERO),
+        ready=sum(day.ready for day in planned),
+        page=page,
+        rows=[(batch, ledger.get(batch.pk)) for batch in batches],
+        totals=debit_batch_totals(library=desk.library),
+        return_files=list(return_files(library=desk.library)[:RETURN_FILES_SHOWN]),
+        upload_error=upload_error,
+        max_upload_mb=MAX_UPLOAD // (1024 * 1024),
+        today=today,
+        printed_at=timezone.now(),
+    )
+    return render(request, "counter/finance_incasso.html", context, status=status)
+
+
+@counter_view
+def incasso_page(request: HttpRequest, desk: Desk) -> HttpResponse:
+    if not desk.user.has_finance:
+        return _denied(request, desk, PAGE)
+    return _page(request, desk)
+
+
+def _home() -> HttpResponse:
+    return redirect("counter:finance_incasso")
+
+
+@counter_view
+def files_make(request: HttpRequest, desk: Desk) -> HttpResponse:
+    """ "Bestanden maken": every planned debit that can go now into pain.008 files."""
+    if not desk.user.has_finance:
+        return _denied(request, desk, PAGE)
+    if request.method != "POST":
+        return _home()
+    try:
+        batches = debits_make_files(library=desk.library, actor=desk.user, today=local_today())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _home()
+    if not batches:
+        messages.info(request, "Er waren geen geplande incasso's om in een bestand te zetten.")
+        return _home()
+    count = sum(b.count for b in batches)
+    total = sum((b.total for b in batches), start=ZERO)
+    files = "1 incassobestand" if len(batches) == 1 else f"{len(batches)} incassobestanden"
+    debits = "1 incasso" if count == 1 else f"{count} incasso's"
+    messages.success(
+        request,
+        f"{files} gemaakt: {debits}, {format_euro(total)}. Download ze, lever ze aan bij de "
+        "bank en markeer ze daarna als verstuurd.",
+    )
+    return _home()
+
+
+def _batch(desk: Desk, pk: int) -> DebitBatch:
+    try:
+        return debit_batch_get(library=desk.library, pk=pk)
+    except DebitBatch.DoesNotExist:
+        raise Http404("Geen incassobestand van deze bibliotheek") from None
+
+
+@counter_view
+def batch_download(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
+    """The file as it was made and stored, to upload at the bank."""
+    if not desk.user.has_finance:
+        return _denied(request, desk, PAGE)
+    batch = _batch(desk, pk)
+    response = HttpResponse(batch.xml.encode("utf-8"), content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{batch.filename}"'
+    return response
+
+
+@counter_view
+def batch_sent(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
+    """ "Markeer als verstuurd": staff uploaded the file at the bank."""
+    if not desk.user.has_finance:
+        return _denied(request, desk, PAGE)
+    batch = _batch(desk, pk)
+    if request.method != "POST":
+        return _home()
+    was = batch.state
+    batch = batch_mark_sent(batch=batch, actor=desk.user)
+    if was == BatchState.MADE:
+        messages.success(
+            request,
+            f"Incassobestand {batch.collection_date:%d-%m-%Y} {batch.sequence_type} is "
+            "gemarkeerd als verstuurd. Bieb boekt de incasso's op "
+            f"{batch.collection_date:%d-%m-%Y}.",
+        )
+    return _home()
+
+
+# --- returns ---------------------------------------------------------------------------------
+
+
+@counter_view
+def returns_upload(request: HttpRequest, desk: Desk) -> HttpResponse:
+    """ "Terugboekingen inlezen": a camt.054 or camt.053 file from the bank."""
+    if not desk.user.has_finance:
+        return _denied(request, desk, PAGE)
+    if request.method != "POST":
+        return _home()
+    upload = request.FILES.get(UPLOAD_FIELD)
+    if upload is None or not upload.size:
+        return _page(request, desk, upload_error="Kies het bestand van de bank.", status=400)
+    if upload.size > MAX_UPLOAD:
+        return _page(
+            request,
+            desk,
+            upload_error=(
+                f"Dit bestand is groter dan {MAX_UPLOAD // (1024 * 1024)} MB; vraag de bank om "
+                "een bestand per dag."
+            ),
+            status=400,
+        )
+    try:
+        imported = returns_import(
+            library=desk.library,
+            data=upload.read(),
+            filename=upload.name or "",
+            actor=desk.user,
+        )
+    except ValidationError as error:
+        return _page(request, desk, upload_error=" ".join(error.messages), status=400)
+    file = imported.file
+    if imported.again:
+        at = timezone.localtime(file.imported_at)
+        messages.info(
+            request,
+            f"Dit bestand is al eens ingelezen op {at:%d-%m-%Y} om {at:%H:%M}; er is niets "
+            "veranderd.",
+        )
+    else:
+        messages.success(
+            request,
+            f"{file.filename} ingelezen: {file.items} terugboekingen, {file.matched} verwerkt, "
+            f"{file.unmatched} niet herkend.",
+        )
+    return redirect("counter:finance_return_file", pk=file.pk)
+
+
+def _return_file(desk: Desk, pk: int) -> ReturnFile:
+    try:
+        return return_file_get(library=desk.library, pk=pk)
+    except ReturnFile.DoesNotExist:
+        raise Http404("Geen terugboekingsbestand van deze bibliotheek") from None
+
+
+def _return_page(
+    request: HttpRequest,
+    desk: Desk,
+    file: ReturnFile,
+    *,
+    errors: dict[int, str] | None = None,
+    typed: dict[int, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    items = [
+        {
+            "item": item,
+            "reason": reason_text(item.reason_code),
+            "error": (errors or {}).get(item.pk, ""),
+            "typed": (typed or {}).get(item.pk, ""),
+        }
+        for item in return_items(file=file)
+    ]
+    context = _context(desk, "incasso", file=file, items=items, printed_at=timezone.now())
+    return render(request, "counter/finance_return_file.html", context, status=status)
+
+
+@counter_view
+def return_file_page(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
+    if not desk.user.has_finance:
+        return _denied(request, desk, PAGE)
+    return _return_page(request, desk, _return_file(desk, pk))
+
+
+@counter_view
+def return_item_handled(request: HttpRequest, desk: Desk, pk: int, item: int) -> HttpResponse:
+    """ "Afgehandeld" for an item the import did not recognise, with a short note."""
+    if not desk.user.has_finance:
+        return _denied(request, desk, PAGE)
+    file = _return_file(desk, pk)
+    if request.method != "POST":
+        return redirect("counter:finance_return_file", pk=file.pk)
+    note = request.POST.get("toelichting", "")
+    try:
+        if not file.lines.filter(pk=item).exists():
+            raise ReturnItem.DoesNotExist
+        return_item_handle(library=desk.library, item_id=item, note=note, actor=desk.user)
+    except ReturnItem.DoesNotExist:
+        raise Http404("Geen terugboeking in dit bestand") from None
+    except ValidationError as error:
+        return _return_page(
+            request,
+            desk,
+            file,
+            errors={item: " ".join(error.messages)},
+            typed={item: note[:300]},
+            status=400,
+        )
+    messages.success(request, "De terugboeking is afgehandeld.")
+    return redirect(f"{reverse('counter:finance_return_file', args=[file.pk])}#item-{item}")
