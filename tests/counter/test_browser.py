@@ -92,6 +92,32 @@ def log_in(page: Any, base: str, username: str = "balie") -> None:
         page.get_by_role("button", name="Inloggen").click()
 
 
+def keyboard_to_a_new_customer(page: Any, base: str) -> None:
+    """Log in as balie and open "Nieuwe klant" with a generated number, with the keyboard
+    alone, up to the focus in "Aanhef" (typing only once the page has put the focus where a
+    person would see it)."""
+    keys = page.keyboard
+    page.goto(f"{base}/balie/")
+    expect_focus(page, "id_username")
+    keys.type("balie")
+    keys.press("Tab")
+    keys.type(settings.BIEB_DEMO_PASSWORD)
+    with page.expect_navigation():
+        keys.press("Enter")
+    expect_focus(page, "id_q")
+    keys.press("Shift+Tab")  # to "Nieuwe klant"
+    assert page.evaluate("document.activeElement.textContent") == "Nieuwe klant"
+    with page.expect_navigation():
+        keys.press("Enter")
+    expect_focus(page, "id_number")
+    step(page, "start")
+    keys.type("v")
+    keys.press("Enter")
+    page.get_by_role("dialog", name="Bevestig").wait_for()
+    keys.press("Enter")  # Ja
+    expect(page.get_by_label("Aanhef")).to_be_focused()
+
+
 def fill_customer(page: Any, *, surname: str = "Tester", email: str = "") -> None:
     """The customer form as in the instruction's screen, from a generated number on."""
     page.get_by_label("Klantnummer").press("v")
@@ -236,27 +262,7 @@ def test_keyboard_only(base: str, browser_page: Any) -> None:
     """The whole new-customer flow with the keyboard alone, including a wrong date."""
     page = browser_page
     keys = page.keyboard
-    page.goto(f"{base}/balie/")
-    # Type only once the page has put the focus in Gebruikersnaam, as a person would see it.
-    expect_focus(page, "id_username")
-    keys.type("balie")
-    keys.press("Tab")
-    keys.type(settings.BIEB_DEMO_PASSWORD)
-    with page.expect_navigation():
-        keys.press("Enter")
-    expect_focus(page, "id_q")
-    keys.press("Shift+Tab")  # to "Nieuwe klant"
-    assert page.evaluate("document.activeElement.textContent") == "Nieuwe klant"
-    with page.expect_navigation():
-        keys.press("Enter")
-    expect_focus(page, "id_number")
-    step(page, "start")
-
-    keys.type("v")
-    keys.press("Enter")
-    page.get_by_role("dialog", name="Bevestig").wait_for()
-    keys.press("Enter")  # Ja
-    expect(page.get_by_label("Aanhef")).to_be_focused()
+    keyboard_to_a_new_customer(page, base)
     keys.type("Mw")
     for value in ["E.B.", "", "Tester", "", "31-02-1991", "", "9468 BG", "41", "", ""]:
         keys.press("Tab")

@@ -5,7 +5,6 @@ page's section "Machtigingen"; axe on the form with Ja chosen and on that sectio
 from typing import Any
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import expect
 
 from bieb.core.dates import local_today
@@ -13,7 +12,7 @@ from bieb.customers.models import Customer
 from bieb.debits.models import Mandate, MandateState
 from tests.axe import axe_violations
 from tests.browser import expect_focus
-from tests.counter.test_browser import base, step  # noqa: F401
+from tests.counter.test_browser import base, keyboard_to_a_new_customer, step  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,23 +22,7 @@ def test_a_registration_with_a_mandate_keyboard_only(
     browser_page: Any,
 ) -> None:
     page, keys = browser_page, browser_page.keyboard
-    page.goto(f"{base}/balie/")
-    expect_focus(page, "id_username")
-    keys.type("balie")
-    keys.press("Tab")
-    keys.type(settings.BIEB_DEMO_PASSWORD)
-    with page.expect_navigation():
-        keys.press("Enter")
-    expect_focus(page, "id_q")
-    keys.press("Shift+Tab")  # to "Nieuwe klant"
-    with page.expect_navigation():
-        keys.press("Enter")
-    expect_focus(page, "id_number")
-    keys.type("v")
-    keys.press("Enter")
-    page.get_by_role("dialog", name="Bevestig").wait_for()
-    keys.press("Enter")  # Ja
-    expect(page.get_by_label("Aanhef")).to_be_focused()
+    keyboard_to_a_new_customer(page, base)
     keys.type("Mw")
     for value in ["E.B.", "", "Tester", "", "04-01-1991", "", "9468 BG", "41"]:
         keys.press("Tab")

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import expect
 
 from bieb.core.dates import date_nl
@@ -14,7 +13,12 @@ from bieb.customers.ledger import ledger_payment_book
 from bieb.customers.models import Customer, LedgerKind, LedgerLine, MembershipStatus
 from bieb.staff.models import User
 from tests.browser import expect_focus
-from tests.counter.test_browser import base, log_in, step  # noqa: F401
+from tests.counter.test_browser import (  # noqa: F401
+    base,
+    keyboard_to_a_new_customer,
+    log_in,
+    step,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,23 +28,7 @@ def test_a_registration_ends_with_the_desk_payment_keyboard_only(
     browser_page: Any,
 ) -> None:
     page, keys = browser_page, browser_page.keyboard
-    page.goto(f"{base}/balie/")
-    expect_focus(page, "id_username")
-    keys.type("balie")
-    keys.press("Tab")
-    keys.type(settings.BIEB_DEMO_PASSWORD)
-    with page.expect_navigation():
-        keys.press("Enter")
-    expect_focus(page, "id_q")
-    keys.press("Shift+Tab")  # to "Nieuwe klant"
-    with page.expect_navigation():
-        keys.press("Enter")
-    expect_focus(page, "id_number")
-    keys.type("v")
-    keys.press("Enter")
-    page.get_by_role("dialog", name="Bevestig").wait_for()
-    keys.press("Enter")  # Ja
-    expect(page.get_by_label("Aanhef")).to_be_focused()
+    keyboard_to_a_new_customer(page, base)
     keys.type("Mw")
     for value in ["E.B.", "", "Tester", "", "04-01-1991", "", "9468 BG", "41", "", ""]:
         keys.press("Tab")
