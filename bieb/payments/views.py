@@ -5,6 +5,7 @@ import logging
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -123,6 +124,7 @@ def period_pay(request: HttpRequest, token: str) -> HttpResponse:
     if period is None:
         return _unknown_link(request)
     context = _period_context(period)
+    context["token"] = token
     try:
         amount = period_payable(period)
     except NothingToPay as reason:
@@ -155,6 +157,78 @@ def period_pay(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "payments/period_pay.html", context, status=503)
         return redirect(payment.checkout_url)
     return render(request, "payments/period_pay.html", context)
+
+
+@never_cache
+def period_debit(request: HttpRequest, token: str) -> HttpResponse:
+    """The same period paid by direct debit: an electronic mandate (IBAN, account holder, the
+    consent) and a debit on the library's next collection day; a mail announces it. Once done,
+    the page says when and from which account."""
+    from bieb.customers.validators import format_iban, masked_iban
+    from bieb.debits.collect import DEBIT_OPEN
+    from bieb.debits.models import Debit
+    from bieb.debits.online import period_consent_text, period_pay_by_debit
+
+    period = period_from_token(token)
+    if period is None:
+        return _unknown_link(request)
+    context = _period_context(period)
+    context["token"] = token
+    library = period.library
+    planned = (
+        Debit.objects.filter(period=period, state__in=DEBIT_OPEN).select_related("mandate").first()
+    )
+    if planned is not None:
+        if request.method == "POST":  # a second click: the first one did it
+            return redirect("payments:period_debit", token)
+        context.update(
+            planned=planned,
+            amount=format_euro(planned.amount),
+            collection_date=date_nl(planned.collection_date),
+            iban=masked_iban(planned.mandate.iban),
+        )
+        return render(request, "payments/period_debit.html", context)
+    if not library.debits_enabled:
+        context["refused"] = (
+            "Automatische incasso kan bij deze bibliotheek (nog) niet. Betaal online of aan de "
+            "balie."
+        )
+        return render(request, "payments/period_debit.html", context)
+    try:
+        amount = period_payable(period)
+    except NothingToPay as reason:
+        context.update(closed=str(reason), closed_title=HEADINGS[reason.code], state=reason.code)
+        return render(request, "payments/period_debit.html", context)
+    customer = period.membership.customer
+    context.update(
+        amount=format_euro(amount),
+        consent_text=period_consent_text(period),
+        iban_value=format_iban(customer.iban) if customer.iban else "",
+        holder_value=" ".join(
+            p for p in (customer.initials, customer.prefix, customer.surname) if p
+        ),
+    )
+    if request.method == "POST":
+        iban = request.POST.get("iban", "")[:60]
+        holder = request.POST.get("holder_name", "")[:100]
+        context.update(iban_value=iban, holder_value=holder, consent_checked=True)
+        try:
+            period_pay_by_debit(
+                period=period,
+                iban=iban,
+                holder_name=holder,
+                consent_given=request.POST.get("consent") == "ja",
+                ip=request.META.get("REMOTE_ADDR"),
+                user_agent=request.headers.get("User-Agent", "")[:300],
+            )
+        except ValidationError as error:
+            context["consent_checked"] = request.POST.get("consent") == "ja"
+            context["errors"] = (
+                error.message_dict if hasattr(error, "error_dict") else {"page": error.messages}
+            )
+            return render(request, "payments/period_debit.html", context, status=400)
+        return redirect("payments:period_debit", token)
+    return render(request, "payments/period_debit.html", context)
 
 
 @never_cache

@@ -163,3 +163,59 @@ def test_the_pages_of_every_state_are_accessible_at_320_wide(
     page.goto(f"{kb_live}/betalen/verlengen/klopt-niet/")
     page.get_by_role("heading", name="Deze betaallink klopt niet of is te oud").wait_for()
     check(page, "link-onbekend", 320)
+
+
+@pytest.mark.parametrize("kb_live", ["in-process"], indirect=True)
+def test_a_member_chooses_direct_debit_on_a_phone(
+    kb_live: str,
+    browser_page_for: Any,
+    balie: User,
+    branch_5280: Branch,
+    digital_only: SubscriptionType,
+    bind: Library,
+) -> None:
+    """The renewal mail's link, on a phone: "Betaal met automatische incasso", the IBAN, the
+    account holder and the consent that names the library, its Incassant-ID and the mandate
+    reference; then the page says when and from which account."""
+    from bieb.debits.models import Debit, Mandate
+
+    today = local_today()
+    start = dt.date(*add_months(today.year, today.month, -11), 1)  # ends this month
+    with time_machine.travel(at(start)):
+        registration = customer_register(
+            actor=balie,
+            branch=branch_5280,
+            details=details(email="e.b.tester@example.nl"),
+            subscription_type=digital_only,
+            on=start,
+        )
+        customer = registration.customer
+        ledger_payment_book(actor=balie, customer=customer, amount=digital_only.price, method="pin")
+    renewals_run(library=bind, day=today, started_by="test")
+    mail = OutboxMessage.objects.get(to=customer.email, kind="customers.renewal_fixed")
+    found = re.search(r"http://\S+/betalen/verlengen/\S+/", mail.text_body)
+    assert found is not None
+
+    page = browser_page_for(390, 844)
+    page.goto(found.group(0))
+    page.get_by_role("heading", name="Abonnement verlengen").wait_for()
+    page.get_by_role("link", name="Betaal met automatische incasso").click()
+    page.get_by_role("heading", name="Betalen met automatische incasso").wait_for()
+    main = page.inner_text("main")
+    assert "NL69ZZZ123456780000" in main and f"{customer.number}-1" in main
+    check(page, "incasso-machtiging")
+
+    page.get_by_label("IBAN").fill("NL91 ABNA 0417 1643 00")
+    page.get_by_role("button", name="Machtiging geven").click()  # no consent yet
+    page.get_by_text("Geef toestemming voor de automatische incasso.").wait_for()
+    assert page.get_by_label("IBAN").input_value() == "NL91 ABNA 0417 1643 00"  # kept
+    check(page, "incasso-zonder-toestemming")
+    page.get_by_label("Ik geef deze machtiging").check()
+    page.get_by_role("button", name="Machtiging geven").click()
+
+    page.get_by_role("heading", name="Automatische incasso geregeld").wait_for()
+    debit = Debit.objects.get()
+    assert date_nl(debit.collection_date) in page.inner_text("main")
+    assert "NL91ABNA •••• 4300" in page.inner_text("main")
+    check(page, "incasso-geregeld")
+    assert Mandate.objects.get().kind == "online"
