@@ -27,7 +27,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from bieb.audit.services import audit_record
-from bieb.core.bulk import bulk_insert
+from bieb.core.bulk import bulk_insert, bulk_set
 from bieb.customers.ledger import ledger_debits_book
 from bieb.customers.models import Customer, MembershipPeriod
 from bieb.debits.models import (
@@ -296,10 +296,13 @@ def batches_process_due(*, library: Library, today: dt.date, actor_name: str) ->
             lines = ledger_debits_book(
                 debits=debits, customers=customers, today=today, actor_name=actor_name
             )
-            for debit, line in zip(debits, lines, strict=True):
-                debit.payment_line = line
-                debit.state = DebitState.COLLECTED
-            Debit.objects.bulk_update(debits, ["payment_line", "state"], batch_size=1000)
+            # Each debit tied to its own payment line (one statement per thousand).
+            bulk_set(
+                Debit,
+                "payment_line",
+                {debit.pk: line.pk for debit, line in zip(debits, lines, strict=True)},
+            )
+            Debit.objects.filter(pk__in=[d.pk for d in debits]).update(state=DebitState.COLLECTED)
             batch.state = BatchState.PROCESSED
             batch.processed_at = timezone.now()
             batch.save(update_fields=["state", "processed_at"])

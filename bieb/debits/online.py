@@ -45,9 +45,7 @@ def period_mandate_reference(period: MembershipPeriod) -> str:
 
 
 def period_consent_text(period: MembershipPeriod) -> str:
-    return mandate_consent_text(
-        library=period.library, reference=period_mandate_reference(period)
-    )
+    return mandate_consent_text(library=period.library, reference=period_mandate_reference(period))
 
 
 def period_pay_by_debit(

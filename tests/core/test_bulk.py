@@ -90,3 +90,17 @@ def test_a_violated_unique_key_writes_nothing(
         bulk_insert(MembershipPeriod, [period(start), period(start + dt.timedelta(days=400))])
         bulk_insert(MembershipPeriod, [period(start)])
     assert MembershipPeriod.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_bulk_set_gives_each_row_its_own_value_across_parts() -> None:
+    from bieb.core.bulk import bulk_set
+
+    rows = bulk_insert(OutboxMessage, _messages(1003))
+    chosen = {m.pk: f"ref-{i}" for i, m in enumerate(rows) if i != 5}
+
+    assert bulk_set(OutboxMessage, "reference", chosen) == 1002
+    stored = dict(OutboxMessage.objects.values_list("pk", "reference"))
+    assert all(stored[pk] == value for pk, value in chosen.items())
+    assert stored[rows[5].pk] == "5"  # left alone
+    assert bulk_set(OutboxMessage, "reference", {}) == 0
