@@ -16,8 +16,9 @@ import time
 
 from bench.harness import BENCH_DATABASE_URL, Figure, print_table
 
-# In the order of the issues: registration, login, search, purge, numbers, pages; renewals.
-MODULES = ["registration", "login", "search", "purge", "numbers", "pages", "renewals"]
+# In the order of the issues: registration, login, search, purge, numbers, pages; renewals;
+# debits.
+MODULES = ["registration", "login", "search", "purge", "numbers", "pages", "renewals", "debits"]
 
 
 def machine() -> str:

@@ -187,7 +187,7 @@ def debits_make_files(*, library: Library, actor: User, today: dt.date) -> list[
                     original_iban=mandate.original_iban,
                 )
 
-        batches = []
+        batches: list[int] = []
         now = timezone.now()
         prefix = f"BIEB-{library.pk}-{now:%Y%m%d%H%M%S}"
         try:
@@ -210,23 +210,24 @@ def debits_make_files(*, library: Library, actor: User, today: dt.date) -> list[
                 )
                 mine, pending[:] = pending[: made.count], pending[made.count :]
                 _fill_batch(batch, mine)
-                batches.append(batch)
+                batches.append(batch.pk)  # not the file itself: memory stays one file's
         except PainError as error:
             transaction.set_rollback(True)
             raise ValidationError(error.message) from error
-        if batches:
+        made_files = list(DebitBatch.objects.filter(pk__in=batches).defer("xml").order_by("pk"))
+        if made_files:
             audit_record(
                 actor=actor,
                 action="debits.files_made",
                 library=library,
                 target=None,
                 data={
-                    "files": [b.message_id for b in batches],
-                    "count": sum(b.count for b in batches),
-                    "total": str(sum((b.total for b in batches), Decimal("0.00"))),
+                    "files": [b.message_id for b in made_files],
+                    "count": sum(b.count for b in made_files),
+                    "total": str(sum((b.total for b in made_files), Decimal("0.00"))),
                 },
             )
-    return batches
+    return made_files
 
 
 def _fill_batch(batch: DebitBatch, rows: list[tuple[int, int, str, str]]) -> None:
