@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from bieb.core.dates import date_nl
+from bieb.core.http import client_address
 from bieb.core.money import format_euro
 from bieb.customers.models import MembershipPeriod, PeriodState
 from bieb.customers.year import period_from_token
@@ -218,7 +219,7 @@ def period_debit(request: HttpRequest, token: str) -> HttpResponse:
                 iban=iban,
                 holder_name=holder,
                 consent_given=request.POST.get("consent") == "ja",
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_address(request),
                 user_agent=request.headers.get("User-Agent", "")[:300],
             )
         except ValidationError as error:
