@@ -91,7 +91,7 @@ def _return_one(library: Library, file: ReturnFile, item: ReturnedDebit, actor: 
         if item.end_to_end_id
         else None
     )
-    reason = reason_text(item.reason_code) if item.reason_code else "reden niet opgegeven"
+    reason = reason_text(item.reason_code)  # "geen reden opgegeven" when the bank gave none
     if debit is None or debit.state not in (
         DebitState.COLLECTED,
         DebitState.IN_FILE,
