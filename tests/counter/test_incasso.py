@@ -301,8 +301,8 @@ def test_reading_in_returns_and_again(planned: list[Debit], manager: User, bind:
     assert f'<a href="/balie/klanten/{customer.number}/">{customer.number}</a>' in page
     assert planned[0].end_to_end_id in page and "AM04 onvoldoende saldo" in page
     assert "€ 64,50" in page and "€ 10,00" in page
-    assert '<td class="state">verwerkt</td>' in page
-    assert '<td class="state">niet herkend' in page and "ONBEKEND-1" in page
+    assert '<span class="state">verwerkt</span>' in page
+    assert '<span class="state state-wacht">niet herkend</span>' in page and "ONBEKEND-1" in page
     assert "Iemand Anders" in page
     debit = Debit.objects.get(pk=planned[0].pk)
     assert debit.state == DebitState.RETURNED
@@ -366,7 +366,7 @@ def test_handling_an_unknown_item(planned: list[Debit], manager: User, bind: Lib
         "manager",
         "Betaling van een andere vereniging",
     )
-    assert "afgehandeld door manager: Betaling van een andere vereniging" in page
+    assert "afgehandeld</span> door manager: Betaling van een andere vereniging" in page
     (event,) = AuditEvent.objects.filter(action="debits.return_handled")
     assert (event.actor_name, event.object_id, event.library_id) == (
         "manager",
