@@ -14,7 +14,7 @@ Timed, with the resident set size sampled every 0.2 s:
 - `batches_process_due` on the collection date, after the files were marked sent: a payment
   line per debit and the rights refreshed;
 - `returns_import` of a camt.054 with 10,000 of those debits returned (AM04): storno, mail and
-  rights per item.
+  rights for each item, a chunk at a time.
 """
 
 from __future__ import annotations

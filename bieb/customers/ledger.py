@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from bieb.audit.services import audit_record
+from bieb.audit.services import audit_event, audit_record, audit_record_many
 from bieb.core.bulk import bulk_insert
 from bieb.core.dates import local_today
 from bieb.core.money import ZERO, format_euro, money_check
@@ -34,7 +34,7 @@ from bieb.customers.models import (
     PeriodState,
 )
 from bieb.customers.year import customer_saldo_of, customer_year_refresh, customers_year_refresh
-from bieb.libraries.models import Branch
+from bieb.libraries.models import Branch, Library
 from bieb.staff.models import User
 
 REASON_MAX = 200
@@ -236,38 +236,63 @@ def ledger_debits_book(
     return lines
 
 
-def ledger_debit_return(
-    *, line: LedgerLine, reason: str, actor: User | None, actor_name: str
-) -> LedgerLine | None:
-    """The storno of a direct debit's payment line that the bank returned, with the bank's
-    reason; None when it was reversed already (a return file read twice). The rights follow."""
-    with transaction.atomic():
-        customer = _lock(line.customer)
-        if LedgerLine.objects.filter(reverses_id=line.pk).exists():
-            return None
-        storno = LedgerLine.objects.create(
-            library_id=customer.library_id,
-            customer=customer,
-            membership_id=line.membership_id,
-            period_id=line.period_id,
-            kind=LedgerKind.STORNO,
-            amount=-line.amount,
-            method=line.method,
-            reason=reason[:REASON_MAX],
-            description=f"Storno: {line.description}"[:200],
-            booked_by=actor,
-            reverses=line,
-        )
-        audit_record(
-            actor=actor,
-            actor_name=actor_name if actor is None else "",
-            action="ledger.debit_returned",
-            library=customer.library,
-            target=customer,
-            data={"line": line.pk, "new_line": storno.pk, "reason": reason},
-        )
-        _refresh(customer, actor, actor_name)
-    return storno
+def ledger_debits_return(
+    *,
+    returned: list[tuple[LedgerLine, str]],
+    customers: list[Customer],
+    today: dt.date,
+    actor: User | None,
+    actor_name: str = "",
+) -> dict[int, LedgerLine]:
+    """The storno of each direct debit's payment line the bank returned, with the bank's
+    reason (`returned`: line and reason), an audit row each, and the year refreshed for their
+    customers. A line reversed before (a return reported twice) is left alone. The caller holds
+    the customers' row locks. Returns the new lines by the id of the line they reverse."""
+    ids = [line.pk for line, _reason in returned]
+    reversed_before = set(
+        LedgerLine.objects.filter(reverses_id__in=ids).values_list("reverses_id", flat=True)
+    )
+    todo = []
+    for line, reason in returned:
+        if line.pk not in reversed_before:
+            reversed_before.add(line.pk)  # the same line twice in one call: once
+            todo.append((line, reason))
+    stornos = bulk_insert(
+        LedgerLine,
+        [
+            LedgerLine(
+                library_id=line.library_id,
+                customer_id=line.customer_id,
+                membership_id=line.membership_id,
+                period_id=line.period_id,
+                kind=LedgerKind.STORNO,
+                amount=-line.amount,
+                method=line.method,
+                reason=reason[:REASON_MAX],
+                description=f"Storno: {line.description}"[:200],
+                booked_by=actor,
+                reverses_id=line.pk,
+            )
+            for line, reason in todo
+        ],
+    )
+    by_pk = {c.pk: c for c in customers}
+    libraries = Library.objects.in_bulk({c.library_id for c in customers})
+    audit_record_many(
+        [
+            audit_event(
+                actor=actor,
+                actor_name=actor_name if actor is None else "",
+                action="ledger.debit_returned",
+                library=libraries[by_pk[line.customer_id].library_id],
+                target=by_pk[line.customer_id],
+                data={"line": line.pk, "new_line": storno.pk, "reason": reason},
+            )
+            for (line, reason), storno in zip(todo, stornos, strict=True)
+        ]
+    )
+    customers_year_refresh(customers=customers, today=today, actor=actor, actor_name=actor_name)
+    return {line.pk: storno for (line, _reason), storno in zip(todo, stornos, strict=True)}
 
 
 # --- corrections -----------------------------------------------------------------------------

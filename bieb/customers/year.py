@@ -25,7 +25,8 @@ from django.core import signing
 from django.db.models import F, Q, Sum
 from django.urls import get_script_prefix, get_urlconf, reverse
 
-from bieb.audit.services import audit_record
+from bieb.audit.models import AuditEvent
+from bieb.audit.services import audit_event, audit_record_many
 from bieb.core.dates import add_months_to_day
 from bieb.core.money import ZERO, to_cents
 from bieb.customers.models import (
@@ -203,6 +204,7 @@ def customers_year_refresh(
     unpaid: dict[int, set[int]] = {}
     changed: list[Membership] = []
     updates: dict[tuple[dt.date | None, str, dt.date | None], list[int]] = {}
+    events: list[AuditEvent] = []
     for membership in memberships:
         customer_id = membership.customer_id
         periods = periods_of.get(customer_id, [])
@@ -222,13 +224,19 @@ def customers_year_refresh(
         ):
             continue
         if standing.status != membership.status:
-            audit_record(
-                actor=actor,
-                actor_name=actor_name or ("" if actor else "verlengrun"),
-                action="membership.status_changed",
-                library=membership.library,
-                target=membership,
-                data={"from": membership.status, "to": standing.status, "on": today.isoformat()},
+            events.append(
+                audit_event(
+                    actor=actor,
+                    actor_name=actor_name or ("" if actor else "verlengrun"),
+                    action="membership.status_changed",
+                    library=membership.library,
+                    target=membership,
+                    data={
+                        "from": membership.status,
+                        "to": standing.status,
+                        "on": today.isoformat(),
+                    },
+                )
             )
             membership.status = standing.status
             membership.status_changed_on = today
@@ -236,6 +244,7 @@ def customers_year_refresh(
         key = (membership.rights_through, membership.status, membership.status_changed_on)
         updates.setdefault(key, []).append(membership.pk)
         changed.append(membership)
+    audit_record_many(events)
     for (rights_through, status, status_changed_on), ids in updates.items():
         Membership.objects.filter(pk__in=ids).update(
             rights_through=rights_through, status=status, status_changed_on=status_changed_on
@@ -262,7 +271,7 @@ def membership_data(membership: Membership) -> login_service.MembershipData:
 
 def memberships_data(memberships: list[Membership]) -> list[login_service.MembershipData]:
     """`membership_data` of many memberships, their payment links found in one query."""
-    to_pay = _periods_to_pay(
+    to_pay = periods_to_pay_of(
         [
             m
             for m in memberships
@@ -299,10 +308,10 @@ def membership_state(membership: Membership) -> str:
 def membership_period_to_pay(membership: Membership) -> MembershipPeriod | None:
     """The period a payment link of this membership pays: the oldest offered (Vast, not yet
     renewed) or booked period that the rights do not cover yet."""
-    return _periods_to_pay([membership]).get(membership.pk)
+    return periods_to_pay_of([membership]).get(membership.pk)
 
 
-def _periods_to_pay(memberships: list[Membership]) -> dict[int, MembershipPeriod]:
+def periods_to_pay_of(memberships: list[Membership]) -> dict[int, MembershipPeriod]:
     """`membership_period_to_pay` of many memberships, in one query."""
     if not memberships:
         return {}

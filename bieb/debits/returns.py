@@ -10,6 +10,11 @@ Each returned item is matched on its end-to-end id to one of the library's debit
 - anything else (an unknown id, a debit of another library) is kept as "niet herkend" for
   manual handling; nothing is dropped.
 The same file twice (by its SHA-256) changes nothing; a malformed file is refused whole.
+
+The items are handled a chunk at a time, in a fixed number of statements per chunk (the
+debits matched in one query, the stornos, audit rows, ReturnItems and mails each written at
+once, the rights refreshed for the chunk's customers together): a return file of 10,000 items
+takes seconds, not minutes.
 """
 
 import hashlib
@@ -21,9 +26,12 @@ from django.template.loader import get_template
 from django.utils import timezone
 
 from bieb.audit.services import audit_record
+from bieb.core.bulk import bulk_insert
+from bieb.core.dates import local_today
 from bieb.core.money import format_euro
-from bieb.customers.ledger import ledger_debit_return
-from bieb.customers.year import membership_period_to_pay, period_pay_url
+from bieb.customers.ledger import ledger_debits_return
+from bieb.customers.models import Customer, Membership
+from bieb.customers.year import period_pay_url, periods_to_pay_of
 from bieb.debits.camt import CamtError, ReturnedDebit, parse_returns, reason_text
 from bieb.debits.models import (
     Debit,
@@ -34,16 +42,22 @@ from bieb.debits.models import (
 )
 from bieb.debits.services import mandate_block
 from bieb.libraries.models import Library
-from bieb.mail.services import mail_queue
+from bieb.mail.services import mail_queue_many
 from bieb.staff.models import User
 
 REFUND_CLAIMED = "MD06"
+# The states of a debit the bank can report back: in a file (refused before the collection
+# date), collected, or returned already.
+RETURNABLE = (DebitState.COLLECTED, DebitState.IN_FILE, DebitState.RETURNED)
 
 
 @dataclass(frozen=True)
 class Imported:
     file: ReturnFile
     again: bool  # the same file was imported before: nothing changed now
+
+
+CHUNK = 1000  # items matched, reversed and mailed together: a fixed number of statements each
 
 
 def returns_import(*, library: Library, data: bytes, filename: str, actor: User) -> Imported:
@@ -67,100 +81,150 @@ def returns_import(*, library: Library, data: bytes, filename: str, actor: User)
                 items=len(report.items),
                 imported_by=name,
             )
-            matched = unmatched = 0
-            for item in report.items:
-                state = _return_one(library, returned, item, actor)
-                if state == ReturnItemState.UNMATCHED:
-                    unmatched += 1
-                else:
-                    matched += 1
-            returned.matched = matched
-            returned.unmatched = unmatched
+            seen: set[int] = set()  # debits returned by this file (one reported twice)
+            states = []
+            for start in range(0, len(report.items), CHUNK):
+                chunk = report.items[start : start + CHUNK]
+                states += _return_chunk(library, returned, chunk, actor, seen)
+            returned.unmatched = states.count(ReturnItemState.UNMATCHED)
+            returned.matched = len(states) - returned.unmatched
             returned.save(update_fields=["matched", "unmatched"])
     except IntegrityError:  # the same file by another worker, at the same moment
         return Imported(file=ReturnFile.objects.get(library=library, sha256=digest), again=True)
     return Imported(file=returned, again=False)
 
 
-def _return_one(library: Library, file: ReturnFile, item: ReturnedDebit, actor: User) -> str:
-    debit = (
-        Debit.objects.select_for_update(of=("self",))
+def _return_chunk(
+    library: Library,
+    file: ReturnFile,
+    items: list[ReturnedDebit],
+    actor: User,
+    seen: set[int],
+) -> list[str]:
+    """Match, reverse and mail a chunk of the file's items; their states, in order."""
+    debits = {
+        d.end_to_end_id: d
+        for d in Debit.objects.select_for_update(of=("self",))
         .select_related("mandate", "customer", "period", "payment_line")
-        .filter(library=library, end_to_end_id=item.end_to_end_id)
-        .first()
-        if item.end_to_end_id
-        else None
-    )
-    reason = reason_text(item.reason_code)  # "geen reden opgegeven" when the bank gave none
-    if debit is None or debit.state not in (
-        DebitState.COLLECTED,
-        DebitState.IN_FILE,
-        DebitState.RETURNED,
-    ):
-        state = ReturnItemState.UNMATCHED
-    elif debit.state == DebitState.RETURNED:
-        state = ReturnItemState.ALREADY
-    else:
-        state = ReturnItemState.PROCESSED
-        if debit.payment_line is not None:
-            ledger_debit_return(
-                line=debit.payment_line,
-                reason=f"Terugboeking incasso: {reason}",
-                actor=actor,
-                actor_name=actor.get_username(),
+        .filter(
+            library=library, end_to_end_id__in={i.end_to_end_id for i in items if i.end_to_end_id}
+        )
+        .order_by("pk")
+        if d.end_to_end_id
+    }
+    states: list[str] = []
+    found: list[Debit | None] = []
+    todo: list[tuple[Debit, ReturnedDebit]] = []
+    for item in items:
+        debit = debits.get(item.end_to_end_id) if item.end_to_end_id else None
+        if debit is None or debit.state not in RETURNABLE:
+            state = ReturnItemState.UNMATCHED
+            debit = None
+        elif debit.state == DebitState.RETURNED or debit.pk in seen:
+            state = ReturnItemState.ALREADY
+        else:
+            state = ReturnItemState.PROCESSED
+            seen.add(debit.pk)
+            todo.append((debit, item))
+        states.append(state)
+        found.append(debit)
+    if todo:
+        _reverse(library, todo, actor)
+    bulk_insert(
+        ReturnItem,
+        [
+            ReturnItem(
+                file=file,
+                end_to_end_id=item.end_to_end_id[:35],
+                amount=item.amount,
+                reason_code=item.reason_code[:4],
+                debtor_name=item.debtor_name[:140],
+                debtor_iban=item.debtor_iban[:34],
+                debit=debit,
+                state=state,
             )
+            for item, debit, state in zip(items, found, states, strict=True)
+        ],
+    )
+    return states
+
+
+def _reverse(library: Library, todo: list[tuple[Debit, ReturnedDebit]], actor: User) -> None:
+    """The returned debits of a chunk: the storno of each collected one, all marked returned,
+    the mandates of claimed refunds blocked, and a mail to each member."""
+    name = actor.get_username()
+    customers = list(
+        Customer.objects.select_for_update()
+        .filter(pk__in={debit.customer_id for debit, _item in todo})
+        .order_by("pk")
+    )
+    ledger_debits_return(
+        returned=[
+            (debit.payment_line, f"Terugboeking incasso: {reason_text(item.reason_code)}")
+            for debit, item in todo
+            if debit.payment_line is not None
+        ],
+        customers=customers,
+        today=local_today(),
+        actor=actor,
+    )
+    now = timezone.now()
+    by_code: dict[str, list[int]] = {}
+    for debit, item in todo:
         debit.state = DebitState.RETURNED
         debit.return_code = item.reason_code[:4]
-        debit.returned_at = timezone.now()
-        debit.save(update_fields=["state", "return_code", "returned_at"])
+        debit.returned_at = now
+        by_code.setdefault(debit.return_code, []).append(debit.pk)
+    for code, ids in by_code.items():
+        Debit.objects.filter(pk__in=ids).update(
+            state=DebitState.RETURNED, return_code=code, returned_at=now
+        )
+    for debit, item in todo:
         if item.reason_code == REFUND_CLAIMED:
             mandate_block(
                 mandate=debit.mandate,
                 description=f"Geblokkeerd na terugboeking door klant ({debit.end_to_end_id})",
-                actor_name=actor.get_username(),
+                actor_name=name,
             )
-        _mail(library, debit, reason)
-    ReturnItem.objects.create(
-        file=file,
-        end_to_end_id=item.end_to_end_id[:35],
-        amount=item.amount,
-        reason_code=item.reason_code[:4],
-        debtor_name=item.debtor_name[:140],
-        debtor_iban=item.debtor_iban[:34],
-        debit=debit if state != ReturnItemState.UNMATCHED else None,
-        state=state,
-    )
-    return state
+    _mail(library, [debit for debit, _item in todo])
 
 
-def _mail(library: Library, debit: Debit, reason: str) -> None:
-    customer = debit.customer
-    if not customer.email:
-        return
-    pay_url = ""
-    if debit.period is not None:
-        membership = debit.period.membership
-        membership.refresh_from_db()
-        period = membership_period_to_pay(membership)
-        if period is not None:
-            pay_url = period_pay_url(period)
-    context = {
-        "name": customer.first_name or customer.display_name,
-        "library": library,
-        "contact": library.contact_lines,
-        "amount": format_euro(debit.amount),
-        "date": f"{debit.collection_date:%d-%m-%Y}",
-        "reason": reason,
-        "refund_claimed": debit.return_code == REFUND_CLAIMED,
-        "pay_url": pay_url,
-    }
-    mail_queue(
-        to=customer.email,
-        subject=f"Je incasso van {library.name} is niet gelukt",
-        text=get_template("debits/mail/returned.txt").render(context),
-        kind="debits.returned",
-        reference=debit.end_to_end_id,
+def _mail(library: Library, debits: list[Debit]) -> None:
+    """The member's mail about each returned debit, with the link that pays the period now
+    (the rights were refreshed just before)."""
+    mailed = [d for d in debits if d.customer.email]
+    memberships = list(
+        Membership.objects.filter(
+            pk__in={d.period.membership_id for d in mailed if d.period is not None}
+        ).select_related("library")
     )
+    to_pay = periods_to_pay_of(memberships)
+    template = get_template("debits/mail/returned.txt")
+    contact = library.contact_lines
+    messages = []
+    for debit in mailed:
+        customer = debit.customer
+        period = to_pay.get(debit.period.membership_id) if debit.period is not None else None
+        context = {
+            "name": customer.first_name or customer.display_name,
+            "library": library,
+            "contact": contact,
+            "amount": format_euro(debit.amount),
+            "date": f"{debit.collection_date:%d-%m-%Y}",
+            "reason": reason_text(debit.return_code),
+            "refund_claimed": debit.return_code == REFUND_CLAIMED,
+            "pay_url": period_pay_url(period) if period is not None else "",
+        }
+        messages.append(
+            {
+                "to": customer.email,
+                "subject": f"Je incasso van {library.name} is niet gelukt",
+                "text": template.render(context),
+                "kind": "debits.returned",
+                "reference": debit.end_to_end_id,
+            }
+        )
+    mail_queue_many(messages)
 
 
 HANDLED_NOTE_MAX = 300
