@@ -26,7 +26,12 @@ from bieb.counter.finance import _context, _denied
 from bieb.debits.camt import reason_text
 from bieb.debits.collect import batch_mark_sent, debits_make_files
 from bieb.debits.models import BatchState, DebitBatch, ReturnFile, ReturnItem
-from bieb.debits.returns import return_item_handle, returns_import
+from bieb.debits.returns import (
+    RETURN_FILE_MAX,
+    return_file_too_large,
+    return_item_handle,
+    returns_import,
+)
 from bieb.debits.selectors import (
     batch_ledger_amounts,
     debit_batch_get,
@@ -42,7 +47,6 @@ PAGE = "Automatische incasso"
 ZERO = Decimal("0.00")
 BATCHES_PER_PAGE = 50
 RETURN_FILES_SHOWN = 20
-MAX_UPLOAD = 50 * 1024 * 1024
 UPLOAD_FIELD = "bestand"
 
 
@@ -71,7 +75,7 @@ def _page(
         totals=debit_batch_totals(library=desk.library),
         return_files=list(return_files(library=desk.library)[:RETURN_FILES_SHOWN]),
         upload_error=upload_error,
-        max_upload_mb=MAX_UPLOAD // (1024 * 1024),
+        max_upload_mb=RETURN_FILE_MAX // (1024 * 1024),
         today=today,
         printed_at=timezone.now(),
     )
@@ -167,16 +171,8 @@ def returns_upload(request: HttpRequest, desk: Desk) -> HttpResponse:
     upload = request.FILES.get(UPLOAD_FIELD)
     if upload is None or not upload.size:
         return _page(request, desk, upload_error="Kies het bestand van de bank.", status=400)
-    if upload.size > MAX_UPLOAD:
-        return _page(
-            request,
-            desk,
-            upload_error=(
-                f"Dit bestand is groter dan {MAX_UPLOAD // (1024 * 1024)} MB; vraag de bank om "
-                "een bestand per dag."
-            ),
-            status=400,
-        )
+    if upload.size > RETURN_FILE_MAX:  # refused before it is read into memory
+        return _page(request, desk, upload_error=return_file_too_large(), status=400)
     try:
         imported = returns_import(
             library=desk.library,

@@ -57,11 +57,14 @@ class Imported:
     again: bool  # the same file was imported before: nothing changed now
 
 
+RETURN_FILE_MAX = 50 * 1024 * 1024  # bytes; a bank's day of returns is far below this
 CHUNK = 1000  # items matched, reversed and mailed together: a fixed number of statements each
 
 
 def returns_import(*, library: Library, data: bytes, filename: str, actor: User) -> Imported:
     """Import a return file of this library (see the module's docstring)."""
+    if len(data) > RETURN_FILE_MAX:
+        raise ValidationError(return_file_too_large(), code="too_large")
     digest = hashlib.sha256(data).hexdigest()
     earlier = ReturnFile.objects.filter(library=library, sha256=digest).first()
     if earlier is not None:
@@ -92,6 +95,13 @@ def returns_import(*, library: Library, data: bytes, filename: str, actor: User)
     except IntegrityError:  # the same file by another worker, at the same moment
         return Imported(file=ReturnFile.objects.get(library=library, sha256=digest), again=True)
     return Imported(file=returned, again=False)
+
+
+def return_file_too_large() -> str:
+    return (
+        f"Dit bestand is groter dan {RETURN_FILE_MAX // (1024 * 1024)} MB; vraag de bank om "
+        "een bestand per dag."
+    )
 
 
 def _return_chunk(

@@ -333,7 +333,7 @@ def test_a_malformed_file_is_refused_with_its_dutch_message(manager: User) -> No
 
 
 def test_a_file_over_the_limit_is_refused(manager: User, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bieb.counter.incasso.MAX_UPLOAD", 100)
+    monkeypatch.setattr("bieb.counter.incasso.RETURN_FILE_MAX", 100)
     with desk(manager, MAKE_DAY) as client:
         response = upload(client, b"x" * 101)
     assert response.status_code == 400 and "groter dan" in text(response)

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -15,7 +16,7 @@ from bieb.customers.models import LedgerKind, LedgerLine
 from bieb.customers.year import customer_saldo_of
 from bieb.debits import returns
 from bieb.debits.collect import batch_mark_sent, debits_make_files
-from bieb.debits.models import Debit, DebitState, MandateKind, ReturnItemState
+from bieb.debits.models import Debit, DebitState, MandateKind, ReturnFile, ReturnItemState
 from bieb.debits.returns import Imported, returns_import
 from bieb.debits.services import mandate_create
 from bieb.libraries.models import Branch, Library, SubscriptionType
@@ -159,3 +160,13 @@ def test_a_debit_of_another_library_is_not_touched(
     assert debit.state == DebitState.COLLECTED
     assert not LedgerLine.objects.filter(kind=LedgerKind.STORNO).exists()
     assert not OutboxMessage.objects.filter(kind="debits.returned").exists()
+
+
+def test_a_file_over_the_limit_is_refused_by_the_service_too(
+    bind: Library, manager: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(returns, "RETURN_FILE_MAX", 100)
+    with pytest.raises(ValidationError) as error:
+        returns_import(library=bind, data=b"x" * 101, filename="groot.xml", actor=manager)
+    assert "groter dan" in error.value.messages[0]
+    assert not ReturnFile.objects.exists()
