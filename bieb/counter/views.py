@@ -68,7 +68,7 @@ from bieb.customers.services import (
 )
 from bieb.customers.validators import format_iban
 from bieb.customers.year import ONE_DAY
-from bieb.debits.services import mandate_follow_customer_iban
+from bieb.debits.services import mandate_active, mandate_follow_customer_iban
 from bieb.kb import interface as login_service
 from bieb.payments.selectors import payments_to_refund
 
@@ -313,6 +313,7 @@ def _registered_page(
     builds = row["builds"]
     account = customer_login_account(customer=customer)
     saldo = customer_saldo(customer=customer)
+    mandate = mandate_active(library=desk.library, customer=customer)
     # The dialog ('Genereren van inlogaccount gelukt') comes first, once: not again when the
     # payment form comes back with a question or an error, nor after the payment.
     show_dialog = payment is None and not paid
@@ -345,6 +346,8 @@ def _registered_page(
         "paid": paid,
         "show_dialog": show_dialog,
         "once": uuid.uuid4,
+        "mandate": mandate,
+        "mandate_iban": format_iban(mandate.iban) if mandate else "",
     }
     return render(request, "counter/registered.html", context, status=status)
 

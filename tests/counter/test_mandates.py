@@ -93,6 +93,10 @@ def test_ja_makes_the_mandate_with_the_registration(balie_client: Client, balie:
     assert mandate.created_by == balie
     assert [e.actor_name for e in mandate.events.all()] == ["balie"]
     assert AuditEvent.objects.filter(action="mandate.created", actor=balie).count() == 1
+    # The result screen says so (what the member is told at the desk).
+    result = text(balie_client.get(saved["Location"]))
+    assert f"Machtiging automatische incasso {mandate.reference} vastgelegd" in result
+    assert "(IBAN NL91 ABNA 0417 1643 00 ): de volgende jaren worden automatisch" in result
 
 
 def hidden_or_value(response: Any, name: str) -> str:
@@ -106,6 +110,8 @@ def test_nee_makes_no_mandate(balie_client: Client) -> None:
     assert balie_client.post(NEW, {**data, "action": "save"}).status_code == 302
     assert Customer.objects.count() == 1
     assert not Mandate.objects.exists()
+    result = balie_client.get(f"/balie/klanten/{Customer.objects.get().number}/ingeschreven/")
+    assert result.status_code == 200 and "Machtiging" not in text(result)
 
 
 def test_ja_without_an_iban_is_said_at_the_iban_and_nothing_typed_is_lost(
