@@ -1,8 +1,8 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
-from django.db.models import QuerySet
+from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from bieb.core.admin_scoping import LibraryScopedAdmin
@@ -56,7 +56,30 @@ class LibraryAdmin(LibraryScopedAdmin):
                 ],
             },
         ),
+        (
+            "Automatische incasso",
+            {
+                "description": (
+                    "De bibliotheek als incassant, met haar eigen bank. Zonder Incassant-ID en "
+                    "IBAN incasseert de bibliotheek niet."
+                ),
+                "fields": [
+                    "creditor_name",
+                    "creditor_id",
+                    ("creditor_iban", "creditor_bic"),
+                    "prenotification_days",
+                    "collection_day",
+                    "debits_per_file",
+                ],
+            },
+        ),
     ]
+
+    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        warning = obj.debit_rights_gap_warning() if isinstance(obj, Library) else ""
+        if warning:
+            messages.warning(request, warning)
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         # A website typed without a scheme is read as https (Django 6's default, chosen now).

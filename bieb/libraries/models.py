@@ -226,6 +226,25 @@ class Library(models.Model):
     def creditor_display_name(self) -> str:
         return self.creditor_name or self.name
 
+    def debit_rights_gap_warning(self) -> str:
+        """A warning when members who pay by direct debit would lose their rights before the
+        debit is collected: a period starts on the 1st, its debit is collected on the
+        collection day, and unpaid rights run on only the grace days or the payment term. Empty
+        when they cover it (or the library does not collect)."""
+        if not self.debits_enabled:
+            return ""
+        run_on = max(self.grace_days, self.payment_term_days)
+        needed = self.collection_day - 1
+        if run_on >= needed:
+            return ""
+        return (
+            f"Let op: met incassodag {self.collection_day} lopen de rechten van leden met "
+            f"automatische incasso niet door tot de incasso (coulance {self.grace_days} en "
+            f"betaaltermijn {self.payment_term_days} dagen): zij verliezen hun rechten "
+            f"{needed - run_on} dagen per jaar. Zet de coulance op ten minste {needed} dagen, "
+            "of kies incassodag 1."
+        )
+
 
 class Branch(models.Model):
     library = models.ForeignKey(

@@ -76,3 +76,54 @@ def test_the_successor_is_one_of_the_same_librarys_other_types(
     assert "Selecteer een geldige keuze" in refused.content.decode()
     youth.refresh_from_db()
     assert youth.successor_id == adult.pk
+
+
+def form_of(page: str) -> dict[str, str]:
+    """The values a browser would post from the admin's change form."""
+    data: dict[str, str] = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        kind = re.search(r'type="([^"]+)"', tag)
+        if not name or (kind and kind.group(1) in ("submit", "button", "file")):
+            continue
+        if kind and kind.group(1) == "checkbox" and "checked" not in tag:
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        data[name.group(1)] = value.group(1) if value else ""
+    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', body)
+        data[name] = chosen.group(1) if chosen else ""
+    for name, body in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
+        data[name] = body.strip()
+    return data
+
+
+def test_direct_debit_is_set_in_the_library_and_a_late_collection_day_is_warned(
+    operator: Client, bind: Library
+) -> None:
+    url = f"/admin/libraries/library/{bind.pk}/change/"
+    page = operator.get(url).content.decode()
+    heading = page.index('class="fieldset-heading">Automatische incasso</h2>')
+    for field in (
+        "creditor_name",
+        "creditor_id",
+        "creditor_iban",
+        "creditor_bic",
+        "prenotification_days",
+        "collection_day",
+        "debits_per_file",
+    ):
+        assert page.index(f'name="{field}"') > heading
+    data = form_of(page)
+    assert data["creditor_id"] == bind.creditor_id
+
+    # Collected on the 25th while unpaid rights run on 0 days: members would lose them.
+    late = operator.post(url, {**data, "collection_day": "25", "grace_days": "0"}, follow=True)
+    text = late.content.decode()
+    assert "Let op: met incassodag 25" in text and "ten minste 24 dagen" in text
+    bind.refresh_from_db()
+    assert bind.collection_day == 25  # saved; it is a warning
+
+    covered = operator.post(url, {**data, "collection_day": "25", "grace_days": "24"}, follow=True)
+    assert "Let op: met incassodag" not in covered.content.decode()
+    assert "Let op: met incassodag" not in operator.post(url, data, follow=True).content.decode()
