@@ -127,3 +127,20 @@ def test_direct_debit_is_set_in_the_library_and_a_late_collection_day_is_warned(
     covered = operator.post(url, {**data, "collection_day": "25", "grace_days": "24"}, follow=True)
     assert "Let op: met incassodag" not in covered.content.decode()
     assert "Let op: met incassodag" not in operator.post(url, data, follow=True).content.decode()
+
+
+def test_every_admin_with_fieldsets_shows_every_editable_field() -> None:
+    """A field added to a model is settable: an admin that groups its fields names it (the
+    direct debit settings were once left out of the library's page)."""
+    from django.contrib import admin
+
+    for model, model_admin in admin.site._registry.items():
+        if not model_admin.fieldsets:
+            continue
+        shown: set[str] = set()
+        for _title, options in model_admin.fieldsets:
+            for entry in options["fields"]:
+                shown.update(entry if isinstance(entry, (tuple, list)) else [entry])
+        editable = {f.name for f in model._meta.concrete_fields if f.editable and not f.primary_key}
+        missing = editable - shown - set(model_admin.readonly_fields or ())
+        assert not missing, f"{model.__name__}: {sorted(missing)}"
