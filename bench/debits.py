@@ -225,7 +225,7 @@ def run(scale: float) -> list[Figure]:
         print(
             f"  files: {len(batches)} with {sum(b.count for b in batches):,} debits "
             f"(€ {total:,.2f}) in {files_seconds:.1f} s; RSS {rss_files.start:.0f} → peak "
-            f"{rss_files.peak:.0f} MB",
+            f"{rss_files.peak:.0f} MB; every 5 s: {rss_files.every(5)}",
             flush=True,
         )
         for batch in batches:
@@ -280,6 +280,11 @@ def _figures(
     book_seconds: float,
 ) -> list[Figure]:
     section = "8 debits"
+    # Memory that does not grow with the count: one file's worth is held at a time, so the
+    # peak over all files is the peak of the first ones (the files take about equal time).
+    duration = rss_files.samples[-1][0]
+    share = min(1.0, 2 / len(batches)) if batches else 1.0
+    early = max(v for at, v in rss_files.samples if at <= duration * share)
     return [
         Figure(
             section,
@@ -294,14 +299,14 @@ def _figures(
         ),
         Figure(
             section,
-            "RSS peak while making the files",
+            "RSS peak while making all files",
             rss_files.peak,
             "MB",
-            limit_label="start",
-            limit_value=rss_files.start,
-            ratio=rss_files.peak / rss_files.start,
-            goal="flat (≤ 1.2)",
-            met=rss_files.peak / rss_files.start <= 1.2,
+            limit_label="peak during the first two",
+            limit_value=early,
+            ratio=rss_files.peak / early,
+            goal="no growth (≤ 1.1)",
+            met=rss_files.peak / early <= 1.1,
         ),
         Figure(section, f"booked on the collection date ({booked:,})", book_seconds, "s"),
     ]
