@@ -303,3 +303,17 @@ def test_the_next_renewal_run_plans_a_debit_under_the_sign_ups_mandate(
     assert [e.text for e in root.iterfind(".//p:MndtId", ns)] == [mandate.reference]
     assert [e.text for e in root.iterfind(".//p:SeqTp", ns)] == [SequenceType.FIRST.value]
     assert [e.text for e in root.iterfind(".//p:DtOfSgntr", ns)] == ["2026-06-10"]
+
+
+def test_behind_a_proxy_the_evidence_has_the_members_own_address(
+    client: Client, member: str, settings: Any
+) -> None:
+    settings.BIEB_TRUSTED_PROXIES = 1
+    at_payment_step(client)
+    client.post(
+        "/word-lid/bind/betalen/",
+        {"incasso": "ja", "iban": IBAN, "holder_name": "E.B. Tester", "consent": "ja"},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    assert Signup.objects.get().mandate["consent_ip"] == "198.51.100.7"
