@@ -455,8 +455,9 @@ class PaymentStep(Step):
         }
 
     def _debit_chosen(self, flow: Flow) -> SignupMandate | None:
-        """The posted choice: None when direct debit is not chosen (or not offered); raises
-        ValidationError (by field) or SignupError. What was typed is kept in the session."""
+        """The posted choice: None when direct debit is not chosen; raises ValidationError (by
+        field), or SignupError when it is not offered (a page from before the library stopped
+        collecting). What was typed is kept in the session."""
         assert flow.subscription_type is not None  # noqa: S101
         posted = flow.request.POST
         if posted.get("incasso") != "ja":
