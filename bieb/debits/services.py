@@ -3,10 +3,14 @@ after 36 months without a debit, blocked after a refund the member claimed (MD06
 renew them. Each change writes an event (the history on the customer page) and an audit row.
 
 A mandate's reference is made here: the customer number and a sequence ("<number>-1"), unique
-per library (the creditor) and never changed, also when the IBAN changes.
+per library (the creditor) and never changed, also when the IBAN changes. A mandate given in
+the online sign-up is consented to before the customer (and so the number) exists: its
+reference is "W" and the sign-up's registration key (`mandate_reference_for_signup`), unique
+because the key is, and known when the consent text is shown.
 """
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -83,6 +87,39 @@ def mandate_reference_next(*, library: Library, customer: Customer) -> str:
     return f"{customer.number}-{count + 1}"
 
 
+def mandate_reference_for_signup(registration_key: uuid.UUID) -> str:
+    """The reference of the mandate a member gives in the online sign-up (33 characters, SEPA's
+    limit is 35). A customer's registration key is unique, so this reference is too, and it
+    never looks like a counter one ("<number>-<n>", digits first)."""
+    return f"W{registration_key.hex.upper()}"
+
+
+def mandate_account_clean(*, iban: str, bic: str = "", holder_name: str) -> tuple[str, str, str]:
+    """The account a mandate debits, checked: the IBAN (compact; ISO 13616 check digits), its
+    BIC (derived for a Dutch IBAN, a typed one that disagrees refused) and the holder's name
+    (spaces tidied). Raises ValidationError keyed by "iban", "bic" and "holder_name"."""
+    errors: dict[str, str] = {}
+    try:
+        iban = clean_iban(iban)
+        if not iban:
+            errors["iban"] = "Vul de IBAN in waarvan afgeschreven wordt."
+    except ValidationError as error:
+        errors["iban"] = error.messages[0]
+    if "iban" not in errors:
+        try:
+            bic = clean_bic(bic, iban=iban)
+        except ValidationError as error:
+            errors["bic"] = error.messages[0]
+    holder_name = " ".join(holder_name.split())
+    if not holder_name:
+        errors["holder_name"] = "Vul de naam van de rekeninghouder in."
+    elif len(holder_name) > HOLDER_MAX:
+        errors["holder_name"] = f"Gebruik hoogstens {HOLDER_MAX} tekens."
+    if errors:
+        raise ValidationError(errors)
+    return iban, bic, holder_name
+
+
 def mandate_active(*, library: Library, customer: Customer) -> Mandate | None:
     return Mandate.objects.filter(
         library=library, customer=customer, state=MandateState.ACTIVE
@@ -101,10 +138,12 @@ def mandate_create(
     actor: User | None,
     actor_name: str = "",
     consent: Consent | None = None,
+    reference: str = "",
 ) -> Mandate:
     """A new mandate of this customer to this library. With one active already for the same
     IBAN that one is returned (a double click gives one mandate); for another IBAN the caller
-    amends it (`mandate_amend`) instead."""
+    amends it (`mandate_amend`) instead. `reference` is one made before the customer existed
+    (`mandate_reference_for_signup`); empty: the customer's next."""
     if not library.debits_enabled:
         raise ValidationError(
             "Deze bibliotheek incasseert (nog) niet: het Incassant-ID of de IBAN van de "
@@ -113,21 +152,9 @@ def mandate_create(
         )
     errors: dict[str, str] = {}
     try:
-        iban = clean_iban(iban)
-        if not iban:
-            errors["iban"] = "Vul de IBAN in waarvan afgeschreven wordt."
+        iban, bic, holder_name = mandate_account_clean(iban=iban, bic=bic, holder_name=holder_name)
     except ValidationError as error:
-        errors["iban"] = error.messages[0]
-    if "iban" not in errors:
-        try:
-            bic = clean_bic(bic, iban=iban)
-        except ValidationError as error:
-            errors["bic"] = error.messages[0]
-    holder_name = " ".join(holder_name.split())
-    if not holder_name:
-        errors["holder_name"] = "Vul de naam van de rekeninghouder in."
-    elif len(holder_name) > HOLDER_MAX:
-        errors["holder_name"] = f"Gebruik hoogstens {HOLDER_MAX} tekens."
+        errors.update({field: texts[0] for field, texts in error.message_dict.items()})
     today = local_today()
     if signed_on > today:
         errors["signed_on"] = "De datum van ondertekening kan niet in de toekomst liggen."
@@ -147,7 +174,7 @@ def mandate_create(
                 "IBAN.",
                 code="exists",
             )
-        reference = mandate_reference_next(library=library, customer=customer)
+        reference = reference or mandate_reference_next(library=library, customer=customer)
         try:
             with transaction.atomic():
                 mandate = Mandate.objects.create(

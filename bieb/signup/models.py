@@ -15,9 +15,9 @@ class SignupStatus(models.TextChoices):
 class Signup(models.Model):
     """The server's copy of a sign-up, for the payment's webhook (which has no session).
 
-    The customer and the membership are created from it only when the payment succeeds; the
-    personal details are then removed from here. A sign-up whose payment never succeeds is
-    deleted by the clean-up job once it has expired.
+    The customer and the membership (and the direct-debit mandate, if chosen) are created from
+    it only when the payment succeeds; the personal details are then removed from here. A
+    sign-up whose payment never succeeds is deleted by the clean-up job once it has expired.
     """
 
     library = models.ForeignKey(
@@ -33,6 +33,10 @@ class Signup(models.Model):
     # The member's login account by its stable id (the OIDC `sub` of their sign-in).
     login_account_id = models.UUIDField("inlogaccount")
     details = models.JSONField("gegevens", default=dict, blank=True)
+    # The member's choice of direct debit for the following years (`SignupMandate`): the
+    # account, the consent and its evidence; empty when not chosen. Made into a mandate with the
+    # customer, then removed from here.
+    mandate = models.JSONField("machtiging", default=dict, blank=True)
     on_date = models.DateField("inschrijfdatum")
     amount = models.DecimalField("bedrag", max_digits=10, decimal_places=2)
     status = models.CharField(

@@ -6,6 +6,12 @@ Until "Betalen" the sign-up lives only in the member's session (`bieb.signup.ste
 "Betalen" stores a `Signup` row (what the payment's webhook needs, as it has no session) and
 starts the payment. The row is found again by the session's registration key, so back, refresh
 and double clicks reuse it and its open payment.
+
+A member of a library that collects (`Library.debits_enabled`) who signs up for a subscription
+that renews by itself may choose to pay the following years by direct debit: an electronic
+mandate (IBAN, account holder, consent to a text naming the creditor, its Incassant-ID and the
+mandate reference), kept with the sign-up and made in the registration's transaction when the
+payment succeeds. The first year is always the payment at sign-up.
 """
 
 import datetime as dt
@@ -30,8 +36,17 @@ from bieb.customers.details import CustomerDetails, customer_details_clean
 from bieb.customers.models import MEMBERSHIP_CLOSED, Customer, Membership
 from bieb.customers.selectors import customer_likely_duplicates, customer_saldo
 from bieb.customers.services import customer_register
+from bieb.customers.validators import masked_iban
+from bieb.debits.models import Mandate, MandateKind
+from bieb.debits.services import (
+    Consent,
+    mandate_account_clean,
+    mandate_consent_text,
+    mandate_create,
+    mandate_reference_for_signup,
+)
 from bieb.kb import interface as login_service
-from bieb.libraries.models import Branch, Library, SubscriptionType
+from bieb.libraries.models import Branch, Library, RenewalKind, SubscriptionType
 from bieb.mail.services import mail_queue
 from bieb.payments.handlers import FulfilmentProblem, fulfilment_handler
 from bieb.payments.models import UNSETTLED, Payment, PaymentStatus
@@ -58,6 +73,116 @@ class SignupError(Exception):
 class Checked:
     details: CustomerDetails
     costs: CostBuildUp
+
+
+@dataclass(frozen=True)
+class SignupMandate:
+    """The member's direct debit for the following years, checked, with the consent's evidence;
+    kept JSON-safe in `Signup.mandate` until the customer exists."""
+
+    iban: str
+    bic: str
+    holder_name: str
+    reference: str
+    consent: Consent
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "iban": self.iban,
+            "bic": self.bic,
+            "holder_name": self.holder_name,
+            "reference": self.reference,
+            "consent_text": self.consent.text,
+            "consent_at": self.consent.at.isoformat(),
+            "consent_ip": self.consent.ip,
+            "consent_user_agent": self.consent.user_agent,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "SignupMandate":
+        return cls(
+            iban=data["iban"],
+            bic=data["bic"],
+            holder_name=data["holder_name"],
+            reference=data["reference"],
+            consent=Consent(
+                text=data["consent_text"],
+                at=dt.datetime.fromisoformat(data["consent_at"]),
+                ip=data["consent_ip"],
+                user_agent=data["consent_user_agent"],
+            ),
+        )
+
+
+def signup_debit_offered(*, library: Library, subscription_type: SubscriptionType) -> bool:
+    """Whether the sign-up offers direct debit for the following years: only when the library
+    collects, and only for a subscription that renews by itself (a Vast one ends unless the
+    member renews it, which the renewal's own page offers to pay by direct debit)."""
+    return library.debits_enabled and subscription_type.renewal == RenewalKind.AUTOMATIC
+
+
+def signup_consent_text(*, library: Library, registration_key: uuid.UUID) -> str:
+    """The consent the member gives, with the reference their mandate will have."""
+    return mandate_consent_text(
+        library=library, reference=mandate_reference_for_signup(registration_key)
+    )
+
+
+def signup_mandate_clean(
+    *,
+    library: Library,
+    subscription_type: SubscriptionType,
+    registration_key: uuid.UUID,
+    iban: str,
+    holder_name: str,
+    consent_given: bool,
+    ip: str | None,
+    user_agent: str,
+) -> SignupMandate:
+    """The member chose direct debit: check the account (the mandate's own rules) and the
+    consent, and take down the evidence (now, the client's address and browser). Raises
+    ValidationError keyed by "iban", "holder_name" and "consent"; SignupError when it is not
+    offered (any more)."""
+    if not signup_debit_offered(library=library, subscription_type=subscription_type):
+        raise SignupError(
+            f"Automatische incasso kan bij {library.name} voor {subscription_type.name} niet. "
+            "Je krijgt elk jaar een e-mail met een betaallink."
+        )
+    errors: dict[str, list[str]] = {}
+    try:
+        iban, bic, holder_name = mandate_account_clean(iban=iban, holder_name=holder_name)
+    except ValidationError as error:
+        errors = dict(error.message_dict)
+        # No BIC field online: a foreign IBAN's bank is said at the IBAN.
+        if "bic" in errors:
+            errors.setdefault("iban", []).extend(errors.pop("bic"))
+    if not consent_given:
+        errors["consent"] = ["Geef toestemming voor de automatische incasso."]
+    if errors:
+        raise ValidationError(errors)
+    return SignupMandate(
+        iban=iban,
+        bic=bic,
+        holder_name=holder_name,
+        reference=mandate_reference_for_signup(registration_key),
+        consent=Consent(
+            text=signup_consent_text(library=library, registration_key=registration_key),
+            at=timezone.now(),
+            ip=ip,
+            user_agent=user_agent[:300],
+        ),
+    )
+
+
+def signup_mandate(signup: Signup) -> Mandate | None:
+    """The mandate a completed sign-up made (None when the member did not choose one)."""
+    if signup.customer_id is None:
+        return None
+    return Mandate.objects.filter(
+        library_id=signup.library_id,
+        customer_id=signup.customer_id,
+        reference=mandate_reference_for_signup(signup.registration_key),
+    ).first()
 
 
 def signup_branch(library: Library) -> Branch:
@@ -142,8 +267,11 @@ def signup_payment_start(
     raw: dict[str, Any],
     today: dt.date,
     return_url: Callable[[uuid.UUID], str],
+    mandate: SignupMandate | None = None,
 ) -> Payment:
     """Store the sign-up and start (or find again) its payment; returns it with its checkout URL.
+    `mandate` is the member's direct debit for the following years (`signup_mandate_clean`),
+    None when not chosen; the last "Betalen" decides.
 
     Under the sign-up's row lock: a paid payment ends it (SignupError); an unsettled payment of
     the same amount is reused; otherwise (none yet, or the last one failed, was cancelled or
@@ -169,6 +297,13 @@ def signup_payment_start(
         raise SignupError(
             "Dit abonnement kost niets; schrijf je daarvoor in aan de balie van een vestiging."
         )
+    if mandate is not None and not signup_debit_offered(
+        library=library, subscription_type=subscription_type
+    ):
+        raise SignupError(
+            f"Automatische incasso kan bij {library.name} voor {subscription_type.name} niet."
+        )
+    chosen = mandate.as_json() if mandate is not None else {}
     branch = signup_branch(library)
     reference = str(registration_key)
     with transaction.atomic():
@@ -180,6 +315,7 @@ def signup_payment_start(
                 "branch": branch,
                 "login_account_id": account_id,
                 "details": raw,
+                "mandate": chosen,
                 "on_date": today,
                 "amount": amount,
                 "expires_at": timezone.now() + SIGNUP_LIFETIME,
@@ -202,6 +338,7 @@ def signup_payment_start(
         signup.branch = branch
         signup.login_account_id = account_id
         signup.details = raw
+        signup.mandate = chosen
         signup.on_date = today
         signup.amount = amount
         signup.expires_at = timezone.now() + SIGNUP_LIFETIME
@@ -281,6 +418,7 @@ def signup_fulfil(payment: Payment) -> None:
         confirm_duplicate=True,  # checked before paying; after paying, registering wins
         registration_key=signup.registration_key,
         on=signup.on_date,
+        then=_mandate_maker(signup),
     )
     if registration.costs.amount != payment.amount:
         logger.warning(
@@ -296,13 +434,58 @@ def signup_fulfil(payment: Payment) -> None:
     signup.customer = registration.customer
     signup.membership = registration.membership
     signup.details = {}  # the customer row holds them now
-    signup.save(update_fields=["status", "customer", "membership", "details", "updated_at"])
+    signup.mandate = {}  # ... and the mandate row this
+    signup.save(
+        update_fields=["status", "customer", "membership", "details", "mandate", "updated_at"]
+    )
     username = registration.account.username if registration.account else ""
-    _mail_welcome(registration.customer, registration.membership, payment, username=username)
+    _mail_welcome(
+        registration.customer,
+        registration.membership,
+        payment,
+        username=username,
+        mandate=signup_mandate(signup),
+    )
+
+
+def _mandate_maker(signup: Signup) -> Callable[[Customer], object] | None:
+    """The direct-debit mandate the member chose, made for the new customer in the
+    registration's transaction (when it fails, nothing of the registration is saved). A
+    library that stopped collecting after the member chose it gets no mandate: the member has
+    paid, and registering wins; they pay the next year by the renewal mail's link."""
+    if not signup.mandate:
+        return None
+    chosen = SignupMandate.from_json(signup.mandate)
+    library = signup.library
+    if not library.debits_enabled:
+        logger.warning("sign-up %s: library no longer collects; no mandate made", signup.pk)
+        return None
+
+    def make(customer: Customer) -> Mandate:
+        return mandate_create(
+            library=library,
+            customer=customer,
+            iban=chosen.iban,
+            bic=chosen.bic,
+            holder_name=chosen.holder_name,
+            signed_on=timezone.localdate(chosen.consent.at),
+            kind=MandateKind.ONLINE,
+            actor=None,
+            actor_name=f"online:{customer.number}",
+            consent=chosen.consent,
+            reference=chosen.reference,
+        )
+
+    return make
 
 
 def _mail_welcome(
-    customer: Customer, membership: Membership, payment: Payment, *, username: str
+    customer: Customer,
+    membership: Membership,
+    payment: Payment,
+    *,
+    username: str,
+    mandate: Mandate | None,
 ) -> None:
     library = customer.library
     context = {
@@ -315,6 +498,8 @@ def _mail_welcome(
         "saldo": format_euro(customer_saldo(customer=customer)),
         "online_url": f"{settings.BIEB_BASE_URL}/online/",
         "contact": library.contact_lines,
+        "mandate": mandate,
+        "mandate_iban": masked_iban(mandate.iban) if mandate else "",
     }
     mail_queue(
         to=customer.email,

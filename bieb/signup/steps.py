@@ -6,7 +6,9 @@ the member to the first step that is not.
 2. `inlogaccount` — make a login account at the KB (or log in with one); the library learns
    which account by an OpenID Connect login (views `account_connect`/`account_callback`);
 3. `gegevens`     — personal details, checked as at the counter;
-4. `betalen`      — "Opbouw abonnementskosten" and "Betalen".
+4. `betalen`      — "Opbouw abonnementskosten" and "Betalen"; where the library collects, for
+   a subscription that renews by itself, also the choice to pay the following years by
+   automatische incasso (an electronic mandate, made with the customer once paid).
 Then the provider's page, back to `betaling/<id>/`, and the done page `klaar/`.
 
 All state is in the member's session under `signup:<library code>` (`SignupState`), with a
@@ -31,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bieb.core.dates import local_today, month_year_nl
+from bieb.core.http import client_address
 from bieb.core.money import format_euro
 from bieb.customers.costs import CostBuildUp
 from bieb.customers.models import Membership
@@ -42,10 +45,15 @@ from bieb.signup.forms import DetailsForm
 from bieb.signup.models import SignupStatus
 from bieb.signup.services import (
     SIGNUP_LIFETIME,
+    Checked,
     SignupError,
+    SignupMandate,
+    signup_consent_text,
     signup_current_membership,
+    signup_debit_offered,
     signup_details_check,
     signup_get,
+    signup_mandate_clean,
     signup_payment_start,
 )
 
@@ -80,6 +88,9 @@ class SignupState:
             "account_email": "",
             "details": {},
             "details_ok": False,
+            # The direct debit for the following years, as typed: chosen, iban, holder_name
+            # (the consent is given anew with each "Betalen").
+            "debit": {},
             "payment": "",
             "done": False,
         }
@@ -370,7 +381,13 @@ class PaymentStep(Step):
     def is_completed(self, flow: Flow) -> bool:
         return bool(flow.state.data.get("done"))
 
-    def get(self, flow: Flow, error: str = "") -> HttpResponse:
+    def get(
+        self,
+        flow: Flow,
+        error: str = "",
+        debit_errors: dict[str, list[str]] | None = None,
+        consent_checked: bool = False,
+    ) -> HttpResponse:
         assert flow.subscription_type is not None  # noqa: S101  (the flow checked the steps before)
         try:
             checked = signup_details_check(
@@ -406,7 +423,61 @@ class PaymentStep(Step):
                 "provider_name": provider_name,
                 "notice": notice,
                 "error": error,
+                **self._debit_context(flow, checked, debit_errors or {}, consent_checked),
             },
+        )
+
+    def _debit_context(
+        self,
+        flow: Flow,
+        checked: Checked,
+        errors: dict[str, list[str]],
+        consent_checked: bool,
+    ) -> dict[str, Any]:
+        """The choice of direct debit for the following years, as the member left it; nothing
+        when it is not offered."""
+        assert flow.subscription_type is not None  # noqa: S101
+        if not signup_debit_offered(library=flow.library, subscription_type=flow.subscription_type):
+            return {}
+        typed = flow.state.data.get("debit") or {}
+        details = checked.details
+        own_name = " ".join(p for p in (details.initials, details.prefix, details.surname) if p)
+        return {
+            "debit_offered": True,
+            "debit_chosen": bool(typed.get("chosen")),
+            "iban_value": typed.get("iban", ""),
+            "holder_value": typed.get("holder_name") or own_name,
+            "consent_text": signup_consent_text(
+                library=flow.library, registration_key=flow.state.key
+            ),
+            "consent_checked": consent_checked,
+            "debit_errors": errors,
+        }
+
+    def _debit_chosen(self, flow: Flow) -> SignupMandate | None:
+        """The posted choice: None when direct debit is not chosen; raises ValidationError (by
+        field), or SignupError when it is not offered (a page from before the library stopped
+        collecting). What was typed is kept in the session."""
+        assert flow.subscription_type is not None  # noqa: S101
+        posted = flow.request.POST
+        if posted.get("incasso") != "ja":
+            flow.state.data["debit"] = {}
+            return None
+        flow.state.data["debit"] = {
+            "chosen": True,
+            "iban": posted.get("iban", "")[:60],
+            "holder_name": posted.get("holder_name", "")[:100],
+        }
+        flow.state.save()
+        return signup_mandate_clean(
+            library=flow.library,
+            subscription_type=flow.subscription_type,
+            registration_key=flow.state.key,
+            iban=flow.state.data["debit"]["iban"],
+            holder_name=flow.state.data["debit"]["holder_name"],
+            consent_given=posted.get("consent") == "ja",
+            ip=client_address(flow.request),
+            user_agent=flow.request.headers.get("User-Agent", ""),
         )
 
     def _last_payment(self, flow: Flow) -> Any:
@@ -422,6 +493,15 @@ class PaymentStep(Step):
         def return_url(public_id: uuid.UUID) -> str:
             return flow.absolute(reverse("signup:payment_return", args=[library_code, public_id]))
 
+        consent_checked = flow.request.POST.get("consent") == "ja"
+        try:
+            mandate = self._debit_chosen(flow)
+        except ValidationError as error:
+            return self.get(flow, debit_errors=error.message_dict, consent_checked=consent_checked)
+        except SignupError as problem:
+            flow.state.data["debit"] = {}
+            flow.state.save()
+            return self.get(flow, error=str(problem))
         try:
             payment = signup_payment_start(
                 library=flow.library,
@@ -432,18 +512,20 @@ class PaymentStep(Step):
                 raw=flow.state.data["details"],
                 today=local_today(),
                 return_url=return_url,
+                mandate=mandate,
             )
         except ValidationError:
             flow.state.data["details_ok"] = False
             flow.state.save()
             return redirect(flow.url(DetailsStep.name))
         except SignupError as problem:
-            return self.get(flow, error=str(problem))
+            return self.get(flow, error=str(problem), consent_checked=consent_checked)
         except ProviderError as problem:
             logger.warning("sign-up %s: payment not started: %s", flow.state.key, problem)
             return self.get(
                 flow,
                 error="Betalen lukt op dit moment niet. Probeer het over een paar minuten opnieuw.",
+                consent_checked=consent_checked,
             )
         flow.state.data["payment"] = str(payment.public_id)
         flow.state.save()

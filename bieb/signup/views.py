@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from bieb.core.dates import date_nl
 from bieb.core.money import format_euro
 from bieb.customers.selectors import customer_saldo
+from bieb.customers.validators import masked_iban
 from bieb.integrations.kb.client import (
     KBUnavailable,
     LoginFailed,
@@ -27,7 +28,7 @@ from bieb.payments.providers import ProviderError
 from bieb.payments.selectors import payment_get
 from bieb.payments.services import payment_sync
 from bieb.signup.models import SignupStatus
-from bieb.signup.services import signup_get
+from bieb.signup.services import signup_get, signup_mandate
 from bieb.signup.steps import STEPS, STEPS_BY_NAME, AccountStep, Flow
 
 logger = logging.getLogger(__name__)
@@ -217,6 +218,9 @@ def done(request: HttpRequest, library_code: str) -> HttpResponse:
             saldo=format_euro(customer_saldo(customer=signup.customer)),
             username=flow.state.data.get("username", ""),
         )
+        mandate = signup_mandate(signup)
+        if mandate is not None:
+            context.update(mandate=mandate, mandate_iban=masked_iban(mandate.iban))
     return render(request, "signup/done.html", context)
 
 
