@@ -67,7 +67,7 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert "balie" in output and "balie-oost" in output and "demo-balie" in output
         assert DEMO_TOTP_SECRET in output  # for an authenticator app, as README says
         processes = subprocess.run(
-            ["ps", "-o", "args=", "-g", str(process.pid)], capture_output=True, text=True
+            ["ps", "-ww", "-o", "args=", "-g", str(process.pid)], capture_output=True, text=True
         ).stdout
         assert "gunicorn" in processes
         assert "db_worker" in processes
