@@ -50,7 +50,7 @@ def test_the_client_is_registered_with_its_own_redirect_uri(mijn_live: str) -> N
 
 
 def test_a_callback_without_a_sign_in_started_here_is_refused(mijn_live: str) -> None:
-    response = requests.get(f"{mijn_live}/mijn/terug/?code=abc&state=xyz")
+    response = requests.Session().get(f"{mijn_live}/mijn/terug/?code=abc&state=xyz")
     assert response.status_code == 400 and "Inloggen verlopen" in response.text
     browser = requests.Session()
     browser.get(f"{mijn_live}/mijn/bind/inloggen/", allow_redirects=False)
