@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from bieb.core.money import format_euro
+from bieb.customers.models import MembershipStatus
 from bieb.customers.validators import format_iban
 
 register = template.Library()
@@ -22,6 +23,15 @@ def euro(amount: Decimal | None) -> str:
 def iban_spaced(value: str) -> str:
     """`NL91ABNA0417164300` → `NL91 ABNA 0417 1643 00`."""
     return format_iban(value) if value else ""
+
+
+@register.filter
+def membership_status(value: str) -> str:
+    """A membership's stored status in words: `wacht_op_betaling` → `wacht op betaling`."""
+    try:
+        return str(MembershipStatus(value).label)
+    except ValueError:
+        return value
 
 
 @register.filter
