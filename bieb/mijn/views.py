@@ -32,7 +32,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from bieb.core.dates import date_nl, local_today
-from bieb.core.submissions import AlreadySubmitted, submission_claim, submission_key_parse
+from bieb.core.submissions import (
+    AlreadySubmitted,
+    submission_claim,
+    submission_claimed,
+    submission_key_parse,
+)
 from bieb.customers.export import customer_export, customer_export_json, customer_export_record
 from bieb.customers.member import CONTACT_FIELDS, contact_clean, customer_contact_update
 from bieb.customers.memberships import membership_cancel
@@ -369,6 +374,9 @@ def cancel(request: HttpRequest, visit: Visit, pk: int) -> HttpResponse:
             link_text="Naar Mijn bibliotheek",
             status=404,
         )
+    key = submission_key_parse(request.POST.get("once"))
+    if request.method == "POST" and key is not None and submission_claimed(key=key):
+        return redirect(_home(visit.library))  # a double tap: the first one did it, and said so
     overview = member_overview(customer=visit.customer, today=local_today())
     card = next(c for c in overview.cards if c.membership.pk == membership.pk)
     if not card.can_cancel:
@@ -378,7 +386,6 @@ def cancel(request: HttpRequest, visit: Visit, pk: int) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     if request.method == "POST":
-        key = submission_key_parse(request.POST.get("once"))
         try:
             if key is None:
                 raise ValidationError("Dit formulier is verlopen; probeer het opnieuw.")
@@ -418,7 +425,7 @@ def cancel(request: HttpRequest, visit: Visit, pk: int) -> HttpResponse:
         reasons=MEMBER_CANCEL_REASONS,
         errors=errors,
         general=general,
-        once=submission_key_parse(request.POST.get("once")) or uuid.uuid4(),
+        once=key or uuid.uuid4(),
     )
     status = 400 if errors or general else 200
     return render(request, "mijn/cancel.html", context, status=status)
