@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "bieb.debits",
     "bieb.signup",
     "bieb.online",
+    "bieb.mijn",
     "bieb.counter",
     "bieb.staff.apps.BiebAdminConfig",
     "django.contrib.auth",

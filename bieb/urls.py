@@ -25,6 +25,7 @@ urlpatterns = [
     path("word-lid/", include("bieb.signup.urls")),
     path("betalen/", include("bieb.payments.urls")),
     path("online/", include("bieb.online.urls")),
+    path("mijn/", include("bieb.mijn.urls")),
     path("balie/", include("bieb.counter.urls")),
 ]
 

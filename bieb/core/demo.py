@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bieb.customers.models import CustomerNumberSequence
 from bieb.kb.clients import online_client_register, website_client_register
+from bieb.kb.mijn_client import mijn_client_register
 from bieb.libraries.models import (
     Branch,
     DigitalRights,
@@ -220,6 +221,7 @@ def demo_load() -> None:
             user.user_permissions.add(*permissions)
     online_client_register()
     website_client_register()
+    mijn_client_register()
     operator = _demo_user(
         ADMIN["username"],
         {"first_name": ADMIN["first_name"], "is_staff": True, "is_superuser": True},

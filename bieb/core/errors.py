@@ -30,6 +30,7 @@ LOOKS: list[tuple[str, Look]] = [
     ("/kb/", Look("kb/error.html", "/kb/", "Naar inloggen")),
     ("/word-lid/", Look("signup/error.html", "/word-lid/", "Naar word lid")),
     ("/online/", Look("online/error.html", "/online/", "Naar de Online Bibliotheek")),
+    ("/mijn/", Look("mijn/error.html", "/mijn/", "Naar Mijn bibliotheek")),
     ("/admin/", Look("admin/bieb_error.html", "/admin/", "Naar het beheer")),
 ]
 _SIGNUP_LIBRARY = re.compile(r"^/word-lid/([-a-zA-Z0-9_]+)/")

@@ -33,6 +33,12 @@ def submission_claim(*, key: uuid.UUID, scope: str) -> None:
         raise AlreadySubmitted from None
 
 
+def submission_claimed(*, key: uuid.UUID) -> bool:
+    """Whether this form was sent (and its change made) before: a page may then answer as it
+    did the first time instead of checking the change again."""
+    return Submission.objects.filter(key=key).exists()
+
+
 def submissions_prune(*, older_than: dt.timedelta) -> int:
     deleted, _ = Submission.objects.filter(at__lt=timezone.now() - older_than).delete()
     return deleted

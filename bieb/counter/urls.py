@@ -3,7 +3,7 @@ customer number in a URL is looked up within that library only."""
 
 from django.urls import path
 
-from bieb.counter import access, finance, incasso, mandates, registration, views, year
+from bieb.counter import access, finance, incasso, inzage, mandates, registration, views, year
 
 app_name = "counter"
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("klanten/<str:number>/", views.customer_page, name="customer"),
     path("klanten/<str:number>/ingeschreven/", views.registered, name="registered"),
     path("klanten/<str:number>/wijzigen/", views.customer_edit, name="customer_edit"),
+    path("klanten/<str:number>/inzage/", inzage.inzage_page, name="inzage"),
+    path("klanten/<str:number>/inzage/json/", inzage.inzage_json, name="inzage_json"),
+    path("klanten/<str:number>/historie/", inzage.history_page, name="history"),
     path("klanten/<str:number>/betaling/", views.payment, name="payment"),
     path(
         "klanten/<str:number>/inlogaccount/genereren/",

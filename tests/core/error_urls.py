@@ -6,7 +6,7 @@ from django.urls import path
 
 from bieb.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401
 
-PREFIXES = ["balie", "kb", "word-lid/bind", "online", "admin", "dev/mail", "betalen"]
+PREFIXES = ["balie", "kb", "word-lid/bind", "online", "mijn/bind", "admin", "dev/mail", "betalen"]
 
 
 def broken(request: HttpRequest) -> HttpResponse:

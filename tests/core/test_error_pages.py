@@ -15,6 +15,7 @@ PARTS = {
     "kb": ("/kb/", "kb/kb.css", "/kb/"),
     "word-lid": ("/word-lid/bind/", "signup/signup.css", "/word-lid/bind/"),
     "online": ("/online/", "online/online.css", "/online/"),
+    "mijn": ("/mijn/bind/", "mijn/mijn.css", "/mijn/"),
     "admin": ("/admin/", "admin/css/base.css", "/admin/"),
     "rest": ("/dev/mail/", "core/site.css", "/"),
 }

@@ -1,0 +1,66 @@
+"""Who is signed in at Mijn bibliotheek: the login service's account (its stable id, the OIDC
+`sub`, with the username and e-mail it had at the sign-in), kept in this site's session under
+its own key, apart from the login service's own sign-in and the Online Bibliotheek's.
+
+The sign-in ends after IDLE without a page of Mijn bibliotheek (these pages show an address, a
+ledger and an IBAN, and a phone or a library PC is easily left), and on "Uitloggen". Which
+customer the account is at a library is looked up again on every page
+(`bieb.mijn.selectors.member_customers`): an account that the library unlinked, or that the
+login service deleted, sees its data no more from that moment.
+"""
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+
+from bieb.integrations.kb.client import Member
+
+SESSION_KEY = "mijn_member"
+IDLE = dt.timedelta(minutes=30)
+SEEN_RESOLUTION = 60  # seconds: the session is written at most once a minute for "seen"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    sub: str
+    username: str
+    email: str
+
+    @property
+    def actor_name(self) -> str:
+        """How audit rows name a change the member made here."""
+        return f"online:{self.username}"
+
+
+def member_sign_in(request: HttpRequest, member: Member) -> None:
+    request.session.cycle_key()  # a new session id for a new sign-in
+    request.session[SESSION_KEY] = {
+        "sub": member.sub,
+        "username": member.username,
+        "email": member.email,
+        "seen": int(time.time()),
+    }
+
+
+def member_signed_in(request: HttpRequest) -> SignedIn | None:
+    """The member signed in here, or None (never signed in, signed out, or idle too long)."""
+    data = request.session.get(SESSION_KEY)
+    if not isinstance(data, dict) or not data.get("sub"):
+        return None
+    now = int(time.time())
+    seen = int(data.get("seen") or 0)
+    if now - seen > IDLE.total_seconds():
+        request.session.pop(SESSION_KEY, None)
+        return None
+    if now - seen >= SEEN_RESOLUTION:
+        request.session[SESSION_KEY] = {**data, "seen": now}
+    return SignedIn(sub=str(data["sub"]), username=str(data["username"]), email=str(data["email"]))
+
+
+def member_sign_out(request: HttpRequest) -> None:
+    request.session.pop(SESSION_KEY, None)
+    for key in [k for k, _ in request.session.items() if k.startswith("mijn:")]:
+        del request.session[key]
+    request.session.cycle_key()
