@@ -313,7 +313,11 @@ def _registered_page(
     builds = row["builds"]
     account = customer_login_account(customer=customer)
     saldo = customer_saldo(customer=customer)
-    mandate = mandate_active(library=desk.library, customer=customer)
+    mandate = (
+        mandate_active(library=desk.library, customer=customer)
+        if desk.library.debits_enabled
+        else None
+    )
     # The dialog ('Genereren van inlogaccount gelukt') comes first, once: not again when the
     # payment form comes back with a question or an error, nor after the payment.
     show_dialog = payment is None and not paid
