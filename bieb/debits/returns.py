@@ -2,7 +2,9 @@
 
 Each returned item is matched on its end-to-end id to one of the library's debits:
 - a collected debit: its payment line is reversed (storno) with the bank's reason in Dutch, the
-  member gets a mail with a payment link, and the rights follow the membership year's rules;
+  member gets a mail with a payment link (for an open amount, which has no period and so no
+  link: to contact the library or pay at the desk), and the rights follow the membership
+  year's rules;
 - a debit in a file that was not booked yet (refused before the collection date): no payment
   to reverse, the debit is marked returned and the member is mailed the same;
 - a refund the member claimed (MD06) also blocks the mandate until staff renew it;
@@ -23,7 +25,6 @@ from django.utils import timezone
 from bieb.audit.services import audit_record
 from bieb.core.money import format_euro
 from bieb.customers.ledger import ledger_debit_return
-from bieb.customers.year import membership_period_to_pay, period_pay_url
 from bieb.debits.camt import CamtError, ReturnedDebit, parse_returns, reason_text
 from bieb.debits.models import (
     Debit,
@@ -32,6 +33,7 @@ from bieb.debits.models import (
     ReturnItem,
     ReturnItemState,
 )
+from bieb.debits.notices import debit_pay_url
 from bieb.debits.services import mandate_block
 from bieb.libraries.models import Library
 from bieb.mail.services import mail_queue
@@ -137,13 +139,6 @@ def _mail(library: Library, debit: Debit, reason: str) -> None:
     customer = debit.customer
     if not customer.email:
         return
-    pay_url = ""
-    if debit.period is not None:
-        membership = debit.period.membership
-        membership.refresh_from_db()
-        period = membership_period_to_pay(membership)
-        if period is not None:
-            pay_url = period_pay_url(period)
     context = {
         "name": customer.first_name or customer.display_name,
         "library": library,
@@ -152,7 +147,9 @@ def _mail(library: Library, debit: Debit, reason: str) -> None:
         "date": f"{debit.collection_date:%d-%m-%Y}",
         "reason": reason,
         "refund_claimed": debit.return_code == REFUND_CLAIMED,
-        "pay_url": pay_url,
+        "for_period": debit.period is not None,
+        # Empty for an open amount (no period): the mail then says to contact the library.
+        "pay_url": debit_pay_url(debit),
     }
     mail_queue(
         to=customer.email,
