@@ -26,7 +26,7 @@ from bieb.debits.services import mandate_create, mandate_withdraw
 from bieb.libraries.models import Branch, Library, SubscriptionType
 from bieb.mail.models import OutboxMessage
 from bieb.staff.models import User
-from tests.customers.year import member, on, pay_saldo, run
+from tests.customers.year import link_in, mails, member, on, pay_saldo, run
 from tests.debits.camt_files import Tx, document, return_entries
 
 pytestmark = pytest.mark.django_db
@@ -280,3 +280,30 @@ def test_no_payment_link_reminder_while_an_open_amount_is_being_collected(
     assert run(bind, D(2027, 5, 16)).reminders == 1
     (reminder,) = OutboxMessage.objects.filter(kind="customers.reminder_automatic")
     assert reminder.to == other.customer.email
+
+
+def test_a_renewal_whose_saldo_is_being_collected_is_not_collected_twice_online(
+    bind: Library, balie: User, manager: User, branch_5280: Branch, adult: SubscriptionType
+) -> None:
+    """The member's renewal (booked, unpaid) is in the open amount the library collects; the
+    renewal mail's "pay by direct debit" then shows that debit instead of planning another."""
+    membership = member(balie, branch_5280, adult, D(2026, 6, 1), surname="Dubbel")
+    run(bind, D(2027, 5, 2))
+    token = link_in(mails(membership, "renewal_automatic")[0])
+    with_mandate(membership.customer, bind, balie, D(2027, 5, 3))
+    amount = customer_saldo_of(membership.customer_id)
+    with on(D(2027, 5, 3)):
+        debits_plan_open_amounts(
+            library=bind, actor=manager, shown={membership.customer_id: amount}, today=D(2027, 5, 3)
+        )
+    url = f"/betalen/verlengen/{token}/incasso/"
+    client = Client()
+    with on(D(2027, 5, 4)):
+        page = client.get(url).content.decode()
+        posted = client.post(
+            url, {"iban": "NL91ABNA0417164300", "holder_name": "E.B. Dubbel", "consent": "ja"}
+        )
+    assert "Automatische incasso geregeld" in page
+    assert "op of rond 01-06-2027" in page
+    assert posted.status_code == 302
+    assert Debit.objects.filter(customer=membership.customer).count() == 1
