@@ -1,15 +1,22 @@
-"""The counter's "Automatische incasso" (/balie/financieel/incasso/): the planned debits, making
-the pain.008 files ("Bestanden maken"), downloading them and marking them sent, and reading in
-the bank's returns (camt.054/053) with the items to handle by hand.
+"""The counter's "Automatische incasso" (/balie/financieel/incasso/): the planned debits (and
+what the daily run planned again or let lapse), the open amounts staff choose to collect
+("Openstaande bedragen incasseren"), making the pain.008 files ("Bestanden maken"),
+downloading them and marking them sent, and reading in the bank's returns (camt.054/053) with
+the items to handle by hand.
 
-The work is done by bieb.debits (collect: files and sending; returns: the import and the manual
-handling); these views only call it. Every page needs the finance permission (`staff.finance`)
-and reads the desk's library only: another library's file is a 404. Each change is a POST that
-redirects (a reload repeats nothing); a double click makes the files once (the service locks
-the library), marks a file sent once and handles an item once.
+The work is done by bieb.debits (open_amounts: debits of open amounts; collect: files and
+sending; returns: the import and the manual handling); these views only call it. Every page
+needs the finance permission (`staff.finance`) and reads the desk's library only: another
+library's file is a 404. Each change is a POST that redirects (a reload repeats nothing); a
+double click plans an open amount once (the service reads it again under the customer's
+lock), makes the files once (the service locks the library), marks a file sent once and
+handles an item once.
 """
 
-from decimal import Decimal
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,14 +25,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from bieb.core.dates import local_today
 from bieb.core.money import format_euro
 from bieb.counter.access import Desk, counter_view
 from bieb.counter.finance import _context, _denied
 from bieb.debits.camt import reason_text
-from bieb.debits.collect import batch_mark_sent, debits_make_files
+from bieb.debits.collect import batch_mark_sent, collection_date_for, debits_make_files
 from bieb.debits.models import BatchState, DebitBatch, ReturnFile, ReturnItem
+from bieb.debits.open_amounts import (
+    OpenPlanned,
+    debits_plan_all_open_amounts,
+    debits_plan_open_amounts,
+)
 from bieb.debits.returns import (
     RETURN_FILE_MAX,
     return_file_too_large,
@@ -33,11 +46,14 @@ from bieb.debits.returns import (
     returns_import,
 )
 from bieb.debits.selectors import (
+    OpenToCollectTotals,
     batch_ledger_amounts,
     debit_batch_get,
     debit_batch_totals,
     debit_batches,
     debits_planned_by_date,
+    debits_stale_counts,
+    open_amounts_to_collect_page,
     return_file_get,
     return_files,
     return_items,
@@ -48,10 +64,61 @@ ZERO = Decimal("0.00")
 BATCHES_PER_PAGE = 50
 RETURN_FILES_SHOWN = 20
 UPLOAD_FIELD = "bestand"
+OPEN_PER_PAGE = 50
+OPEN_PAGE = "openstaand"  # the query parameter of the open amounts' page
+OPEN_FIELD = "klant"  # a chosen customer: "<id>:<amount shown>"
+OPEN_ANCHOR = "#h-open-debits"
+RECENT_DAYS = 30  # what the daily run re-planned or cancelled: counted over these days
+CHOICE = re.compile(r"([1-9][0-9]{0,11}):([0-9]{1,9}\.[0-9]{2})", re.ASCII)
+
+
+def _page_number(query: Any, name: str) -> int:
+    text = query.get(name, "")
+    return int(text) if re.fullmatch(r"[1-9][0-9]{0,5}", text, re.ASCII) else 1
+
+
+def _open_url(request: HttpRequest, number: int) -> str:
+    """The incasso page at page `number` of the open amounts (the files' page kept)."""
+    query = {"pagina": request.GET["pagina"]} if "pagina" in request.GET else {}
+    if number > 1:
+        query[OPEN_PAGE] = str(number)
+    return f"{reverse('counter:finance_incasso')}?{urlencode(query)}".rstrip("?") + OPEN_ANCHOR
+
+
+def _open_section(
+    request: HttpRequest, desk: Desk, today: dt.date, *, error: str, chosen: set[int]
+) -> dict[str, Any]:
+    """The open amounts to collect: one page of them, their totals, the date they would be
+    collected on, and (after an error) the error and the customers that were chosen."""
+    # After a refused choice the page it was made on (the form says which) is shown again.
+    query = request.POST if request.method == "POST" else request.GET
+    rows, totals, number = open_amounts_to_collect_page(
+        library=desk.library, page=_page_number(query, OPEN_PAGE), per_page=OPEN_PER_PAGE
+    )
+    pages = max(1, -(-totals.count // OPEN_PER_PAGE))
+    return {
+        "open_rows": rows,
+        "open_totals": totals,
+        "open_page": number,
+        "open_pages": pages,
+        "open_first": (number - 1) * OPEN_PER_PAGE + 1,
+        "open_last": (number - 1) * OPEN_PER_PAGE + len(rows),
+        "open_previous": _open_url(request, number - 1) if number > 1 else "",
+        "open_next": _open_url(request, number + 1) if number < pages else "",
+        "open_date": collection_date_for(desk.library, today=today, not_before=today),
+        "open_error": error,
+        "open_chosen": chosen,
+    }
 
 
 def _page(
-    request: HttpRequest, desk: Desk, *, upload_error: str = "", status: int = 200
+    request: HttpRequest,
+    desk: Desk,
+    *,
+    upload_error: str = "",
+    open_error: str = "",
+    open_chosen: set[int] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     today = local_today()
     page = Paginator(debit_batches(library=desk.library), BATCHES_PER_PAGE).get_page(
@@ -70,6 +137,11 @@ def _page(
         planned_count=sum(day.count for day in planned),
         planned_total=sum((day.total for day in planned), start=ZERO),
         ready=sum(day.ready for day in planned),
+        stale=debits_stale_counts(
+            library=desk.library, since=timezone.now() - dt.timedelta(days=RECENT_DAYS)
+        ),
+        recent_days=RECENT_DAYS,
+        **_open_section(request, desk, today, error=open_error, chosen=open_chosen or set()),
         page=page,
         rows=[(batch, ledger.get(batch.pk)) for batch in batches],
         totals=debit_batch_totals(library=desk.library),
@@ -117,6 +189,87 @@ def files_make(request: HttpRequest, desk: Desk) -> HttpResponse:
         f"{files} gemaakt: {debits}, {format_euro(total)}. Download ze, lever ze aan bij de "
         "bank en markeer ze daarna als verstuurd.",
     )
+    return _home()
+
+
+def _choices(values: list[str]) -> dict[int, Decimal] | None:
+    """The chosen customers as posted ("<id>:<amount shown>"), or None for a value that is not
+    one (a tampered form)."""
+    chosen: dict[int, Decimal] = {}
+    for value in values:
+        match = CHOICE.fullmatch(value)
+        if match is None:
+            return None
+        chosen[int(match.group(1))] = Decimal(match.group(2))
+    return chosen
+
+
+def _expected(request: HttpRequest) -> OpenToCollectTotals | None:
+    """What "Alles incasseren" said when staff confirmed it: how many, and how much."""
+    try:
+        count = int(request.POST.get("aantal", ""))
+        amount = Decimal(request.POST.get("totaal", ""))
+    except (ValueError, InvalidOperation):
+        return None
+    if count < 0 or not amount.is_finite():
+        return None
+    return OpenToCollectTotals(count=count, amount=amount)
+
+
+def _planned_message(request: HttpRequest, planned: OpenPlanned) -> None:
+    skipped = ""
+    if planned.skipped:
+        who = "1 klant" if planned.skipped == 1 else f"{planned.skipped} klanten"
+        skipped = (
+            f" {who} overgeslagen: het openstaande bedrag is veranderd of wordt al geïncasseerd."
+        )
+    if not planned.count:
+        messages.info(
+            request,
+            "Er is niets gepland: de gekozen bedragen worden al geïncasseerd of zijn veranderd. "
+            "Bekijk de lijst opnieuw."
+            if planned.skipped
+            else "Er staan geen openstaande bedragen meer om te incasseren.",
+        )
+        return
+    debits = "1 incasso" if planned.count == 1 else f"{planned.count} incasso's"
+    messages.success(
+        request,
+        f"{debits} gepland op {planned.collection_date:%d-%m-%Y}, samen "
+        f"{format_euro(planned.total)}. De klanten krijgen een vooraankondiging per e-mail. "
+        "Maak de bestanden vóór de incassodatum." + skipped,
+    )
+
+
+@counter_view
+def open_amounts_plan(request: HttpRequest, desk: Desk) -> HttpResponse:
+    """ "Openstaande bedragen incasseren": the chosen customers, or all ("Alles incasseren")."""
+    if not desk.user.has_finance:
+        return _denied(request, desk, PAGE)
+    if request.method != "POST":
+        return _home()
+    today = local_today()
+    chosen = _choices(request.POST.getlist(OPEN_FIELD))
+    try:
+        if request.POST.get("alles") == "ja":
+            planned = debits_plan_all_open_amounts(
+                library=desk.library, actor=desk.user, today=today, expected=_expected(request)
+            )
+        elif chosen is None:
+            raise ValidationError("Deze keuze is niet te lezen. Kies de klanten opnieuw.")
+        else:
+            planned = debits_plan_open_amounts(
+                library=desk.library, actor=desk.user, shown=chosen, today=today
+            )
+    except ValidationError as error:
+        return _page(
+            request,
+            desk,
+            open_error=" ".join(error.messages),
+            open_chosen=set(chosen or {}),
+            status=400,
+        )
+    _planned_message(request, planned)
     return _home()
 
 

@@ -81,6 +81,11 @@ urlpatterns += [
     path("financieel/incasso/", incasso.incasso_page, name="finance_incasso"),
     path("financieel/incasso/bestanden-maken/", incasso.files_make, name="finance_files_make"),
     path(
+        "financieel/incasso/openstaand/",
+        incasso.open_amounts_plan,
+        name="finance_open_amounts_plan",
+    ),
+    path(
         "financieel/incasso/<int:pk>/bestand.xml",
         incasso.batch_download,
         name="finance_batch_download",

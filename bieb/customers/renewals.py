@@ -29,7 +29,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.template.loader import get_template
 from django.utils import timezone
 
@@ -56,7 +56,9 @@ from bieb.customers.models import (
 )
 from bieb.customers.year import ONE_DAY, customers_year_refresh
 from bieb.debits.collect import DEBIT_OPEN, batches_process_due, debits_for_periods
+from bieb.debits.models import Debit
 from bieb.debits.services import mandates_lapse
+from bieb.debits.stale import debits_settle_stale
 from bieb.libraries.models import (
     Library,
     RenewalKind,
@@ -372,8 +374,19 @@ def _reminders(*, library: Library, day: dt.date, counts: RunCounts) -> None:
                 Q(membership__rights_through__isnull=True)
                 | Q(membership__rights_through__lt=F("end"))
             )
-            # A period the bank is to collect is not overdue: no reminder to pay it.
+            # A period the bank is to collect is not overdue: no reminder to pay it. Nor is
+            # one of a customer whose open amount the library chose to collect (a debit
+            # without a period), or the member might pay it twice.
             .exclude(debits__state__in=DEBIT_OPEN)
+            .exclude(
+                Exists(
+                    Debit.objects.filter(
+                        customer_id=OuterRef("membership__customer_id"),
+                        period__isnull=True,
+                        state__in=DEBIT_OPEN,
+                    )
+                )
+            )
         )
         if since_last:
             # A run that missed days sends the first reminder, not both at once.
@@ -462,9 +475,12 @@ def renewals_run(*, library: Library, day: dt.date, started_by: str) -> RenewalR
     counts = RunCounts()
     pricing = Pricing.load(library)
     # Direct debits whose collection date has come are booked first (their rights follow),
-    # and mandates unused for 36 months lapse (bieb.debits).
+    # and mandates unused for 36 months lapse (bieb.debits), their planned debits vervallen.
     batches_process_due(library=library, today=day, actor_name=started_by[:150])
     mandates_lapse(today=day, library=library)
+    # Planned debits whose collection date came without a file: planned again with a new
+    # pre-notification, or vervallen (their periods then get the reminders below).
+    debits_settle_stale(library=library, today=day, actor_name=started_by[:150])
     # The calendar's status moves first: a run that catches up after missed days must not
     # charge a new year to a member whom the same run deregisters.
     _statuses(library=library, day=day, counts=counts)

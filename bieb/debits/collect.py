@@ -1,10 +1,14 @@
-"""Collecting: debits planned for booked periods of members with an active mandate, the
-pain.008 files they go to the bank in, and booking them.
+"""Collecting: debits planned for booked periods (or open amounts) of members with an active
+mandate, the pain.008 files they go to the bank in, and booking them.
 
 The states a library goes through, on `/balie/financieel/incasso/`:
 1. gepland: the renewal run plans a debit for each booked period of a member with an active
    mandate; the renewal mail is its pre-notification (amount, collection date, mandate
-   reference, Incassant-ID), sent at least the library's pre-notification days before.
+   reference, Incassant-ID), sent at least the library's pre-notification days before. Staff
+   may also plan the open saldo of members with a mandate (bieb.debits.open_amounts: a debit
+   without a period, pre-notified by its own mail). A planned debit lapses (vervallen) when
+   its mandate stops, and one whose collection date came without a file is planned once more
+   or lapses (bieb.debits.stale, in the daily run).
 2. aangemaakt: "Bestanden maken" puts the planned debits into pain.008.001.02 files, one per
    collection date and sequence type (FRST for a mandate's first debit, RCUR after), split at
    the library's maximum per file; each file validates against the schema before it is stored.

@@ -3,9 +3,10 @@ the bank in, and the returns that come back.
 
 A mandate is one consent of one customer to one library (the creditor), identified by its
 reference (unique per library, stable for ever). A debit collects one amount (a period's
-saldo) on one date under one mandate, with an end-to-end id that the bank reports back; it
-becomes a payment line in the ledger when its batch is processed, and a storno of that line
-when the bank returns it.
+saldo, or an open amount the library chose to collect, which has no period) on one date under
+one mandate, with an end-to-end id that the bank reports back; it becomes a payment line in
+the ledger when its batch is processed, and a storno of that line when the bank returns it.
+A planned debit that will not be collected is `vervallen`, with the reason.
 """
 
 from django.conf import settings
@@ -167,7 +168,16 @@ class DebitState(models.TextChoices):
     IN_FILE = "in_bestand", "in een incassobestand"
     COLLECTED = "geincasseerd", "geïncasseerd"
     RETURNED = "teruggeboekt", "teruggeboekt"
-    CANCELLED = "vervallen", "vervallen (anders betaald)"
+    CANCELLED = "vervallen", "vervallen"
+
+
+class DebitCancelReason(models.TextChoices):
+    """Why a planned debit was not collected (it is then `vervallen`)."""
+
+    MANDATE_STOPPED = "machtiging", "de machtiging is gestopt"
+    DATE_PASSED = "datum_voorbij", "de incassodatum ging voorbij zonder incassobestand"
+    PAID = "betaald", "anders betaald"
+    NOT_COLLECTING = "geen_incasso", "de bibliotheek incasseert niet meer"
 
 
 class Debit(models.Model):
@@ -210,6 +220,14 @@ class Debit(models.Model):
     iban = models.CharField("IBAN", max_length=34, blank=True)
     original_iban = models.CharField("oorspronkelijke IBAN", max_length=34, blank=True)
     prenotified_at = models.DateTimeField("vooraankondiging", null=True, blank=True)
+    # A planned debit whose collection date passed without a file is planned once more on a
+    # new date (a new pre-notification); the second time it is cancelled (bieb.debits.stale).
+    replanned = models.PositiveSmallIntegerField("keer opnieuw gepland", default=0)
+    replanned_at = models.DateTimeField("opnieuw gepland op", null=True, blank=True)
+    cancelled_at = models.DateTimeField("vervallen op", null=True, blank=True)
+    cancel_reason = models.CharField(
+        "reden vervallen", max_length=20, choices=DebitCancelReason.choices, blank=True
+    )
     payment_line = models.OneToOneField(
         LedgerLine,
         on_delete=models.PROTECT,
@@ -227,6 +245,17 @@ class Debit(models.Model):
         verbose_name_plural = "incasso's"
         indexes = [
             models.Index(fields=["library", "state", "collection_date"], name="debit_due"),
+            # What the daily run re-planned or cancelled lately (the incasso page's counts).
+            models.Index(
+                fields=["library", "replanned_at"],
+                condition=Q(replanned_at__isnull=False),
+                name="debit_replanned",
+            ),
+            models.Index(
+                fields=["library", "cancelled_at"],
+                condition=Q(cancelled_at__isnull=False),
+                name="debit_cancelled",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

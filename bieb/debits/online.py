@@ -2,20 +2,23 @@
 (`/betalen/verlengen/<token>/incasso/`): an electronic mandate (IBAN, account holder, the
 consent text naming the creditor, its Incassant-ID and the mandate reference, kept as
 evidence) and a debit of the period, pre-notified by mail. A Vast period that was only offered
-is renewed (booked) first, as paying it would."""
+is renewed (booked) first, as paying it would. A booked period whose saldo an open amount's
+debit already collects is not collected a second time."""
 
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.template.loader import get_template
 from django.utils import timezone
 
 from bieb.core.dates import date_nl, local_today
-from bieb.core.money import format_euro
+from bieb.core.money import format_euro, to_cents
 from bieb.customers.memberships import membership_renew
 from bieb.customers.models import Customer, MembershipPeriod, PeriodState
 from bieb.customers.validators import masked_iban
+from bieb.customers.year import customer_saldo_of
 from bieb.debits.collect import DEBIT_OPEN, debits_for_periods
 from bieb.debits.models import Debit, Mandate, MandateKind
 from bieb.debits.services import (
@@ -33,6 +36,23 @@ from bieb.mail.services import mail_queue
 class DebitChoice:
     debit: Debit
     mandate: Mandate
+
+
+def period_open_debit(period: MembershipPeriod) -> Debit | None:
+    """The debit the bank is to collect for this period already: its own, or, for a booked
+    period (its fee is in the saldo), an open amount the library is collecting: an open debit
+    of the customer when the open debits cover the whole saldo. A second debit for it would
+    collect it twice."""
+    own = Debit.objects.filter(period=period, state__in=DEBIT_OPEN).select_related("mandate")
+    debit = own.first()
+    if debit is not None or period.state != PeriodState.BOOKED:
+        return debit
+    customer_id = period.membership.customer_id
+    open_debits = Debit.objects.filter(customer_id=customer_id, state__in=DEBIT_OPEN)
+    covered = open_debits.aggregate(total=Sum("amount"))["total"]
+    if covered is None or to_cents(covered) < customer_saldo_of(customer_id):
+        return None
+    return open_debits.select_related("mandate").order_by("-collection_date", "-pk").first()
 
 
 def period_mandate_reference(period: MembershipPeriod) -> str:
@@ -71,11 +91,7 @@ def period_pay_by_debit(
         ).get(pk=period.pk)
         if period.state == PeriodState.LAPSED:
             raise ValidationError("Deze periode gaat niet door; er valt niets te betalen.")
-        open_debit = (
-            Debit.objects.filter(period=period, state__in=DEBIT_OPEN)
-            .select_related("mandate")
-            .first()
-        )
+        open_debit = period_open_debit(period)
         if open_debit is not None:
             return DebitChoice(debit=open_debit, mandate=open_debit.mandate)
         consent = Consent(

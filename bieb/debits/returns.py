@@ -2,7 +2,9 @@
 
 Each returned item is matched on its end-to-end id to one of the library's debits:
 - a collected debit: its payment line is reversed (storno) with the bank's reason in Dutch, the
-  member gets a mail with a payment link, and the rights follow the membership year's rules;
+  member gets a mail with a payment link (for an open amount, which has no period and so no
+  link: to contact the library or pay at the desk), and the rights follow the membership
+  year's rules;
 - a debit in a file that was not booked yet (refused before the collection date): no payment
   to reverse, the debit is marked returned and the member is mailed the same;
 - a refund the member claimed (MD06) also blocks the mandate until staff renew it;
@@ -223,6 +225,8 @@ def _mail(library: Library, debits: list[Debit]) -> None:
             "date": f"{debit.collection_date:%d-%m-%Y}",
             "reason": reason_text(debit.return_code),
             "refund_claimed": debit.return_code == REFUND_CLAIMED,
+            "for_period": debit.period is not None,
+            # Empty for an open amount (no period): the mail then says to contact the library.
             "pay_url": period_pay_url(period) if period is not None else "",
         }
         messages.append(

@@ -1,6 +1,8 @@
 """Mandates: given at the counter or online, amended when the IBAN changes, withdrawn, lapsed
 after 36 months without a debit, blocked after a refund the member claimed (MD06) until staff
 renew them. Each change writes an event (the history on the customer page) and an audit row.
+A mandate that stops (withdrawn, blocked, lapsed) takes its planned debits with it: they are
+vervallen at that moment, and the member pays by the ordinary payment link again.
 
 A mandate's reference is made here: the customer number and a sequence ("<number>-1"), unique
 per library (the creditor) and never changed, also when the IBAN changes. A mandate given in
@@ -23,6 +25,7 @@ from bieb.customers.models import Customer
 from bieb.customers.validators import clean_bic, clean_iban, format_iban
 from bieb.debits.models import (
     Debit,
+    DebitCancelReason,
     DebitState,
     Mandate,
     MandateEvent,
@@ -245,16 +248,26 @@ def mandate_amend(
 def _set_state(
     mandate: Mandate, state: str, description: str, actor: User | None, actor_name: str
 ) -> Mandate:
+    now = timezone.now()
     mandate.state = state
-    mandate.state_changed_at = timezone.now()
+    mandate.state_changed_at = now
     mandate.save(update_fields=["state", "state_changed_at"])
+    cancelled = 0
     if state != MandateState.ACTIVE:
-        # Debits not yet in a file are not collected under a mandate that stopped.
-        Debit.objects.filter(mandate=mandate, state=DebitState.PLANNED).update(
-            state=DebitState.CANCELLED
+        # Debits not yet in a file are not collected under a mandate that stopped: they are
+        # vervallen now, and their periods are back on the payment-link reminders (a
+        # vervallen debit is not open: bieb.debits.collect.DEBIT_OPEN).
+        cancelled = Debit.objects.filter(mandate=mandate, state=DebitState.PLANNED).update(
+            state=DebitState.CANCELLED,
+            cancelled_at=now,
+            cancel_reason=DebitCancelReason.MANDATE_STOPPED,
         )
+    if cancelled:
+        planned = "1 geplande incasso" if cancelled == 1 else f"{cancelled} geplande incasso's"
+        description = f"{description}; {planned} vervallen"[:300]
     _event(mandate, str(state), description, actor_name)
-    _audit(mandate, f"mandate.{state}", actor, actor_name)
+    extra = {"debits_cancelled": cancelled} if cancelled else {}
+    _audit(mandate, f"mandate.{state}", actor, actor_name, **extra)
     return mandate
 
 

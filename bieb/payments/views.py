@@ -166,9 +166,7 @@ def period_debit(request: HttpRequest, token: str) -> HttpResponse:
     consent) and a debit on the library's next collection day; a mail announces it. Once done,
     the page says when and from which account."""
     from bieb.customers.validators import format_iban, masked_iban
-    from bieb.debits.collect import DEBIT_OPEN
-    from bieb.debits.models import Debit
-    from bieb.debits.online import period_consent_text, period_pay_by_debit
+    from bieb.debits.online import period_consent_text, period_open_debit, period_pay_by_debit
 
     period = period_from_token(token)
     if period is None:
@@ -176,9 +174,7 @@ def period_debit(request: HttpRequest, token: str) -> HttpResponse:
     context = _period_context(period)
     context["token"] = token
     library = period.library
-    planned = (
-        Debit.objects.filter(period=period, state__in=DEBIT_OPEN).select_related("mandate").first()
-    )
+    planned = period_open_debit(period)
     if planned is not None:
         if request.method == "POST":  # a second click: the first one did it
             return redirect("payments:period_debit", token)

@@ -1,7 +1,8 @@
 """Automatische incasso in real Chromium: the manager reaches the tab by keyboard, makes the
 files with Enter, downloads one (the bytes as stored), marks it sent through the question
-(Nee in focus first), reads in a return file and handles its unknown item; axe-core finds
-nothing on each page."""
+(Nee in focus first), reads in a return file and handles its unknown item; chooses open
+amounts to collect with the keyboard (all on the page with Space, one unticked, the question
+that counts them, then "Alles incasseren"); axe-core finds nothing on each page."""
 
 import datetime as dt
 import re
@@ -13,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bieb.core.dates import local_today
-from bieb.debits.collect import end_to_end_id
+from bieb.debits.collect import collection_date_for, end_to_end_id
 from bieb.debits.models import (
     BatchState,
     Debit,
@@ -158,3 +159,98 @@ def test_making_downloading_and_sending_a_file_by_keyboard(
         "Geen incasso van ons; bank gebeld",
     )
     no_violations(page, "terugboekingen-afgehandeld")
+
+
+@pytest.fixture
+def open_amounts(balie: User, branch_5280: Branch, digital_only: SubscriptionType) -> list[object]:
+    """Two members with a mandate who have not paid their € 42,00 yet, and nothing planned."""
+    library = Library.objects.get(code="bind")
+    customers = []
+    for surname in ("Aap", "Beer"):
+        customer = member(balie, branch_5280, digital_only, surname=surname, on=local_today())
+        mandate_create(
+            library=library,
+            customer=customer,
+            iban="NL91ABNA0417164300",
+            holder_name=f"E.B. {surname}",
+            signed_on=local_today(),
+            kind=MandateKind.COUNTER,
+            actor=balie,
+        )
+        customers.append(customer)
+    return customers
+
+
+def test_choosing_open_amounts_to_collect_by_keyboard(
+    base: str,  # noqa: F811
+    browser_page: Any,
+    open_amounts: list[Any],
+) -> None:
+    page, keys = browser_page, browser_page.keyboard
+    library = Library.objects.get(code="bind")
+    date = collection_date_for(library, today=local_today(), not_before=local_today())
+    log_in(page, base, "manager")
+    page.goto(f"{base}/balie/financieel/incasso/")
+    section = page.locator("#open-debits")
+    expect(section).to_contain_text("€ 42,00")
+    no_violations(page, "incasso-openstaand")
+
+    # All on the page with Space; the question counts them, with Nee in focus.
+    everyone = page.get_by_label("Alle klanten op deze pagina kiezen")
+    everyone.focus()
+    keys.press("Space")
+    boxes = section.locator('input[name="klant"]')
+    expect(boxes.nth(0)).to_be_checked()
+    expect(boxes.nth(1)).to_be_checked()
+    chosen = page.get_by_role("button", name="Gekozen bedragen incasseren")
+    chosen.focus()
+    keys.press("Enter")
+    question = page.get_by_role("dialog", name="Bevestig")
+    expect(question).to_contain_text(
+        f"De openstaande bedragen van 2 klanten (€ 84,00) incasseren op {date:%d-%m-%Y}?"
+    )
+    page.wait_for_function("document.activeElement.textContent === 'Nee'")
+    no_violations(page, "incasso-openstaand-vraag")
+    keys.press("Enter")  # Nee
+    expect(question).to_be_hidden()
+    expect(chosen).to_be_focused()
+    assert not Debit.objects.exists()
+
+    # One unticked with Space (Shift+Tab from the button to the last box): the question says 1.
+    keys.press("Shift+Tab")
+    keys.press("Shift+Tab")
+    expect(boxes.nth(1)).to_be_focused()
+    keys.press("Space")
+    expect(boxes.nth(1)).not_to_be_checked()
+    expect(everyone).not_to_be_checked()
+    chosen.focus()
+    keys.press("Enter")
+    expect(question).to_contain_text("De openstaande bedragen van 1 klant (€ 42,00)")
+    page.wait_for_function("document.activeElement.textContent === 'Nee'")
+    keys.press("ArrowLeft")
+    with page.expect_navigation():
+        keys.press("Enter")  # Ja
+    expect(
+        page.get_by_text(f"1 incasso gepland op {date:%d-%m-%Y}, samen € 42,00.")
+    ).to_be_visible()
+    (debit,) = Debit.objects.all()
+    assert (debit.customer_id, debit.period_id, debit.state) == (
+        open_amounts[0].pk,
+        None,
+        DebitState.PLANNED,
+    )
+    expect(page.locator("table.planned")).to_contain_text("€ 42,00")
+    no_violations(page, "incasso-openstaand-gepland")
+
+    # The rest with "Alles incasseren", Ja through the question.
+    rest = page.get_by_role("button", name="Alles incasseren (1 klant, € 42,00)")
+    rest.focus()
+    keys.press("Enter")
+    expect(question).to_contain_text("De openstaande bedragen van 1 klant (€ 42,00)")
+    page.wait_for_function("document.activeElement.textContent === 'Nee'")
+    keys.press("ArrowLeft")
+    with page.expect_navigation():
+        keys.press("Enter")
+    expect(page.get_by_text("Er zijn geen klanten met een actieve machtiging")).to_be_visible()
+    assert Debit.objects.filter(period__isnull=True).count() == 2
+    no_violations(page, "incasso-openstaand-alles")
