@@ -57,9 +57,13 @@ def test_log_in_see_access_until_the_valid_through_date_and_log_out(kb_live: str
     _, today = log_in(kb_live)
     assert f"t/m <strong>{date_nl(local_today())}</strong>" in today.text
 
+    # "Uitloggen" goes on through the KB's end_session_endpoint (RP-initiated logout): out of
+    # both, and back at the Online Bibliotheek
     out = browser.post(f"{kb_live}/online/uitloggen/", data={"csrfmiddlewaretoken": csrf(home)})
-    assert "Je bent uitgelogd" in out.text and "/kb/uitloggen/?next=" in out.text
+    assert out.url == f"{kb_live}/online/uitgelogd/"
+    assert "uitgelogd bij de Online Bibliotheek en bij de inlogdienst van de KB" in out.text
     assert ">Inloggen</a>" in browser.get(f"{kb_live}/online/").text
+    assert browser.get(f"{kb_live}/kb/account/").url.startswith(f"{kb_live}/kb/inloggen/")
 
 
 @pytest.mark.parametrize(
