@@ -187,7 +187,9 @@ def email_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse
     links); only the POST of its button changes the address. Needs no sign-in: the link proves
     the mailbox, and the change was asked for by the signed-in member (or at the counter)."""
     account = decode_account(uidb64)
-    once = Once(request, "kb.email_confirm")
+    # The key is claimed for this account only: a key of one's own confirmation shows nothing
+    # about another account.
+    once = Once(request, f"kb.email_confirm:{account.pk.hex if account else ''}")
     if request.method == "POST" and account is not None and once.done_before():
         return render(request, "kb/account/email_confirmed.html", {"account": account})
     if account is None or not email_change_tokens.is_valid(account, token):
