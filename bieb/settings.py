@@ -75,6 +75,9 @@ BIEB_KB_IN_PROCESS = BIEB_KB_URL in ("", BIEB_BASE_URL) and os.environ.get(
 BIEB_ACTIVATION_HOURS = float(os.environ.get("BIEB_ACTIVATION_HOURS", "24"))
 # A reset link is asked for by the member a moment before it is used: it lives shorter.
 BIEB_RESET_HOURS = float(os.environ.get("BIEB_RESET_HOURS", "2"))
+# A username given up (changed, or its account deleted) is held back this many days before
+# anyone else may take it (bieb.kb.models.HeldUsername).
+BIEB_USERNAME_QUARANTINE_DAYS = float(os.environ.get("BIEB_USERNAME_QUARANTINE_DAYS", "30"))
 # The daily renewal run's processes (PostgreSQL): the libraries are spread over them.
 BIEB_RENEWAL_WORKERS = max(1, int(os.environ.get("BIEB_RENEWAL_WORKERS", "1") or "1"))
 BIEB_DEMO_PASSWORD = os.environ.get("BIEB_DEMO_PASSWORD", "demo-balie")
@@ -317,6 +320,15 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_EXPIRE_SECONDS": 14 * 24 * 3600,
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # RP-initiated logout (end_session_endpoint, bieb.kb.oidc.LogoutView): a client's member is
+    # signed out of the login service without a question when the client names the member
+    # signed in here (id_token_hint); only the tokens of that sign-in end (the view's own
+    # choice, not the toolkit's, which ends every token of the member on every device).
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS": True,
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEMO else ["https"],
 }
 

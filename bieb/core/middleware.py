@@ -4,7 +4,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.auth import get_user
+from django.contrib.auth import get_user, get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_out
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
@@ -86,7 +86,10 @@ class StaffSessionMiddleware:
         response = self.get_response(request)
         user = request.user
         asked = user is not checked or checked._wrapped is not empty
-        if asked and user.is_authenticated and hasattr(request, "session"):
+        # Only a staff login: the login service's pages put a member's account in request.user
+        # for django-oauth-toolkit, and a member's session must not get a staff's idle time.
+        staff = user is checked or isinstance(user, get_user_model())
+        if asked and staff and user.is_authenticated and hasattr(request, "session"):
             self._touch(request)
         return response
 

@@ -36,6 +36,11 @@ urlpatterns = [
         name="account_resend",
     ),
     path(
+        "klanten/<str:number>/inlogaccount/e-mail-wijzigen/",
+        views.account_email_change,
+        name="account_email_change",
+    ),
+    path(
         "klanten/<str:number>/abonnementen/<int:pk>/verlengen/",
         year.membership_renew_view,
         name="membership_renew",

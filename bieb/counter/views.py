@@ -58,6 +58,7 @@ from bieb.customers.selectors import (
     customer_search,
 )
 from bieb.customers.services import (
+    customer_login_account_email_change,
     customer_login_account_forget,
     customer_login_account_generate,
     customer_login_account_link,
@@ -198,7 +199,18 @@ def _account_context(customer: Customer) -> dict[str, Any]:
     return {
         "account": account,
         "account_deadline": local_moment(account.activation_deadline),
+        "email_differs": email_differs(customer, account),
     }
+
+
+def email_differs(customer: Customer, account: login_service.AccountStatus) -> bool:
+    """The customer's e-mail (the library's) is not the login account's (the KB's): the KB's
+    mail (activation, a new password) goes elsewhere than the library thinks."""
+    return (
+        account.state in ("actief", "wacht")
+        and bool(customer.email and account.email)
+        and customer.email.strip().lower() != account.email.strip().lower()
+    )
 
 
 def _memberships(customer: Customer) -> list[Membership]:
@@ -585,6 +597,8 @@ def account_forget(request: HttpRequest, desk: Desk, customer: Customer) -> Http
 @_post_only
 def account_resend(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
     """'Opnieuw versturen': a new activation mail; the old link stops working."""
+    account = customer_login_account(customer=customer)
+    to = f" ({account.email})" if account and account.email else ""
     return _account_change(
         request,
         desk,
@@ -593,9 +607,40 @@ def account_resend(request: HttpRequest, desk: Desk, customer: Customer) -> Http
         change=lambda: _ignore(customer_login_account_resend(actor=desk.user, customer=customer)),
         success=(
             f"De activeringsmail is opnieuw verstuurd naar het e-mailadres van het "
-            f"inlogaccount. De nieuwe link werkt {login_service.activation_lifetime_label()}; "
-            "de oude link werkt niet meer."
+            f"inlogaccount{to}. De nieuwe link werkt "
+            f"{login_service.activation_lifetime_label()}; de oude link werkt niet meer."
         ),
+    )
+
+
+@counter_view
+@_post_only
+def account_email_change(request: HttpRequest, desk: Desk, customer: Customer) -> HttpResponse:
+    """'E-mail van inlogaccount wijzigen': the KB asks the customer to confirm the customer's
+    e-mail address for the login account (an account still waiting for activation gets its
+    activation link there)."""
+    account = customer_login_account(customer=customer)
+    if account is not None and account.state == "wacht":
+        success = (
+            f"De activeringsmail is verstuurd naar {customer.email}; de link naar het oude "
+            f"adres werkt niet meer. De nieuwe link werkt "
+            f"{login_service.activation_lifetime_label()}."
+        )
+    else:
+        success = (
+            f"De KB heeft een bevestigingslink gestuurd naar {customer.email}. Het e-mailadres "
+            "van het inlogaccount verandert pas als de klant op die link klikt; het oude adres "
+            "krijgt daarvan bericht."
+        )
+    return _account_change(
+        request,
+        desk,
+        customer,
+        scope="counter.account_email_change",
+        change=lambda: _ignore(
+            customer_login_account_email_change(actor=desk.user, customer=customer)
+        ),
+        success=success,
     )
 
 

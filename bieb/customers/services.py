@@ -597,6 +597,38 @@ def customer_login_account_forget(*, actor: User, customer: Customer) -> str:
     return username
 
 
+def customer_login_account_email_change(
+    *, actor: User, customer: Customer
+) -> login_service.AccountStatus:
+    """'E-mail van inlogaccount wijzigen': the login service is asked to confirm the customer's
+    e-mail address (as changed at the counter) for the login account: it mails a link there,
+    and the account's address changes only when the customer uses it (an account still waiting
+    for activation gets its activation link there instead). Staff never set it themselves."""
+    with transaction.atomic():
+        locked = _locked_for_login(actor, customer, has_account=True)
+        if locked.login_account_id is None:
+            raise ValidationError(
+                "Dit inlogaccount bestaat niet meer. Kies 'Vergeet inlogaccount' en genereer een "
+                "nieuw inlogaccount."
+            )
+        if not locked.email:
+            raise ValidationError(
+                "Vul eerst het e-mailadres van de klant in (Wijzig persoonsgegevens).",
+                code="no_email",
+            )
+        account = login_service.account_email_change_request(
+            account_id=locked.login_account_id, email=locked.email, actor=actor.username
+        )
+        audit_record(
+            actor=actor,
+            action="customer.login_account_email_change_requested",
+            library=locked.library,
+            target=locked,
+            data={"username": account.username, "state": account.state},
+        )
+    return account
+
+
 def customer_login_account_resend(
     *, actor: User, customer: Customer
 ) -> login_service.AccountStatus:

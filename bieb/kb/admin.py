@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from bieb.core.admin_scoping import ReadOnlyAdminMixin
-from bieb.kb.models import AccountEvent, LinkedMembership, LoginAccount
+from bieb.kb.models import AccountEvent, HeldUsername, LinkedMembership, LoginAccount
 
 
 class NationalOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -47,4 +47,11 @@ class LoginAccountAdmin(NationalOnlyAdmin):
 class AccountEventAdmin(NationalOnlyAdmin):
     list_display = ["at", "event", "username", "actor", "ip"]
     list_filter = ["event"]
+    search_fields = ["username"]
+
+
+@admin.register(HeldUsername)
+class HeldUsernameAdmin(NationalOnlyAdmin):
+    list_display = ["username", "reason", "held_at", "held_until"]
+    list_filter = ["reason"]
     search_fields = ["username"]

@@ -38,7 +38,7 @@ def online_client_register() -> OIDCApplication:
         secret=online_client_secret(),
         name="Online Bibliotheek",
         redirect_uris=f"{base}/online/callback/",
-        post_logout_redirect_uris=f"{base}/online/",
+        post_logout_redirect_uris=f"{base}/online/uitgelogd/",
     )
 
 

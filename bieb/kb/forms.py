@@ -79,8 +79,8 @@ class NewPasswordForm(KbForm):
 
 class ForgotPasswordForm(KbForm):
     username = forms.CharField(
-        label="Gebruikersnaam",
-        max_length=80,
+        label="Gebruikersnaam of e-mailadres",
+        max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
 
@@ -90,4 +90,48 @@ class ForgotUsernameForm(KbForm):
         label="E-mailadres",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+# --- Mijn inlogaccount ----------------------------------------------------------------------
+
+
+class UsernameChangeForm(KbForm):
+    username = forms.CharField(
+        label="Nieuwe gebruikersnaam",
+        max_length=80,
+        help_text=SignupForm.base_fields["username"].help_text,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+
+class EmailChangeForm(KbForm):
+    email = forms.CharField(
+        label="Nieuw e-mailadres",
+        max_length=254,
+        help_text="We sturen een link naar dit adres; pas als je die gebruikt, wordt het je "
+        "e-mailadres.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current = forms.CharField(
+        label="Huidig wachtwoord",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    field_order = ["current", "password1", "password2"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].widget.attrs.pop("autofocus", None)
+
+
+class AccountDeleteForm(KbForm):
+    password = forms.CharField(
+        label="Je wachtwoord",
+        strip=False,
+        help_text="Ter bevestiging dat jij het bent.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from bieb.kb import services
+from bieb.kb import self_service, services
 from bieb.kb.models import AccountOrigin, AccountState, LinkedMembership, LoginAccount
 from bieb.kb.services import MembershipData
 from bieb.kb.signals import accounts_deleted
@@ -19,6 +19,7 @@ from bieb.kb.tokens import lifetime_label
 __all__ = [
     "AccountStatus",
     "MembershipData",
+    "account_email_change_request",
     "account_links",
     "account_status",
     "account_status_by_id",
@@ -47,6 +48,9 @@ class AccountStatus:
     # The account's stable id, the OIDC `sub`: what the library side keeps. None only for a
     # name that no account has.
     id: uuid.UUID | None = None
+    # A new address the member has been asked to confirm (an active account keeps `email`
+    # until then); "" when none is waiting.
+    pending_email: str = ""
 
     @property
     def label(self) -> str:
@@ -66,6 +70,7 @@ def _status(account: LoginAccount) -> AccountStatus:
         state=state,
         activation_deadline=account.activation_deadline,
         id=account.pk,
+        pending_email=account.pending_email,
     )
 
 
@@ -184,6 +189,26 @@ def resend_activation(*, account_id: uuid.UUID, actor: str) -> AccountStatus:
             "nieuw inlogaccount."
         )
     return _status(services.activation_resend(account=account, actor=actor))
+
+
+def account_email_change_request(*, account_id: uuid.UUID, email: str, actor: str) -> AccountStatus:
+    """Start a change of the account's e-mail address to `email` (the library's address for
+    the customer, changed at the counter): the login service mails a confirmation link there
+    and the address changes only when its holder uses it; the old address is then told. An
+    account that still waits for activation gets a new activation link at `email` instead (its
+    old link stops working). Staff never set the address themselves.
+
+    ValidationError (Dutch, under "email" or general) for an invalid or unchanged address, too
+    many requests within the hour, or an account that is gone or blocked."""
+    account = LoginAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError(
+            "Dit inlogaccount bestaat niet meer. Kies 'Vergeet inlogaccount' en genereer een "
+            "nieuw inlogaccount."
+        )
+    return _status(self_service.email_change_request(account=account, email=email, actor=actor))
 
 
 def update_membership(*, membership: MembershipData) -> None:

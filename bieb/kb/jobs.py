@@ -22,3 +22,13 @@ def kb_clear_expired_tokens() -> object:
     """Expired OpenID Connect grants and tokens are removed (the toolkit's own batched clean-up)."""
     clear_expired()
     return "ok"
+
+
+@periodic_job(every=dt.timedelta(hours=6))
+def kb_forget_old_sign_ins_and_held_names() -> object:
+    """Sign-ins older than the member's list shows (90 days) are removed, and usernames whose
+    quarantine is over are forgotten (they are free already)."""
+    from bieb.kb.services import usernames_held_prune
+    from bieb.kb.signins import sign_ins_prune
+
+    return {"sign_ins": sign_ins_prune(), "held_usernames": usernames_held_prune()}

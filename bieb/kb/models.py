@@ -46,6 +46,14 @@ class LoginAccount(models.Model):
     activated_at = models.DateTimeField("geactiveerd op", null=True, blank=True)
     last_login = models.DateTimeField("laatst ingelogd", null=True, blank=True)
     created_at = models.DateTimeField("aangemaakt op", auto_now_add=True)
+    # Every sign-in stores the version it was made under (bieb.kb.session); bumping it ends
+    # every session of the account at once (a password change or reset, "Overal uitloggen").
+    session_version = models.PositiveIntegerField("sessieversie", default=0)
+    # A new e-mail address waits here until its holder confirms it through the mailed link;
+    # the version is bumped with every such link, so that only the newest one works.
+    pending_email = models.EmailField("nieuw e-mailadres (onbevestigd)", max_length=254, blank=True)
+    pending_email_at = models.DateTimeField("nieuw e-mailadres gevraagd op", null=True, blank=True)
+    email_link_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = "inlogaccount"
@@ -106,6 +114,46 @@ class LoginAccount(models.Model):
             self.save(update_fields=["password"])
 
         return bool(self.password) and check_password(raw, self.password, upgrade)
+
+
+class HeldUsername(models.Model):
+    """A username its account gave up (changed or deleted), held back until `held_until` so
+    that nobody takes over a name that mail, a library or a password manager still knows. The
+    account that had it (`account_id`, also after it was deleted) may take it back."""
+
+    username = models.CharField("gebruikersnaam", max_length=80, unique=True)
+    account_id = models.UUIDField("account")
+    reason = models.CharField("reden", max_length=20)
+    held_at = models.DateTimeField("vrijgegeven op", auto_now_add=True)
+    held_until = models.DateTimeField("vrij vanaf", db_index=True)
+
+    class Meta:
+        verbose_name = "vastgehouden gebruikersnaam"
+        verbose_name_plural = "vastgehouden gebruikersnamen"
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class SignIn(models.Model):
+    """A sign-in, as its member sees it under "Recente inlogmomenten": when, from which kind of
+    device, and from roughly where (the network, never the whole address)."""
+
+    account = models.ForeignKey(
+        LoginAccount, on_delete=models.CASCADE, related_name="sign_ins", verbose_name="account"
+    )
+    at = models.DateTimeField("tijdstip", default=timezone.now)
+    network = models.CharField("netwerk", max_length=60, blank=True)
+    device = models.CharField("apparaat", max_length=120, blank=True)
+    via = models.CharField("via", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "inlogmoment"
+        verbose_name_plural = "inlogmomenten"
+        indexes = [models.Index(fields=["account", "-at"], name="kb_signin_account_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.device}"
 
 
 class LinkedMembership(models.Model):
@@ -227,6 +275,7 @@ __all__ = [
     "AccountEvent",
     "AccountOrigin",
     "AccountState",
+    "HeldUsername",
     "LinkCode",
     "LinkedMembership",
     "LoginAccount",
@@ -236,4 +285,5 @@ __all__ = [
     "OIDCGrant",
     "OIDCIDToken",
     "OIDCRefreshToken",
+    "SignIn",
 ]

@@ -20,12 +20,23 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.urls import path, re_path
 from jwcrypto.common import JWException
 from oauth2_provider import views as dot_views
+from oauth2_provider.exceptions import InvalidIDTokenError, InvalidOIDCClientError
+from oauth2_provider.http import OAuth2ResponseRedirect
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
+from oauthlib.common import add_params_to_uri
 
+from bieb.core.http import client_address
 from bieb.kb.models import LinkedMembership, LoginAccount
-from bieb.kb.oidc_models import ID_TOKEN_ALGORITHMS, OIDCRefreshToken
-from bieb.kb.session import current_account
+from bieb.kb.oidc_models import (
+    ID_TOKEN_ALGORITHMS,
+    OIDCAccessToken,
+    OIDCApplication,
+    OIDCIDToken,
+    OIDCRefreshToken,
+)
+from bieb.kb.services import event_record
+from bieb.kb.session import current_account, kb_logout
 
 # The account signed in at the login service for the authorization request being handled
 # (oauthlib's request carries no user while it validates one; prompt=none needs to know).
@@ -180,6 +191,85 @@ class DiscoveryView(dot_views.ConnectDiscoveryInfoView):
         return truthful
 
 
+class LogoutView(dot_views.RPInitiatedLogoutView):
+    """RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), the `end_session_endpoint`.
+
+    A client that names the member signed in here (`id_token_hint`) signs them out of the login
+    service at once; otherwise the member is asked (kb/logout_confirm.html). What ends is this
+    browser's session at the login service and the tokens of the sign-in the hint names, not
+    the member's sessions and tokens on other devices ("Overal uitloggen" does that). A hint
+    that cannot be used (expired and cleared, or not ours) counts as none: the member is asked.
+    """
+
+    template_name = "kb/logout_confirm.html"
+    _hinted: OIDCIDToken | None = None
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        account = current_account(request)
+        request.user = account if account is not None else AnonymousUser()  # type: ignore[assignment]
+        self._hinted = None
+        return super().dispatch(request, *args, **kwargs)
+
+    def validate_logout_request_user(self, id_token_hint: Any, client_id: Any) -> Any:
+        try:
+            self._hinted = super().validate_logout_request_user(id_token_hint, client_id)
+        except InvalidIDTokenError:
+            self._hinted = None
+        return self._hinted
+
+    def get_request_application(self, id_token: Any, client_id: Any) -> Any:
+        if client_id:
+            application = OIDCApplication.objects.filter(client_id=client_id).first()
+            if application is None:
+                raise InvalidOIDCClientError()
+            return application
+        return id_token.application if id_token else None
+
+    def do_logout(
+        self,
+        application: Any = None,
+        post_logout_redirect_uri: Any = None,
+        state: Any = None,
+        token_user: Any = None,
+    ) -> HttpResponse:
+        if self._hinted is not None:
+            _sign_in_tokens_end(self._hinted)
+        account = current_account(self.request)
+        if account is not None:
+            event_record(
+                event="logout",
+                account=account,
+                ip=client_address(self.request),
+                data={"client": application.client_id if application else ""},
+            )
+        kb_logout(self.request)
+        if post_logout_redirect_uri:
+            target = (
+                add_params_to_uri(post_logout_redirect_uri, [("state", state)])
+                if state
+                else post_logout_redirect_uri
+            )
+            return OAuth2ResponseRedirect(target, application.get_allowed_schemes())
+        return OAuth2ResponseRedirect(
+            self.request.build_absolute_uri("/kb/inloggen/"),
+            oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES,
+        )
+
+
+def _sign_in_tokens_end(id_token: OIDCIDToken) -> None:
+    """End the access and refresh tokens given with this ID token (the whole refresh family),
+    and the ID token itself."""
+    for access in OIDCAccessToken.objects.filter(id_token=id_token):
+        families = OIDCRefreshToken.objects.filter(access_token=access).values_list(
+            "token_family", flat=True
+        )
+        for family in [f for f in families if f]:
+            OIDCRefreshToken.revoke_family(family)
+        OIDCRefreshToken.objects.filter(access_token=access).delete()
+        access.delete()
+    OIDCIDToken.objects.filter(pk=id_token.pk).delete()
+
+
 # The endpoints the login service offers; the toolkit's application management, device flow
 # and dynamic registration pages are left out.
 urlpatterns = [
@@ -193,4 +283,5 @@ urlpatterns = [
     ),
     path(".well-known/jwks.json", dot_views.JwksInfoView.as_view(), name="jwks-info"),
     path("userinfo/", dot_views.UserInfoView.as_view(), name="user-info"),
+    path("logout/", LogoutView.as_view(), name="rp-initiated-logout"),
 ]

@@ -25,12 +25,18 @@ from bieb.kb.models import (
     AccountEvent,
     AccountOrigin,
     AccountState,
+    HeldUsername,
     LinkCode,
     LinkedMembership,
     LoginAccount,
+    OIDCAccessToken,
+    OIDCGrant,
+    OIDCIDToken,
+    OIDCRefreshToken,
     username_validator,
 )
 from bieb.kb.signals import accounts_deleted_send
+from bieb.kb.signins import device_of, sign_in_record
 from bieb.kb.tokens import (
     ActivationTokenGenerator,
     ResetTokenGenerator,
@@ -142,6 +148,46 @@ def counter_username_matches(username: str, *, number: str) -> bool:
     return base == number and (not suffix or suffix.isdigit())
 
 
+def username_held(name: str, *, account_id: uuid.UUID | None = None) -> bool:
+    """Whether `name` is held back (HeldUsername) from anyone but the account that gave it up,
+    `account_id` if that is the one asking."""
+    held = HeldUsername.objects.filter(username=name, held_until__gt=timezone.now())
+    if account_id is not None:
+        held = held.exclude(account_id=account_id)
+    return held.exists()
+
+
+def username_hold(*, username: str, account_id: uuid.UUID, reason: str) -> None:
+    """Hold `username` back for BIEB_USERNAME_QUARANTINE_DAYS; call in the transaction that
+    gives it up (a change of name, the deletion of the account)."""
+    until = timezone.now() + dt.timedelta(days=settings.BIEB_USERNAME_QUARANTINE_DAYS)
+    HeldUsername.objects.update_or_create(
+        username=username,
+        defaults={"account_id": account_id, "reason": reason, "held_until": until},
+    )
+
+
+def usernames_held_prune() -> int:
+    """Forget the names whose time is over (the periodic job); they are free already."""
+    deleted, _ = HeldUsername.objects.filter(held_until__lte=timezone.now()).delete()
+    return deleted
+
+
+def oidc_tokens_end(account: LoginAccount) -> None:
+    """End every OpenID Connect grant and token of the account, for every client: a relying
+    party that asks with one of them is refused from now on."""
+    for model in (OIDCRefreshToken, OIDCAccessToken, OIDCIDToken, OIDCGrant):
+        model.objects.filter(user=account).delete()
+
+
+def sessions_end(account: LoginAccount) -> None:
+    """End every session of the account (bieb.kb.session) and every OIDC token: the account
+    (locked by the caller, in its transaction) gets a new session version, saved here."""
+    account.session_version += 1
+    account.save(update_fields=["session_version"])
+    oidc_tokens_end(account)
+
+
 def activation_lifetime() -> dt.timedelta:
     """How long an activation link works: the deadline stored with each new link is now plus
     this, and the mail says this."""
@@ -214,9 +260,10 @@ def account_create(
 ) -> LoginAccount:
     """Make an account waiting for activation and mail its activation link.
 
-    A self-chosen name that is taken is refused ("al in gebruik"). A counter's name (the
-    customer number) never stops a registration: when the number is taken (a legacy account)
-    the account gets the first free `<number>-N`, a name nobody can choose themselves."""
+    A self-chosen name that is taken, or held back after its account gave it up
+    (HeldUsername), is refused ("al in gebruik"). A counter's name (the customer number) never
+    stops a registration: when the number is taken (a legacy account) the account gets the
+    first free `<number>-N`, a name nobody can choose themselves."""
     counter = origin == AccountOrigin.COUNTER
     name = username_clean(username, self_chosen=not counter)
     candidates = [name]
@@ -230,6 +277,8 @@ def account_create(
         activation_deadline=timezone.now() + activation_lifetime(),
     )
     for candidate in candidates:
+        if username_held(candidate):
+            continue
         account.username = candidate
         if _insert_if_free(account):
             break
@@ -328,6 +377,7 @@ def account_activate(
     password: str,
     ip: str | None,
     session_start: Callable[[LoginAccount], None] | None = None,
+    user_agent: str = "",
 ) -> None:
     """Use the activation link: confirm the e-mail, set the password, activate. Once.
 
@@ -351,17 +401,22 @@ def account_activate(
     account.refresh_from_db()
     event_record(event="account.activated", account=locked, ip=ip)
     if session_start is not None:
-        _link_login(locked, ip=ip, session_start=session_start)
+        _link_login(locked, ip=ip, user_agent=user_agent, session_start=session_start)
 
 
 def _link_login(
-    account: LoginAccount, *, ip: str | None, session_start: Callable[[LoginAccount], None]
+    account: LoginAccount,
+    *,
+    ip: str | None,
+    user_agent: str,
+    session_start: Callable[[LoginAccount], None],
 ) -> None:
     """Sign in whoever just set the password through a mailed link, in the caller's
     transaction, recorded as a login."""
     account.last_login = timezone.now()
     account.save(update_fields=["last_login"])
     event_record(event="login.succeeded", account=account, ip=ip, data={"via": "link"})
+    sign_in_record(account=account, ip=ip, user_agent=user_agent, via="link")
     session_start(account)
 
 
@@ -708,6 +763,7 @@ def account_authenticate(
     password: str,
     ip: str | None,
     session_start: Callable[[LoginAccount], None] | None = None,
+    user_agent: str = "",
 ) -> LoginAccount:
     """The active account for these credentials, or ValidationError with one Dutch message that
     does not tell whether the username exists or in which state its account is.
@@ -719,7 +775,7 @@ def account_authenticate(
     cost, whatever the account: unknown, waiting, disabled, wrong or right password (no timing
     tells them apart). Cost per login: the attempt counted (one short transaction,
     bieb.core.logins), the account read, the hash, and one transaction for the bookkeeping of a
-    success."""
+    success (with the member's own record of it: `user_agent` gives its device)."""
     name = username_normalize(username)
     attempt = login_attempt(scope=LOGIN_SCOPE, username=name, address=ip)
     if attempt.refused:
@@ -732,11 +788,13 @@ def account_authenticate(
         check_password(password, _DUMMY_HASH)
         ok = False
     if account is not None and ok:
+        device_of(user_agent)  # read before the transaction: the first time takes a moment
         with transaction.atomic():  # one commit for all the bookkeeping of a login
             login_succeeded(attempt)
             account.last_login = timezone.now()
             account.save(update_fields=["last_login"])
             event_record(event="login.succeeded", account=account, ip=ip)
+            sign_in_record(account=account, ip=ip, user_agent=user_agent)
             if session_start is not None:
                 session_start(account)
         return account
@@ -755,15 +813,34 @@ def _forgot_allowed(*, subject: str, ip: str | None) -> bool:
     return not taken.refused
 
 
-def password_reset_request(*, username: str, ip: str | None) -> None:
-    """Mail a reset link if an active account has this username; the caller answers the same
-    either way, also when the request is over its limit (FORGOT_PER_ACCOUNT)."""
-    name = username_normalize(username)
-    if not name or not _forgot_allowed(subject=f"password:{name}", ip=ip):
-        return
-    account = LoginAccount.objects.filter(username=name, state=AccountState.ACTIVE).first()
-    if account is None:
-        return
+# At most this many accounts get a reset link for one e-mail address (a family may share one).
+RESET_ACCOUNTS_PER_EMAIL = 5
+
+
+def password_reset_request(*, identifier: str, ip: str | None) -> None:
+    """Mail a reset link to each active account that has this username, or this e-mail
+    address (anything with an "@"); the caller answers the same in every case, also when the
+    request is over its limit (FORGOT_PER_ACCOUNT), so that the answer tells nothing about
+    which accounts exist."""
+    typed = (identifier or "").strip()
+    if "@" in typed:
+        if not _forgot_allowed(subject=f"password:{typed}", ip=ip):
+            return
+        accounts = list(
+            LoginAccount.objects.filter(email__iexact=typed, state=AccountState.ACTIVE).order_by(
+                "username"
+            )[:RESET_ACCOUNTS_PER_EMAIL]
+        )
+    else:
+        name = username_normalize(typed)
+        if not name or not _forgot_allowed(subject=f"password:{name}", ip=ip):
+            return
+        accounts = list(LoginAccount.objects.filter(username=name, state=AccountState.ACTIVE))
+    for account in accounts:
+        _reset_link_send(account, ip=ip)
+
+
+def _reset_link_send(account: LoginAccount, *, ip: str | None) -> None:
     token = reset_tokens.make_token(account)  # type: ignore[arg-type]
     context = {
         "account": account,
@@ -789,8 +866,11 @@ def password_reset(
     password: str,
     ip: str | None,
     session_start: Callable[[LoginAccount], None] | None = None,
+    user_agent: str = "",
 ) -> None:
-    """Use the reset link: set the new password. Once. `session_start` as in `account_activate`."""
+    """Use the reset link: set the new password. Once. Every session and OIDC token of the
+    account ends (whoever knew the old password is out); `session_start` as in
+    `account_activate` signs in this browser."""
     locked = _password_from_link(
         account=account,
         token=token,
@@ -799,10 +879,11 @@ def password_reset(
         dead_link="Deze link werkt niet meer. Vraag via 'Wachtwoord vergeten' een nieuwe aan.",
     )
     locked.save(update_fields=["password"])
+    sessions_end(locked)
     login_failures_forget(scope=LOGIN_SCOPE, username=locked.username)
     event_record(event="password.reset", account=locked, ip=ip)
     if session_start is not None:
-        _link_login(locked, ip=ip, session_start=session_start)
+        _link_login(locked, ip=ip, user_agent=user_agent, session_start=session_start)
 
 
 def username_reminder(*, email: str, ip: str | None) -> None:

@@ -1,6 +1,11 @@
 """The login service's own sign-in state, kept apart from the staff login in the same session.
 (The session store itself, which writes a login's new session in the login's own transaction,
-is bieb.core.sessions.)"""
+is bieb.core.sessions.)
+
+A sign-in holds the account's `session_version` of that moment; a session whose version is no
+longer the account's is signed out. So one write to the account ends every session it has, on
+every device, without finding them (a password change or reset, "Overal uitloggen"); the
+session that made the change is then brought up to date with `kb_session_keep`."""
 
 from urllib.parse import urlsplit
 
@@ -11,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from bieb.kb.models import AccountState, LoginAccount
 
 SESSION_KEY = "kb_account"
+VERSION_KEY = "kb_session_version"
 
 
 def kb_login(request: HttpRequest, account: LoginAccount) -> None:
@@ -18,13 +24,21 @@ def kb_login(request: HttpRequest, account: LoginAccount) -> None:
     inside a transaction, the session is stored in the same commit."""
     request.session.cycle_key()
     request.session[SESSION_KEY] = str(account.pk)
+    request.session[VERSION_KEY] = account.session_version
     request.session.save()
+
+
+def kb_session_keep(request: HttpRequest, account: LoginAccount) -> None:
+    """Keep this session signed in after its account ended every session (the change made
+    here), under a new session id."""
+    kb_login(request, account)
 
 
 def kb_logout(request: HttpRequest) -> None:
     """Sign out under a new session id, written now: the old id is dead even if the response
     fails."""
     request.session.pop(SESSION_KEY, None)
+    request.session.pop(VERSION_KEY, None)
     request.session.cycle_key()
     request.session.save()
 
@@ -33,7 +47,10 @@ def current_account(request: HttpRequest) -> LoginAccount | None:
     pk = request.session.get(SESSION_KEY)
     if not pk:
         return None
-    return LoginAccount.objects.filter(pk=pk, state=AccountState.ACTIVE).first()
+    account = LoginAccount.objects.filter(pk=pk, state=AccountState.ACTIVE).first()
+    if account is None or request.session.get(VERSION_KEY) != account.session_version:
+        return None
+    return account
 
 
 def safe_next(request: HttpRequest, url: str | None) -> str:

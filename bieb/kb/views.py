@@ -1,4 +1,5 @@
-"""Pages of the login service: sign up, activate, log in and out, forgotten password/username."""
+"""Pages of the login service: sign up, activate, log in and out, forgotten password/username.
+The member's own account pages ("Mijn inlogaccount") are bieb.kb.account_views."""
 
 from collections.abc import Callable
 
@@ -17,8 +18,8 @@ from bieb.kb.forms import (
     NewPasswordForm,
     SignupForm,
 )
-from bieb.kb.models import LinkedMembership, LoginAccount
-from bieb.kb.session import current_account, kb_login, kb_logout, safe_next
+from bieb.kb.models import LoginAccount
+from bieb.kb.session import kb_login, kb_logout, safe_next
 from bieb.kb.tokens import (
     ActivationTokenGenerator,
     ResetTokenGenerator,
@@ -26,6 +27,12 @@ from bieb.kb.tokens import (
     decode_account,
     reset_tokens,
 )
+
+
+def user_agent(request: HttpRequest) -> str:
+    """The browser's own description, for the member's list of sign-ins (bieb.kb.signins)."""
+    return str(request.META.get("HTTP_USER_AGENT", ""))[:500]
+
 
 # Where a member goes after activating when the link names no next step (an account made at the
 # counter): into the Online Bibliotheek, through its login.
@@ -91,6 +98,7 @@ def _new_password_page(
                 password=form.cleaned_data["password1"],
                 ip=client_address(request),
                 session_start=lambda signed_in: kb_login(request, signed_in),
+                user_agent=user_agent(request),
             )
         except ValidationError as error:
             _add_errors(form, error, {"password": "password1"})
@@ -136,11 +144,12 @@ def login(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
                 ip=client_address(request),
                 session_start=lambda account: kb_login(request, account),
+                user_agent=user_agent(request),
             )
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            return redirect(next_url or "kb:home")
+            return redirect(next_url or "kb:account")
     return render(request, "kb/login.html", {"form": form, "next": next_url}, status=200)
 
 
@@ -153,20 +162,11 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def home(request: HttpRequest) -> HttpResponse:
-    account = current_account(request)
-    if account is None:
-        return redirect("kb:login")
-    memberships = LinkedMembership.objects.filter(account=account).order_by("library_name")
-    return render(request, "kb/home.html", {"account": account, "memberships": memberships})
-
-
-@never_cache
 def forgot_password(request: HttpRequest) -> HttpResponse:
     form = ForgotPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.password_reset_request(
-            username=form.cleaned_data["username"], ip=client_address(request)
+            identifier=form.cleaned_data["username"], ip=client_address(request)
         )
         return render(request, "kb/forgot_done.html", {"what": "password"})
     return render(request, "kb/forgot_password.html", {"form": form})

@@ -9,5 +9,6 @@ urlpatterns = [
     path("inloggen/", views.login, name="login"),
     path("callback/", views.callback, name="callback"),
     path("uitloggen/", views.logout, name="logout"),
+    path("uitgelogd/", views.logged_out, name="logged_out"),
     path("api/entitlements/<str:username>/", views.entitlements, name="entitlements"),
 ]

@@ -7,10 +7,11 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+from django.contrib.sessions.models import Session
 
 from bieb.core.dates import date_nl, local_today
 from bieb.integrations.kb import client as kb_client
-from bieb.kb.models import LinkedMembership, LoginAccount
+from bieb.kb.models import LinkedMembership, LoginAccount, OIDCAccessToken, OIDCRefreshToken
 from bieb.kb.services import MembershipData, membership_update
 from tests.oidc_live import KB_MODES, csrf, kb_login
 from tests.signup.factories import PASSWORD, active_account
@@ -27,6 +28,14 @@ def link(account: LoginAccount, *, valid_through: dt.date | None, rights: str = 
         subscription_code="0141",
         digital_rights=rights,
         valid_through=valid_through,
+    )
+
+
+def live_tokens(account: LoginAccount) -> tuple[int, int]:
+    """(access tokens, unrevoked refresh tokens) of the account."""
+    return (
+        OIDCAccessToken.objects.filter(user=account).count(),
+        OIDCRefreshToken.objects.filter(user=account, revoked__isnull=True).count(),
     )
 
 
@@ -57,9 +66,16 @@ def test_log_in_see_access_until_the_valid_through_date_and_log_out(kb_live: str
     _, today = log_in(kb_live)
     assert f"t/m <strong>{date_nl(local_today())}</strong>" in today.text
 
+    # "Uitloggen" goes on through the KB's end_session_endpoint (RP-initiated logout): out of
+    # both, and back at the Online Bibliotheek
+    assert live_tokens(account) == (2, 2)
     out = browser.post(f"{kb_live}/online/uitloggen/", data={"csrfmiddlewaretoken": csrf(home)})
-    assert "Je bent uitgelogd" in out.text and "/kb/uitloggen/?next=" in out.text
+    assert out.url == f"{kb_live}/online/uitgelogd/"
+    assert "uitgelogd bij de Online Bibliotheek en bij de inlogdienst van de KB" in out.text
     assert ">Inloggen</a>" in browser.get(f"{kb_live}/online/").text
+    assert browser.get(f"{kb_live}/kb/account/").url.startswith(f"{kb_live}/kb/inloggen/")
+    # the Online Bibliotheek gave its tokens back (the other sign-in keeps its own)
+    assert live_tokens(account) == (1, 1)
 
 
 @pytest.mark.parametrize(
@@ -118,3 +134,35 @@ def test_a_callback_without_our_state_or_from_another_issuer_is_refused(kb_live:
         params={"code": "abc", "state": state.group(1), "iss": "https://evil.example/kb"},
     )
     assert mixed_up.status_code == 400
+
+
+@pytest.mark.parametrize("kb_live", KB_MODES, indirect=True)
+def test_each_page_asks_the_kb_again_refreshing_the_token_and_ends_with_the_kb_sign_in(
+    kb_live: str,
+) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    from bieb.kb.self_service import sessions_end_everywhere
+
+    account = active_account("e.b.tester")
+    link(account, valid_through=local_today() + dt.timedelta(days=200))
+    browser, home = log_in(kb_live)
+    assert "Hallo e.b.tester" in home.text
+    # a member's session is not a staff login: it does not end after the counter's idle time
+    assert not [s for s in Session.objects.all() if "staff:since" in s.get_decoded()]
+    # The library ends the membership: the next page says so, without a new login.
+    link_state = LinkedMembership.objects.get(account=account)
+    link_state.valid_through = local_today() - dt.timedelta(days=1)
+    link_state.save()
+    assert "geen toegang" in browser.get(f"{kb_live}/online/").text
+
+    # Two hours on, the access token (an hour) has expired: refreshed, still signed in.
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=2), tick=False):
+        later = browser.get(f"{kb_live}/online/")
+        assert "Hallo e.b.tester" in later.text
+        assert OIDCRefreshToken.objects.filter(user=account, revoked__isnull=False).exists()
+        # "Overal uitloggen" at the KB: the next page of the Online Bibliotheek is signed out.
+        sessions_end_everywhere(account=account, ip=None)
+        out = browser.get(f"{kb_live}/online/")
+    assert "Je bent uitgelogd" in out.text and ">Inloggen</a>" in out.text

@@ -23,9 +23,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
+from authlib.integrations.base_client import OAuthError
 from authlib.integrations.django_client import DjangoOAuth2App, OAuth
 from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
@@ -57,6 +58,11 @@ class KBUnavailable(LoginFailed):
     """The login service did not answer in time, or could not be reached."""
 
 
+class SignedOut(LoginFailed):
+    """The login service no longer honours the sign-in (its tokens were ended: a password
+    change or reset, "Overal uitloggen", a deleted account)."""
+
+
 @dataclass(frozen=True)
 class Member:
     """Who logged in, from a verified ID token and the userinfo that belongs to it."""
@@ -67,6 +73,21 @@ class Member:
     email_verified: bool
     memberships: list[dict[str, Any]] = field(default_factory=list)
     id_token_expires: int = 0
+    # What the relying party keeps in its session to ask again later (`member_check`) and to
+    # sign out (`logout_url`): access and refresh token, their expiry, the ID token.
+    token: dict[str, Any] = field(default_factory=dict)
+
+
+# The parts of a token response a relying party keeps.
+TOKEN_KEPT = ("access_token", "refresh_token", "token_type", "expires_at", "id_token")
+
+
+def _kept(token: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    kept = {key: token[key] for key in TOKEN_KEPT if token.get(key)}
+    for key in ("refresh_token", "id_token"):  # a refresh may leave these out
+        if key not in kept and previous and previous.get(key):
+            kept[key] = previous[key]
+    return kept
 
 
 def secret_from_env(variable: str, client_id: str) -> str:
@@ -267,4 +288,89 @@ def login_complete(request: HttpRequest, *, client_id: str, secret: str) -> Memb
         email_verified=bool(info.get("email_verified")),
         memberships=list(info.get("memberships") or []),
         id_token_expires=int(claims.get("exp") or 0),
+        token=_kept(token),
     )
+
+
+# A token this close to its expiry is refreshed first.
+REFRESH_MARGIN = 30
+
+
+def member_check(*, client_id: str, secret: str, sub: str, token: dict[str, Any]) -> Member:
+    """Ask the login service again who is signed in with `token` (userinfo), refreshing the
+    access token first when it is (nearly) expired. The answer's `token` is what to keep from
+    now on. SignedOut when the login service no longer honours it (a password change or reset,
+    "Overal uitloggen", a deleted account), KBUnavailable when it does not answer."""
+    if not token.get("access_token"):
+        raise SignedOut("no token kept")
+    client = _client(client_id, secret)
+    current = dict(token)
+    try:
+        metadata = client.load_server_metadata()
+        if float(current.get("expires_at") or 0) - REFRESH_MARGIN < time.time():
+            if not current.get("refresh_token"):
+                raise SignedOut("expired, no refresh token")
+            with client._get_oauth_client(**metadata) as session:
+                fresh = session.refresh_token(
+                    metadata["token_endpoint"], refresh_token=current["refresh_token"]
+                )
+            current = _kept(dict(fresh), current)
+        info = client.userinfo(token=current)
+    except LoginFailed:
+        raise
+    except (requests.Timeout, requests.ConnectionError) as error:
+        raise KBUnavailable(f"{type(error).__name__}: {error}") from error
+    except requests.HTTPError as error:
+        status = error.response.status_code if error.response is not None else 0
+        if 400 <= status < 500:
+            raise SignedOut(f"userinfo answered {status}") from error
+        raise KBUnavailable(f"userinfo answered {status}") from error
+    except OAuthError as error:  # the refresh was refused (invalid_grant)
+        raise SignedOut(f"{type(error).__name__}: {error}") from error
+    except Exception as error:
+        raise KBUnavailable(f"{type(error).__name__}: {error}") from error
+    _remember_metadata(client)
+    if str(info.get("sub")) != sub:
+        raise SignedOut("userinfo is about another subject")
+    return Member(
+        sub=sub,
+        username=str(info.get("preferred_username") or ""),
+        email=str(info.get("email") or ""),
+        email_verified=bool(info.get("email_verified")),
+        memberships=list(info.get("memberships") or []),
+        token=current,
+    )
+
+
+def token_revoke(*, client_id: str, secret: str, token: dict[str, Any]) -> None:
+    """Give the tokens back (RFC 7009) on signing out: revoking the refresh token revokes its
+    access token too. Best effort: a login service that does not answer lets them expire."""
+    value = token.get("refresh_token") or token.get("access_token")
+    if not value:
+        return
+    client = _client(client_id, secret)
+    hint = "refresh_token" if token.get("refresh_token") else "access_token"
+    try:
+        metadata = client.load_server_metadata()
+        with client._get_oauth_client(**metadata) as session:
+            session.revoke_token(f"{issuer()}/revoke_token/", value, token_type_hint=hint)
+    except Exception:  # noqa: S110  (best effort, see above)
+        pass
+
+
+def logout_url(*, client_id: str, secret: str, id_token: str, post_logout_redirect_uri: str) -> str:
+    """The login service's end_session_endpoint (RP-initiated logout) for this sign-in, to
+    send the browser to; KBUnavailable when discovery does not answer."""
+    client = _client(client_id, secret)
+    try:
+        metadata = client.load_server_metadata()
+    except requests.RequestException as error:
+        raise KBUnavailable(f"discovery failed: {type(error).__name__}: {error}") from error
+    _remember_metadata(client)
+    endpoint = metadata.get("end_session_endpoint")
+    if not endpoint:
+        raise LoginFailed("the login service offers no end_session_endpoint")
+    query = {"client_id": client_id, "post_logout_redirect_uri": post_logout_redirect_uri}
+    if id_token:
+        query["id_token_hint"] = id_token
+    return f"{endpoint}?{urlencode(query)}"
