@@ -236,7 +236,9 @@ def _planned_message(request: HttpRequest, planned: OpenPlanned) -> None:
     messages.success(
         request,
         f"{debits} gepland op {planned.collection_date:%d-%m-%Y}, samen "
-        f"{format_euro(planned.total)}. De klanten krijgen een vooraankondiging per e-mail. "
+        f"{format_euro(planned.total)}. "
+        f"{'De klant krijgt' if planned.count == 1 else 'De klanten krijgen'} een "
+        "vooraankondiging per e-mail. "
         "Maak de bestanden vóór de incassodatum." + skipped,
     )
 

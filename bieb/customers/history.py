@@ -44,8 +44,50 @@ ACTION_LABELS = {
 }
 
 
+# The keys of an audit row's data in the same words; unknown ones as stored.
+DATA_LABELS = {
+    "amount": "bedrag",
+    "at_once": "per direct",
+    "branch": "vestiging",
+    "count": "aantal",
+    "description": "omschrijving",
+    "discount": "korting",
+    "email": "e-mail",
+    "end_to_end_id": "kenmerk incasso",
+    "ends_on": "eindigt op",
+    "fee": "bedrag abonnement",
+    "fields": "velden",
+    "file": "bestand",
+    "files": "bestanden",
+    "from": "van",
+    "iban": "IBAN",
+    "line": "boeking",
+    "login_account": "inlogaccount",
+    "method": "betaalwijze",
+    "new_line": "nieuwe boeking",
+    "newsletter": "nieuwsbrief",
+    "note": "toelichting",
+    "number": "klantnummer",
+    "on": "op",
+    "reason": "reden",
+    "reference": "kenmerk",
+    "state": "stand",
+    "subscription": "abonnement",
+    "tariff": "tariefcode",
+    "to": "naar",
+    "total": "totaal",
+    "username": "gebruikersnaam",
+    "valid_through": "geldig t/m",
+    "way": "hoe",
+}
+
+
 def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
+
+
+def data_label(key: str) -> str:
+    return DATA_LABELS.get(key, key)
 
 
 def customer_audit_events(*, customer: Customer) -> QuerySet[AuditEvent]:

@@ -195,6 +195,16 @@ def test_choosing_open_amounts_to_collect_by_keyboard(
     expect(section).to_contain_text("€ 42,00")
     no_violations(page, "incasso-openstaand")
 
+    # Nothing chosen: no question; the page says to choose someone, next to the list.
+    page.get_by_role("button", name="Gekozen bedragen incasseren").focus()
+    with page.expect_navigation():
+        keys.press("Enter")
+    expect(page.locator("#open-debits-error")).to_contain_text("Kies")
+    expect(page.locator('#open-debits input[name="klant"]').first).to_be_focused()
+    no_violations(page, "incasso-openstaand-niets-gekozen")
+    assert not Debit.objects.exists()
+    section = page.locator("#open-debits")
+
     # All on the page with Space; the question counts them, with Nee in focus.
     everyone = page.get_by_label("Alle klanten op deze pagina kiezen")
     everyone.focus()
@@ -231,7 +241,10 @@ def test_choosing_open_amounts_to_collect_by_keyboard(
     with page.expect_navigation():
         keys.press("Enter")  # Ja
     expect(
-        page.get_by_text(f"1 incasso gepland op {date:%d-%m-%Y}, samen € 42,00.")
+        page.get_by_text(
+            f"1 incasso gepland op {date:%d-%m-%Y}, samen € 42,00. De klant krijgt een "
+            "vooraankondiging per e-mail."
+        )
     ).to_be_visible()
     (debit,) = Debit.objects.all()
     assert (debit.customer_id, debit.period_id, debit.state) == (

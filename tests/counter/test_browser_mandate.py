@@ -11,7 +11,7 @@ from bieb.core.dates import local_today
 from bieb.customers.models import Customer
 from bieb.debits.models import Mandate, MandateState
 from tests.axe import axe_violations
-from tests.browser import expect_focus
+from tests.browser import expect_focus, snap
 from tests.counter.test_browser import base, keyboard_to_a_new_customer, step  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -73,6 +73,9 @@ def test_a_registration_with_a_mandate_keyboard_only(
     page.get_by_text("Genereren van inlogaccount gelukt").wait_for()
     keys.press("Enter")  # OK: the amount to pay has the focus
     expect_focus(page, "id_amount")
+    expect(page.locator("#mandate-line")).to_contain_text("de volgende jaren worden automatisch")
+    assert axe_violations(page) == []
+    snap(page, "ingeschreven-met-machtiging")
     for _ in range(3):  # Contant, Betaling boeken, Later betalen
         keys.press("Tab")
     with page.expect_navigation():

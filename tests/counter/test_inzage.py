@@ -81,12 +81,12 @@ def test_historie_lists_the_customers_rows_newest_first_a_page_at_a_time(
     text = first.content.decode()
     assert first.status_code == 200
     assert text.index("Abonnement opgezegd") < text.index("Persoonsgegevens gewijzigd")
-    assert "online:e.b.tester" in text and "reason: prijs" in text
+    assert "online:e.b.tester" in text and "reden: prijs" in text
     assert f"veld{HISTORY_PER_PAGE + 4}" in text and "veld0<" not in text
     assert "Pagina 1 van 2" in text
     second = balie_client.get(f"/balie/klanten/{tester.number}/historie/?pagina=2")
     rest = second.content.decode()
-    assert "fields: veld0<" in rest and "Ingeschreven" in rest
+    assert "velden: veld0<" in rest and "Ingeschreven" in rest
     assert "Verhuizer" not in text + rest and oost_customer.number not in text + rest
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from bieb.core.money import format_euro
+from bieb.customers.history import data_label
 from bieb.customers.models import MembershipStatus
 from bieb.customers.validators import format_iban
 
@@ -41,11 +42,12 @@ def ja_nee(value: object) -> str:
 
 @register.filter
 def audit_data(data: Any) -> str:
-    """An audit row's data as one readable line: `fields: email, newsletter; way: json`."""
+    """An audit row's data as one readable line, its keys in Dutch:
+    `velden: email, newsletter; hoe: json`."""
     if not isinstance(data, dict) or not data:
         return ""
     parts = []
     for key, value in data.items():
         shown = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        parts.append(f"{key}: {shown}")
+        parts.append(f"{data_label(key)}: {shown}")
     return "; ".join(parts)
