@@ -10,8 +10,7 @@ from django.db import models, transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bieb.customers.models import CustomerNumberSequence
-from bieb.kb.clients import online_client_register, website_client_register
-from bieb.kb.mijn_client import mijn_client_register
+from bieb.kb.clients import mijn_client_register, online_client_register, website_client_register
 from bieb.libraries.models import (
     Branch,
     DigitalRights,

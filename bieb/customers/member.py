@@ -13,13 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
 
-from bieb.audit.services import audit_record
 from bieb.customers import validators as v
 from bieb.customers.details import clean_yes_no
 from bieb.customers.models import Customer
+from bieb.customers.services import customer_fields_save
 
 CONTACT_FIELDS = ("country", "postcode", "house_number", "email", "newsletter")
 EMAIL_REQUIRED = (
@@ -93,26 +91,11 @@ def customer_contact_update(
     stores the moment of consent, unticking clears it; an unchanged choice keeps its moment. The
     audit row names the member (`actor_name`, "online:<username>") and the fields, not their
     values."""
-    values = details.model_fields()
-    with transaction.atomic():
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
-        changed = [name for name, value in values.items() if getattr(locked, name) != value]
-        if not changed:
-            return []
-        for name in changed:
-            setattr(locked, name, values[name])
-        fields = [*changed, "updated_at"]
-        if "newsletter" in changed:
-            locked.newsletter_consent_at = timezone.now() if details.newsletter else None
-            fields.append("newsletter_consent_at")
-        locked.save(update_fields=fields)
-        audit_record(
-            actor=None,
-            actor_name=actor_name,
-            action="customer.contact_updated",
-            library=locked.library,
-            target=locked,
-            data={"fields": changed},
-        )
-    customer.refresh_from_db()
-    return changed
+    return customer_fields_save(
+        customer=customer,
+        values=details.model_fields(),
+        newsletter=details.newsletter,
+        actor=None,
+        actor_name=actor_name,
+        action="customer.contact_updated",
+    )

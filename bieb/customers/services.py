@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -390,7 +391,28 @@ def customer_update(*, actor: User, customer: Customer, details: CustomerDetails
     their values. Ticking the newsletter stores the moment of consent; unticking clears it.
     """
     _check_counter_actor(actor, customer)
-    values = details.model_fields()
+    return customer_fields_save(
+        customer=customer,
+        values=details.model_fields(),
+        newsletter=details.newsletter,
+        actor=actor,
+        action="customer.updated",
+    )
+
+
+def customer_fields_save(
+    *,
+    customer: Customer,
+    values: dict[str, Any],
+    newsletter: bool,
+    actor: User | None,
+    action: str,
+    actor_name: str = "",
+) -> list[str]:
+    """Write the fields of `values` that differ, under the customer's row lock, with one audit
+    row naming the changed fields (not their values); returns them (none: nothing written).
+    A changed newsletter choice stores the moment of consent when ticked and clears it when
+    unticked. Shared by the counter's correction and the member's own change."""
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         changed = [name for name, value in values.items() if getattr(locked, name) != value]
@@ -400,12 +422,13 @@ def customer_update(*, actor: User, customer: Customer, details: CustomerDetails
             setattr(locked, name, values[name])
         fields = [*changed, "updated_at"]
         if "newsletter" in changed:
-            locked.newsletter_consent_at = timezone.now() if details.newsletter else None
+            locked.newsletter_consent_at = timezone.now() if newsletter else None
             fields.append("newsletter_consent_at")
         locked.save(update_fields=fields)
         audit_record(
             actor=actor,
-            action="customer.updated",
+            actor_name=actor_name,
+            action=action,
             library=locked.library,
             target=locked,
             data={"fields": changed},

@@ -1,5 +1,6 @@
-"""The relying parties the login service knows by default: the Online Bibliotheek and the
-library website (online sign-up)."""
+"""The relying parties the login service knows by default: the Online Bibliotheek, the
+library website (online sign-up) and Mijn bibliotheek (`/mijn/<library>/`, a client of its own:
+the member sees by its name where they signed in, and its redirect URIs are its own)."""
 
 import os
 
@@ -11,6 +12,7 @@ from bieb.kb.models import OIDCApplication
 
 ONLINE_CLIENT_ID = "online-bibliotheek"
 WEBSITE_CLIENT_ID = "bibliotheek-website"
+MIJN_CLIENT_ID = "mijn-bibliotheek"
 
 
 def online_client_secret() -> str:
@@ -52,6 +54,26 @@ def website_client_register() -> OIDCApplication:
         name="Website van de bibliotheek (inschrijven)",
         redirect_uris=f"{base}/word-lid/inlogaccount/terug/",
         post_logout_redirect_uris="",
+    )
+
+
+def mijn_client_secret() -> str:
+    """BIEB_MIJN_CLIENT_SECRET, or derived from SECRET_KEY as the other clients' are."""
+    return (
+        os.environ.get("BIEB_MIJN_CLIENT_SECRET")
+        or salted_hmac(f"bieb.kb.{MIJN_CLIENT_ID}", "client-secret").hexdigest()
+    )
+
+
+def mijn_client_register() -> OIDCApplication:
+    """Register (or bring back) Mijn bibliotheek as a confidential client; idempotent."""
+    base = settings.BIEB_BASE_URL
+    return _client_register(
+        client_id=MIJN_CLIENT_ID,
+        secret=mijn_client_secret(),
+        name="Mijn bibliotheek",
+        redirect_uris=f"{base}/mijn/terug/",
+        post_logout_redirect_uris=f"{base}/mijn/",
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from bieb.customers.models import Customer
-from bieb.kb.mijn_client import mijn_client_register
+from bieb.kb.clients import mijn_client_register
 from bieb.kb.models import LoginAccount
 from bieb.libraries.models import Branch, Library, SubscriptionType
 from tests.mijn.factories import member_customer

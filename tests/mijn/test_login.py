@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from bieb.customers.models import Customer
-from bieb.kb.mijn_client import MIJN_CLIENT_ID
+from bieb.kb.clients import MIJN_CLIENT_ID
 from bieb.kb.models import LoginAccount, OIDCApplication
 from tests.oidc_live import KB_MODES, csrf, kb_login
 from tests.signup.factories import PASSWORD
