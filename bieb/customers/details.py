@@ -89,22 +89,33 @@ def _choice(value: object, choices: type[Salutation] | type[IdentityDocument]) -
     raise ValidationError("Kies een waarde uit de lijst.", code="invalid")
 
 
+class FieldsCleaned:
+    """A form's fields as they are cleaned one by one: the good values in `out`, each wrong
+    field's errors in `errors` (so that a form can show them all and keep the input)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[ValidationError]] = {}
+        self.out: dict[str, object] = {}
+
+    def take(self, name: str, func: object, *args: object, **kwargs: object) -> object:
+        """`func(*args, **kwargs)` as the value of `name`; None, with the error kept, when
+        it raises ValidationError."""
+        try:
+            value = func(*args, **kwargs)  # type: ignore[operator]
+        except ValidationError as error:
+            self.errors.setdefault(name, []).append(error)
+            return None
+        self.out[name] = value
+        return value
+
+
 def customer_details_clean(
     raw: Mapping[str, object], *, today: dt.date, email_required: bool = False
 ) -> CustomerDetails:
     """Validate every field of `raw` and return the details, or raise one ValidationError that
     maps each wrong field to its Dutch message (so a form can show them all and keep the input)."""
-    errors: dict[str, list[ValidationError]] = {}
-    out: dict[str, object] = {}
-
-    def take(name: str, func: object, *args: object, **kwargs: object) -> object:
-        try:
-            value = func(*args, **kwargs)  # type: ignore[operator]
-        except ValidationError as error:
-            errors.setdefault(name, []).append(error)
-            return None
-        out[name] = value
-        return value
+    fields_ = FieldsCleaned()
+    errors, out, take = fields_.errors, fields_.out, fields_.take
 
     get = raw.get
     take("salutation", _choice, get("salutation"), Salutation)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from bieb.customers import validators as v
-from bieb.customers.details import clean_yes_no
+from bieb.customers.details import FieldsCleaned, clean_yes_no
 from bieb.customers.models import Customer
 from bieb.customers.services import customer_fields_save
 
@@ -48,17 +48,8 @@ class ContactDetails:
 def contact_clean(raw: Mapping[str, object], *, email_required: bool) -> ContactDetails:
     """Validate the member's form; one ValidationError mapping each wrong field (named as in
     CONTACT_FIELDS) to its Dutch message."""
-    errors: dict[str, list[ValidationError]] = {}
-    out: dict[str, object] = {}
-
-    def take(name: str, func: object, *args: object, **kwargs: object) -> object:
-        try:
-            value = func(*args, **kwargs)  # type: ignore[operator]
-        except ValidationError as error:
-            errors.setdefault(name, []).append(error)
-            return None
-        out[name] = value
-        return value
+    fields_ = FieldsCleaned()
+    errors, out, take = fields_.errors, fields_.out, fields_.take
 
     country = take("country", v.clean_country, raw.get("country"))
     if isinstance(country, str):

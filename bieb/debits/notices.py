@@ -36,7 +36,11 @@ def debit_pay_url(debit: Debit) -> str:
     return period_pay_url(period) if period is not None else ""
 
 
-def _context(debit: Debit, customer: Customer, library: Library, mandate: Mandate) -> dict:
+def debit_notice_context(
+    debit: Debit, customer: Customer, library: Library, mandate: Mandate
+) -> dict[str, Any]:
+    """What every mail about a planned debit says (SEPA's pre-notification: amount, date,
+    account, creditor and Incassant-ID, mandate reference), and the period it pays, if any."""
     context: dict[str, Any] = {
         "name": customer.first_name or customer.display_name,
         "number": customer.number,
@@ -76,7 +80,7 @@ def open_amount_notice(
         "open_amount",
         "prenotification",
         debit,
-        **_context(debit, customer, library, mandate),
+        **debit_notice_context(debit, customer, library, mandate),
     )
 
 
@@ -94,7 +98,7 @@ def new_date_notice(
         "new_date",
         debit,
         old_date=date_nl(old_date),
-        **_context(debit, customer, library, mandate),
+        **debit_notice_context(debit, customer, library, mandate),
     )
 
 
@@ -112,5 +116,5 @@ def cancelled_notice(
         "cancelled",
         debit,
         pay_url=debit_pay_url(debit),
-        **_context(debit, customer, library, mandate),
+        **debit_notice_context(debit, customer, library, mandate),
     )

@@ -13,14 +13,14 @@ from django.db.models import Sum
 from django.template.loader import get_template
 from django.utils import timezone
 
-from bieb.core.dates import date_nl, local_today
-from bieb.core.money import format_euro, to_cents
+from bieb.core.dates import local_today
+from bieb.core.money import to_cents
 from bieb.customers.memberships import membership_renew
 from bieb.customers.models import Customer, MembershipPeriod, PeriodState
-from bieb.customers.validators import masked_iban
 from bieb.customers.year import customer_saldo_of
 from bieb.debits.collect import DEBIT_OPEN, debits_for_periods
 from bieb.debits.models import Debit, Mandate, MandateKind
+from bieb.debits.notices import debit_notice_context
 from bieb.debits.services import (
     Consent,
     mandate_active,
@@ -133,18 +133,7 @@ def _prenotify(debit: Debit, mandate: Mandate, period: MembershipPeriod) -> None
     library = period.library
     if not customer.email:
         return
-    context = {
-        "name": customer.first_name or customer.display_name,
-        "library": library,
-        "contact": library.contact_lines,
-        "amount": format_euro(debit.amount),
-        "date": date_nl(debit.collection_date),
-        "iban": masked_iban(mandate.iban),
-        "mandate": mandate.reference,
-        "creditor_id": library.creditor_id,
-        "start": date_nl(period.start),
-        "end": date_nl(period.end),
-    }
+    context = debit_notice_context(debit, customer, library, mandate)
     mail_queue(
         to=customer.email,
         subject=f"Automatische incasso voor je abonnement bij {library.name}",
