@@ -10,7 +10,7 @@ from django.db import models, transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bieb.customers.models import CustomerNumberSequence
-from bieb.kb.clients import mijn_client_register, online_client_register, website_client_register
+from bieb.kb.clients import clients_register_defaults
 from bieb.libraries.models import (
     Branch,
     DigitalRights,
@@ -218,9 +218,7 @@ def demo_load() -> None:
                 content_type__app_label="staff", codename__in=wanted
             )
             user.user_permissions.add(*permissions)
-    online_client_register()
-    website_client_register()
-    mijn_client_register()
+    clients_register_defaults()
     operator = _demo_user(
         ADMIN["username"],
         {"first_name": ADMIN["first_name"], "is_staff": True, "is_superuser": True},

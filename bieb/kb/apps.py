@@ -10,4 +10,11 @@ class KbConfig(AppConfig):
     verbose_name = "Landelijke inlogdienst"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from bieb.kb import csp, jobs  # noqa: F401  (the purge job; the policy's client cache)
+        from bieb.kb.clients import clients_after_migrate
+
+        # The relying parties every installation has, registered by `bieb migrate` (not only
+        # by the demo: a production install has no demo data).
+        post_migrate.connect(clients_after_migrate, sender=self)

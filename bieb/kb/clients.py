@@ -6,6 +6,7 @@ import os
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.crypto import salted_hmac
 
 from bieb.kb.models import OIDCApplication
@@ -75,6 +76,23 @@ def mijn_client_register() -> OIDCApplication:
         redirect_uris=f"{base}/mijn/terug/",
         post_logout_redirect_uris=f"{base}/mijn/",
     )
+
+
+def clients_register_defaults() -> None:
+    """The three clients every installation has, not only the demo: run after each `bieb
+    migrate` (so a changed BIEB_BASE_URL or secret is taken up by the next deploy)."""
+    online_client_register()
+    website_client_register()
+    mijn_client_register()
+
+
+def clients_after_migrate(using: str = DEFAULT_DB_ALIAS, **kwargs: object) -> None:
+    """post_migrate receiver: register the default clients once the KB's tables exist (there
+    is one database; the KB's migrations may have been rolled back with `bieb migrate kb zero`)."""
+    if using != DEFAULT_DB_ALIAS:
+        return
+    if OIDCApplication._meta.db_table in connections[using].introspection.table_names():
+        clients_register_defaults()
 
 
 def _client_register(

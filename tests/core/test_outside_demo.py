@@ -4,7 +4,8 @@ The test suite itself runs in demo mode (bieb/test_settings.py), and some settin
 when the settings module loads, so this starts a process with the production settings on a
 throwaway SQLite database and asks it, through Django's test client, for what must not exist
 there: the demo payment service's checkout page and webhook, and the demo mailbox; and whether
-it holds what only holds outside the demo: OpenID Connect clients redirect over HTTPS only.
+it holds what only holds outside the demo: OpenID Connect clients redirect over HTTPS only, and
+the three relying parties every installation has are registered by `migrate` alone.
 """
 
 import json
@@ -70,6 +71,26 @@ def redirect_uri(uri):
 
 
 answers["http_redirect_uri"] = redirect_uri("http://app.example.nl/terug/")
+
+# The relying parties every installation has come with `migrate`, not with the demo: the
+# Online Bibliotheek's sign-in reaches the KB's login page rather than an unknown client.
+answers["clients"] = {
+    client.client_id: client.redirect_uris
+    for client in get_application_model().objects.order_by("client_id")
+}
+authorize = client.get(
+    "/kb/authorize/",
+    {
+        "client_id": "online-bibliotheek",
+        "redirect_uri": "https://bieb.example.nl/online/callback/",
+        "response_type": "code",
+        "scope": "openid",
+        "code_challenge": "x" * 43,
+        "code_challenge_method": "S256",
+    },
+    secure=True,
+)
+answers["authorize"] = [authorize.status_code, authorize.get("Location", "").split("?")[0]]
 answers["https_redirect_uri"] = redirect_uri("https://app.example.nl/terug/")
 print(json.dumps(answers))
 """
@@ -87,6 +108,7 @@ def test_outside_demo_mode_the_demo_only_pages_do_not_exist_and_redirects_need_h
         DJANGO_SETTINGS_MODULE="bieb.settings",
         SECRET_KEY="outside-demo-" + "k" * 40,
         ALLOWED_HOSTS="testserver",
+        BIEB_BASE_URL="https://bieb.example.nl",
         DATABASE_URL=f"sqlite:///{tmp_path / 'bieb.sqlite3'}",
         BIEB_VAR_DIR=str(tmp_path / "var"),
     )
@@ -111,4 +133,10 @@ def test_outside_demo_mode_the_demo_only_pages_do_not_exist_and_redirects_need_h
         "checkout_status": "open",
         "http_redirect_uri": "refused",
         "https_redirect_uri": "accepted",
+        "clients": {
+            "bibliotheek-website": "https://bieb.example.nl/word-lid/inlogaccount/terug/",
+            "mijn-bibliotheek": "https://bieb.example.nl/mijn/terug/",
+            "online-bibliotheek": "https://bieb.example.nl/online/callback/",
+        },
+        "authorize": [302, "/kb/inloggen/"],
     }
