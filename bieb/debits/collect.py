@@ -26,18 +26,21 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 
 from bieb.audit.services import audit_record
 from bieb.core.bulk import bulk_insert, bulk_set
+from bieb.core.money import ZERO, to_cents
 from bieb.customers.ledger import ledger_debits_book
 from bieb.customers.models import Customer, MembershipPeriod
+from bieb.customers.year import customers_saldo_of
 from bieb.debits.models import (
     BatchState,
     Debit,
     DebitBatch,
+    DebitCancelReason,
     DebitState,
     Mandate,
     MandateState,
@@ -144,6 +147,9 @@ def debits_make_files(*, library: Library, actor: User, today: dt.date) -> list[
             collection_date__gt=today,
             mandate__state=MandateState.ACTIVE,
         )
+        # Members who paid otherwise since the pre-notification (at the desk, by the payment
+        # link): their debit is called off, or the bank would collect it a second time.
+        called_off = _call_off_paid(due, now=timezone.now())
         # RCUR, except FRST for a mandate never collected and for one whose account moved to
         # another bank (the EPC's rule for an amendment with "SMNDA").
         due.update(sequence_type=SequenceType.RECURRING)
@@ -219,7 +225,7 @@ def debits_make_files(*, library: Library, actor: User, today: dt.date) -> list[
             transaction.set_rollback(True)
             raise ValidationError(error.message) from error
         made_files = list(DebitBatch.objects.filter(pk__in=batches).defer("xml").order_by("pk"))
-        if made_files:
+        if made_files or called_off:
             audit_record(
                 actor=actor,
                 action="debits.files_made",
@@ -229,9 +235,50 @@ def debits_make_files(*, library: Library, actor: User, today: dt.date) -> list[
                     "files": [b.message_id for b in made_files],
                     "count": sum(b.count for b in made_files),
                     "total": str(sum((b.total for b in made_files), Decimal("0.00"))),
+                    "called_off": called_off,
                 },
             )
     return made_files
+
+
+def _call_off_paid(due: QuerySet[Debit], *, now: dt.datetime) -> int:
+    """Cancel (vervallen, "anders betaald") each due debit that its customer no longer owes:
+    per customer, the saldo less the debits already in a file pays for the due debits in
+    date order, and what it does not cover is called off. Under the customers' row locks
+    (after the library's, in the order the stale run takes them), so a payment booked at the
+    desk meanwhile waits for the files and is then simply an overpayment to refund, never a
+    second collection. No mail: the member paid."""
+    customer_ids = list(
+        Customer.objects.select_for_update()
+        .filter(pk__in=due.values("customer_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not customer_ids:
+        return 0
+    left = customers_saldo_of(customer_ids)
+    for customer_id, amount in (
+        Debit.objects.filter(customer_id__in=customer_ids, state=DebitState.IN_FILE)
+        .values("customer_id")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+        .values_list("customer_id", "amount")
+    ):
+        left[customer_id] = left.get(customer_id, ZERO) - to_cents(amount)
+    paid: list[int] = []
+    for debit_id, customer_id, amount in due.order_by(
+        "customer_id", "collection_date", "pk"
+    ).values_list("pk", "customer_id", "amount"):
+        owed = left.get(customer_id, ZERO)
+        if owed < amount:
+            paid.append(debit_id)
+        else:
+            left[customer_id] = owed - amount
+    for start in range(0, len(paid), 10_000):
+        Debit.objects.filter(pk__in=paid[start : start + 10_000]).update(
+            state=DebitState.CANCELLED, cancelled_at=now, cancel_reason=DebitCancelReason.PAID
+        )
+    return len(paid)
 
 
 def _fill_batch(batch: DebitBatch, rows: list[tuple[int, int, str, str]]) -> None:

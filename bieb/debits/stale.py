@@ -24,7 +24,6 @@ The run of a day may be repeated: what it settled is no longer gepland with a da
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, QuerySet, Sum
@@ -32,7 +31,8 @@ from django.utils import timezone
 
 from bieb.audit.services import audit_record
 from bieb.core.money import ZERO, to_cents
-from bieb.customers.models import Customer, LedgerLine
+from bieb.customers.models import Customer
+from bieb.customers.year import customers_saldo_of
 from bieb.debits.collect import DEBIT_OPEN, collection_date_for
 from bieb.debits.models import Debit, DebitCancelReason, DebitState, MandateState
 from bieb.debits.notices import cancelled_notice, new_date_notice
@@ -68,17 +68,6 @@ def debits_settle_stale(*, library: Library, today: dt.date, actor_name: str) ->
     return settled
 
 
-def _owed(customer_ids: list[int]) -> dict[int, Decimal]:
-    rows = (
-        LedgerLine.objects.filter(customer_id__in=customer_ids)
-        .values("customer_id")
-        .annotate(saldo=Sum("amount"))
-        .order_by()
-        .values_list("customer_id", "saldo")
-    )
-    return {customer_id: to_cents(saldo) for customer_id, saldo in rows if saldo is not None}
-
-
 def _settle_chunk(
     library: Library, customer_ids: list[int], today: dt.date, actor_name: str, settled: Settled
 ) -> None:
@@ -102,7 +91,7 @@ def _settle_chunk(
         if not stale:
             return
         # What each customer owes beyond the open debits that are not stale.
-        left = _owed(customer_ids)
+        left = customers_saldo_of(customer_ids)
         for customer_id, amount in (
             Debit.objects.filter(customer_id__in=customer_ids, state__in=DEBIT_OPEN)
             .exclude(pk__in=[d.pk for d in stale])

@@ -9,6 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from lxml import etree
 
+from bieb.audit.models import AuditEvent
+from bieb.customers.ledger import ledger_payment_book
 from bieb.customers.models import LedgerKind, LedgerLine, MembershipStatus, PaymentMethod
 from bieb.customers.year import customer_saldo_of
 from bieb.debits.collect import batch_mark_sent, debits_make_files
@@ -237,3 +239,63 @@ def test_a_malformed_file_is_refused_whole(bind: Library, manager: User) -> None
         returns_import(library=bind, data=b"<Document><niet", filename="x.xml", actor=manager)
     assert "niet ingelezen" in error.value.messages[0]
     assert not ReturnFile.objects.exists()
+
+
+def test_a_debit_paid_otherwise_before_the_file_is_called_off_not_collected_twice(
+    setup: tuple[object, Mandate],
+    bind: Library,
+    manager: User,
+    balie: User,
+    branch_5280: Branch,
+    adult: SubscriptionType,
+) -> None:
+    """The member pays the announced renewal at the desk before staff make the files: the
+    debit must not go to the bank (it would be collected a second time); it is vervallen,
+    anders betaald, and the audit row of "Bestanden maken" counts it."""
+    membership, _mandate = setup
+    run(bind, D(2027, 5, 2))
+    (debit,) = Debit.objects.all()
+    other = member(balie, branch_5280, adult, D(2026, 6, 1), surname="Ander")
+    with on(D(2026, 6, 1)):
+        mandate_create(
+            library=bind,
+            customer=other.customer,
+            iban="NL20INGB0001234567",
+            holder_name="E.B. Ander",
+            signed_on=D(2026, 6, 1),
+            kind=MandateKind.COUNTER,
+            actor=balie,
+        )
+    run(bind, D(2027, 5, 3))
+    kept = Debit.objects.get(customer=other.customer)
+    with on(D(2027, 5, 10)):
+        assert pay_saldo(balie, membership.customer) == Decimal("64.50")
+    with on(D(2027, 5, 20)):
+        (batch,) = debits_make_files(library=bind, actor=manager, today=D(2027, 5, 20))
+    assert _text(_xml(batch), ".//p:EndToEndId") == [kept.end_to_end_id]
+    debit.refresh_from_db()
+    assert (debit.state, debit.cancel_reason, debit.batch_id) == (
+        DebitState.CANCELLED,
+        "betaald",
+        None,
+    )
+    assert customer_saldo_of(membership.customer.pk) == Decimal("0.00")
+    made = AuditEvent.objects.get(action="debits.files_made")
+    assert made.data["called_off"] == 1 and made.data["count"] == 1
+
+
+def test_a_part_payment_calls_the_debit_off_rather_than_collect_more_than_is_owed(
+    setup: tuple[object, Mandate], bind: Library, manager: User, balie: User
+) -> None:
+    membership, _mandate = setup
+    run(bind, D(2027, 5, 2))
+    with on(D(2027, 5, 10)):
+        ledger_payment_book(
+            actor=balie, customer=membership.customer, amount=Decimal("0.50"), method="pin"
+        )
+    with on(D(2027, 5, 20)):
+        assert debits_make_files(library=bind, actor=manager, today=D(2027, 5, 20)) == []
+    (debit,) = Debit.objects.all()
+    assert debit.state == DebitState.CANCELLED
+    # the rest goes by the ordinary reminders with the payment link again
+    assert customer_saldo_of(membership.customer.pk) == Decimal("64.00")
