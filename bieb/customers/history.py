@@ -8,10 +8,15 @@ on the customer itself). Only rows of the customer's own library, or of none, ar
 row that some other library wrote can never show up here.
 """
 
-from django.db.models import Q, QuerySet
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Q, QuerySet, TextChoices
 
 from bieb.audit.models import AuditEvent
-from bieb.customers.models import Customer, Membership
+from bieb.core.money import format_euro
+from bieb.customers.models import Customer, Membership, MembershipStatus, PaymentMethod
 
 # Audit actions in the words staff and members read (Historie, Inzage); unknown ones as stored.
 ACTION_LABELS = {
@@ -79,7 +84,17 @@ DATA_LABELS = {
     "username": "gebruikersnaam",
     "valid_through": "geldig t/m",
     "way": "hoe",
+    "day": "dag",
+    "period": "periode",
+    "mandate": "machtiging",
+    "account_id": "inlogaccount",
+    "provider_id": "kenmerk betaaldienst",
+    "problem": "probleem",
+    "replanned": "opnieuw gepland",
+    "cancelled": "vervallen",
 }
+MONEY_KEYS = {"amount", "fee", "total"}
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 def action_label(action: str) -> str:
@@ -88,6 +103,60 @@ def action_label(action: str) -> str:
 
 def data_label(key: str) -> str:
     return DATA_LABELS.get(key, key)
+
+
+def data_value(action: str, key: str, value: object) -> str:
+    """A value of an audit row's data as staff and members read it: the customer's field
+    names, payment methods and states in their Dutch labels, dates as dd-mm-jjjj, ja/nee."""
+    from bieb.payments.models import PaymentStatus
+
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, list):
+        return ", ".join(data_value(action, key, item) for item in value)
+    if not isinstance(value, str):
+        return str(value)
+    labels: dict[str, type[TextChoices]] = {
+        "membership.status_changed": MembershipStatus,
+        "payment.status_changed": PaymentStatus,
+    }
+    if key == "fields":
+        return _field_label(value)
+    if key in MONEY_KEYS:
+        try:
+            return format_euro(Decimal(value))
+        except InvalidOperation:
+            return value
+    if key == "method":
+        return _choice_label(PaymentMethod, value).lower()
+    if key in ("from", "to") and action in labels:
+        return _choice_label(labels[action], value)
+    if date := ISO_DATE.match(value):
+        return f"{date[3]}-{date[2]}-{date[1]}"
+    return value
+
+
+def audit_text(action: str, data: object) -> str:
+    """An audit row's data as one readable line: `velden: e-mail, nieuwsbrief; hoe: json`."""
+    if not isinstance(data, dict) or not data:
+        return ""
+    return "; ".join(
+        f"{data_label(key)}: {data_value(action, key, value)}" for key, value in data.items()
+    )
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Customer._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def _choice_label(choices: type[TextChoices], value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
 
 
 def customer_audit_events(*, customer: Customer) -> QuerySet[AuditEvent]:

@@ -96,3 +96,29 @@ def test_the_customer_page_leads_to_inzage_and_historie(
     text = balie_client.get(f"/balie/klanten/{tester.number}/").content.decode()
     assert f'href="/balie/klanten/{tester.number}/inzage/">Inzage</a>' in text
     assert f'href="/balie/klanten/{tester.number}/historie/">Historie</a>' in text
+
+
+def test_historie_shows_the_values_in_the_words_staff_use(
+    balie_client: Client, balie: User, tester: Customer
+) -> None:
+    """Field names, payment methods and states, dates and yes/no as staff read them, not as
+    the code stores them (house_number, pin, awaiting_payment, 2027-05-31, True)."""
+    membership = tester.memberships.get()
+    for action, target, data in [
+        ("customer.updated", tester, {"fields": ["house_number", "email"]}),
+        ("ledger.payment_booked", tester, {"amount": "42.00", "method": "pin"}),
+        (
+            "membership.status_changed",
+            membership,
+            {"from": "actief", "to": "wacht_op_betaling", "on": "2027-05-31"},
+        ),
+        ("membership.cancelled", membership, {"at_once": True}),
+    ]:
+        audit_record(actor=balie, action=action, library=tester.library, target=target, data=data)
+    text = balie_client.get(f"/balie/klanten/{tester.number}/historie/").content.decode()
+    assert "velden: huisnummer, e-mail" in text
+    assert "bedrag: € 42,00; betaalwijze: pin" in text
+    assert "van: actief; naar: wacht op betaling; op: 31-05-2027" in text
+    assert "per direct: ja" in text
+    inzage = balie_client.get(f"/balie/klanten/{tester.number}/inzage/").content.decode()
+    assert "velden: huisnummer, e-mail" in inzage and "op: 31-05-2027" in inzage

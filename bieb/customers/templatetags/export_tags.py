@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from bieb.core.money import format_euro
-from bieb.customers.history import data_label
+from bieb.customers.history import audit_text as history_audit_text
 from bieb.customers.models import MembershipStatus
 from bieb.customers.validators import format_iban
 
@@ -41,13 +41,9 @@ def ja_nee(value: object) -> str:
 
 
 @register.filter
-def audit_data(data: Any) -> str:
-    """An audit row's data as one readable line, its keys in Dutch:
-    `velden: email, newsletter; hoe: json`."""
-    if not isinstance(data, dict) or not data:
-        return ""
-    parts = []
-    for key, value in data.items():
-        shown = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        parts.append(f"{data_label(key)}: {shown}")
-    return "; ".join(parts)
+def audit_text(event: Any) -> str:
+    """An audit row (an AuditEvent, or the export's row of one) as one readable line in
+    Dutch: `velden: e-mail, nieuwsbrief; hoe: json`."""
+    if isinstance(event, dict):
+        return history_audit_text(str(event.get("action", "")), event.get("data"))
+    return history_audit_text(event.action, event.data)
