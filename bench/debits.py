@@ -81,9 +81,11 @@ WITH c AS (
 )
 INSERT INTO debits_debit (
     library_id, mandate_id, customer_id, period_id, amount, description, collection_date,
-    end_to_end_id, sequence_type, state, iban, original_iban, return_code, created_at)
+    end_to_end_id, sequence_type, state, iban, original_iban, return_code, cancel_reason,
+    replanned, created_at)
 SELECT %(library)s, md.id, md.customer_id, p.id, 64.50, 'Abonnement 2027',
-       date '2027-02-01', 'BENCH' || lpad(p.id::text, 20, '0'), '', 'gepland', '', '', '', now()
+       date '2027-02-01', 'BENCH' || lpad(p.id::text, 20, '0'), '', 'gepland', '', '', '', '',
+       0, now()
 FROM md JOIN m ON m.customer_id = md.customer_id JOIN p ON p.membership_id = m.id
 """
 

@@ -147,9 +147,10 @@ def audit_text(action: str, data: object) -> str:
 
 def _field_label(name: str) -> str:
     try:
-        return str(Customer._meta.get_field(name).verbose_name)
+        field = Customer._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    return str(getattr(field, "verbose_name", name))
 
 
 def _choice_label(choices: type[TextChoices], value: str) -> str:

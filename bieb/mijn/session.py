@@ -3,7 +3,9 @@
 its own key, apart from the login service's own sign-in and the Online Bibliotheek's.
 
 The sign-in ends after IDLE without a page of Mijn bibliotheek (these pages show an address, a
-ledger and an IBAN, and a phone or a library PC is easily left), and on "Uitloggen". Which
+ledger and an IBAN, and a phone or a library PC is easily left), on "Uitloggen", and as soon as
+the login service no longer honours its token (a password change or reset, "Overal
+uitloggen", a deleted account: each page asks it again, `bieb.mijn.views.mijn_page`). Which
 customer the account is at a library is looked up again on every page
 (`bieb.mijn.selectors.member_customers`): an account that the library unlinked, or that the
 login service deleted, sees its data no more from that moment.
@@ -11,7 +13,8 @@ login service deleted, sees its data no more from that moment.
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.http import HttpRequest
 
@@ -27,6 +30,7 @@ class SignedIn:
     sub: str
     username: str
     email: str
+    token: dict[str, Any] = field(default_factory=dict)
 
     @property
     def actor_name(self) -> str:
@@ -40,8 +44,16 @@ def member_sign_in(request: HttpRequest, member: Member) -> None:
         "sub": member.sub,
         "username": member.username,
         "email": member.email,
+        "token": member.token,
         "seen": int(time.time()),
     }
+
+
+def member_token_keep(request: HttpRequest, token: dict[str, Any]) -> None:
+    """The token after the login service was asked again (it may have been refreshed)."""
+    data = request.session.get(SESSION_KEY)
+    if isinstance(data, dict) and data.get("token") != token:
+        request.session[SESSION_KEY] = {**data, "token": token}
 
 
 def member_signed_in(request: HttpRequest) -> SignedIn | None:
@@ -56,11 +68,18 @@ def member_signed_in(request: HttpRequest) -> SignedIn | None:
         return None
     if now - seen >= SEEN_RESOLUTION:
         request.session[SESSION_KEY] = {**data, "seen": now}
-    return SignedIn(sub=str(data["sub"]), username=str(data["username"]), email=str(data["email"]))
+    return SignedIn(
+        sub=str(data["sub"]),
+        username=str(data["username"]),
+        email=str(data["email"]),
+        token=dict(data.get("token") or {}),
+    )
 
 
-def member_sign_out(request: HttpRequest) -> None:
-    request.session.pop(SESSION_KEY, None)
+def member_sign_out(request: HttpRequest) -> dict[str, Any]:
+    """Forget the sign-in here; returns its token (to give back to the login service)."""
+    data = request.session.pop(SESSION_KEY, None)
     for key in [k for k, _ in request.session.items() if k.startswith("mijn:")]:
         del request.session[key]
     request.session.cycle_key()
+    return dict(data.get("token") or {}) if isinstance(data, dict) else {}

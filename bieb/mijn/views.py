@@ -46,9 +46,12 @@ from bieb.customers.validators import country_choices, masked_iban
 from bieb.integrations.kb.client import (
     KBUnavailable,
     LoginFailed,
+    SignedOut,
     login_complete,
     login_redirect,
+    member_check,
     secret_from_env,
+    token_revoke,
 )
 from bieb.libraries.models import Library
 from bieb.mijn.selectors import (
@@ -57,7 +60,13 @@ from bieb.mijn.selectors import (
     member_membership,
     member_overview,
 )
-from bieb.mijn.session import SignedIn, member_sign_in, member_sign_out, member_signed_in
+from bieb.mijn.session import (
+    SignedIn,
+    member_sign_in,
+    member_sign_out,
+    member_signed_in,
+    member_token_keep,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +157,7 @@ def mijn_page(
         request: HttpRequest, library_code: str, *args: P.args, **kwargs: P.kwargs
     ) -> HttpResponse:
         library = get_object_or_404(Library, code=library_code)
-        member = member_signed_in(request)
+        member = _member_current(request)
         if member is None:
             back = request.get_full_path()
             if request.method == "POST":
@@ -165,6 +174,28 @@ def mijn_page(
         return view(request, visit, *args, **kwargs)
 
     return wrapper
+
+
+def _member_current(request: HttpRequest) -> SignedIn | None:
+    """The member signed in here, if the login service still honours the sign-in (asked again
+    on each page, as the Online Bibliotheek does). When it does not answer, the member stays
+    signed in: the pages are the library's own data, and the idle limit still holds."""
+    member = member_signed_in(request)
+    if member is None:
+        return None
+    try:
+        fresh = member_check(
+            client_id=CLIENT_ID, secret=_secret(), sub=member.sub, token=member.token
+        )
+    except SignedOut as error:
+        logger.info("mijn: the login service ended the sign-in: %s", error)
+        member_sign_out(request)
+        return None
+    except LoginFailed as error:
+        logger.warning("mijn: login service does not answer, going on: %s", error)
+        return member
+    member_token_keep(request, fresh.token)
+    return member
 
 
 def _no_customer(request: HttpRequest, library: Library, member: SignedIn) -> HttpResponse:
@@ -271,7 +302,7 @@ def logout(request: HttpRequest, library_code: str) -> HttpResponse:
     """Sign out of Mijn bibliotheek; the page offers to sign out at the login service too
     (on a shared computer the next user would otherwise be signed in without a password)."""
     library = get_object_or_404(Library, code=library_code)
-    member_sign_out(request)
+    token_revoke(client_id=CLIENT_ID, secret=_secret(), token=member_sign_out(request))
     back = f"{settings.BIEB_BASE_URL}{_home(library)}"
     kb_logout = f"{settings.BIEB_BASE_URL}/kb/uitloggen/?{urlencode({'next': back})}"
     return render(request, "mijn/logged_out.html", {"library": library, "kb_logout": kb_logout})

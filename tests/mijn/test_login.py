@@ -9,6 +9,8 @@ import requests
 from bieb.customers.models import Customer
 from bieb.kb.clients import MIJN_CLIENT_ID
 from bieb.kb.models import LoginAccount, OIDCApplication
+from bieb.kb.oidc_models import OIDCAccessToken
+from bieb.kb.self_service import password_change
 from tests.oidc_live import KB_MODES, csrf, kb_login
 from tests.signup.factories import PASSWORD
 
@@ -67,3 +69,39 @@ def test_next_never_leads_outside_the_library(
     assert browser.get(urljoin(mijn_live, location)).url == f"{mijn_live}/mijn/bind/"
     start = browser.get(f"{mijn_live}/mijn/bind/inloggen/?next=/mijn/oost/")
     assert start.url == f"{mijn_live}/mijn/bind/"  # signed in at the KB already
+
+
+@pytest.mark.parametrize("kb_live", KB_MODES, indirect=True)
+def test_a_password_change_at_the_kb_ends_the_sign_in_at_mijn_bibliotheek(
+    mijn_live: str, account: LoginAccount, member: Customer
+) -> None:
+    """Each page asks the login service again: once the member changed the password (or chose
+    "Overal uitloggen"), an open Mijn bibliotheek goes back to the sign-in, and Uitloggen gives
+    the tokens back."""
+    browser = requests.Session()
+    start = browser.get(f"{mijn_live}/mijn/bind/")
+    browser.get(urljoin(mijn_live, kb_login(browser, start.url, "e.b.tester", PASSWORD)))
+    page = browser.get(f"{mijn_live}/mijn/bind/betalingen/")
+    assert page.url == f"{mijn_live}/mijn/bind/betalingen/" and member.number in page.text
+
+    password_change(
+        account=LoginAccount.objects.get(pk=account.pk),
+        current=PASSWORD,
+        password="Boekenkast-Zeewind-73",
+        ip=None,
+        session_keep=lambda account: None,
+    )
+    again = browser.get(f"{mijn_live}/mijn/bind/betalingen/", allow_redirects=False)
+    assert again.status_code == 302
+    assert again.headers["Location"].startswith("/mijn/bind/inloggen/")
+
+    # signed in anew: Uitloggen revokes what the login service issued to Mijn bibliotheek
+    browser = requests.Session()
+    start = browser.get(f"{mijn_live}/mijn/bind/")
+    landed = browser.get(
+        urljoin(mijn_live, kb_login(browser, start.url, "e.b.tester", "Boekenkast-Zeewind-73"))
+    )
+    mijn = OIDCApplication.objects.get(client_id=MIJN_CLIENT_ID)
+    assert OIDCAccessToken.objects.filter(application=mijn, user=account).exists()
+    browser.post(f"{mijn_live}/mijn/bind/uitloggen/", data={"csrfmiddlewaretoken": csrf(landed)})
+    assert not OIDCAccessToken.objects.filter(application=mijn, user=account).exists()
