@@ -94,6 +94,7 @@ DATA_LABELS = {
     "cancelled": "vervallen",
 }
 MONEY_KEYS = {"amount", "fee", "total"}
+READ_FIRST = ("from", "to")
 ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
@@ -140,9 +141,10 @@ def audit_text(action: str, data: object) -> str:
     """An audit row's data as one readable line: `velden: e-mail, nieuwsbrief; hoe: json`."""
     if not isinstance(data, dict) or not data:
         return ""
-    return "; ".join(
-        f"{data_label(key)}: {data_value(action, key, value)}" for key, value in data.items()
-    )
+    # PostgreSQL's jsonb keeps no key order (shorter keys come first), SQLite keeps the
+    # written one: read them in one order on both, "van ... naar" before the rest.
+    keys = sorted(data, key=lambda key: (READ_FIRST.index(key) if key in READ_FIRST else 99, key))
+    return "; ".join(f"{data_label(key)}: {data_value(action, key, data[key])}" for key in keys)
 
 
 def _field_label(name: str) -> str:

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -151,24 +151,31 @@ def debits_make_files(*, library: Library, actor: User, today: dt.date) -> list[
         # link): their debit is called off, or the bank would collect it a second time.
         called_off = _call_off_paid(due, now=timezone.now())
         # RCUR, except FRST for a mandate never collected and for one whose account moved to
-        # another bank (the EPC's rule for an amendment with "SMNDA").
-        due.update(sequence_type=SequenceType.RECURRING)
-        due.annotate(
-            old_bank=Substr("mandate__original_iban", 5, 4), bank=Substr("mandate__iban", 5, 4)
-        ).filter(
-            Q(mandate__first_collected_on__isnull=True)
-            | (~Q(mandate__original_iban="") & ~Q(old_bank=F("bank")))
-        ).update(sequence_type=SequenceType.FIRST)
+        # another bank (the EPC's rule for an amendment with "SMNDA"). Decided in the one
+        # statement that reads the rows, so a debit the renewal run plans meanwhile is either
+        # read whole or left planned for the next files, never half.
+        first = Q(mandate__first_collected_on__isnull=True) | (
+            ~Q(mandate__original_iban="") & ~Q(old_bank=F("bank"))
+        )
         rows = (
             due.select_related("mandate")
-            .order_by("collection_date", "sequence_type", "pk")
+            .annotate(
+                old_bank=Substr("mandate__original_iban", 5, 4),
+                bank=Substr("mandate__iban", 5, 4),
+            )
+            .annotate(
+                sequence=Case(
+                    When(first, then=Value(SequenceType.FIRST.value)),
+                    default=Value(SequenceType.RECURRING.value),
+                )
+            )
+            .order_by("collection_date", "sequence", "pk")
             .only(
                 "pk",
                 "amount",
                 "description",
                 "collection_date",
                 "end_to_end_id",
-                "sequence_type",
                 "mandate__reference",
                 "mandate__iban",
                 "mandate__bic",
@@ -191,7 +198,7 @@ def debits_make_files(*, library: Library, actor: User, today: dt.date) -> list[
                     bic=mandate.bic,
                     mandate_reference=mandate.reference,
                     mandate_signed_on=mandate.signed_on,
-                    sequence_type=debit.sequence_type,
+                    sequence_type=debit.sequence,  # type: ignore[attr-defined]
                     collection_date=debit.collection_date,
                     description=debit.description,
                     original_iban=mandate.original_iban,
@@ -290,6 +297,7 @@ def _fill_batch(batch: DebitBatch, rows: list[tuple[int, int, str, str]]) -> Non
     Debit.objects.filter(pk__in=ids).update(
         state=DebitState.IN_FILE,
         batch=batch,
+        sequence_type=batch.sequence_type,
         iban=Subquery(mandate.values("iban")[:1]),
         original_iban=Subquery(mandate.values("original_iban")[:1]),
     )

@@ -207,6 +207,8 @@ def test_an_iban_at_another_bank_goes_as_frst_with_smnda(
     root = _xml(batch)
     assert _text(root, ".//p:SeqTp") == ["FRST"]
     assert _text(root, ".//p:OrgnlDbtrAgt//p:Othr/p:Id") == ["SMNDA"]
+    # The debit keeps the sequence it went out with (the member's export shows it).
+    assert Debit.objects.get().sequence_type == "FRST"
 
 
 def test_a_claimed_refund_blocks_the_mandate_and_the_next_year_is_paid_by_hand(
