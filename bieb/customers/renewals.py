@@ -18,6 +18,7 @@ a day twice, or two runs at once, books and mails each period once. Reminders co
 """
 
 import datetime as dt
+import gc
 import logging
 import multiprocessing
 import re
@@ -567,8 +568,16 @@ def _run_in_processes(
     order = sorted(libraries, key=lambda lib: -sizes.get(lib.pk, 0))
     connections.close_all()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        run_ids = list(pool.map(_run_one, [(lib.pk, day, started_by) for lib in order]))
+    # What this process holds stays its own: frozen objects are never collected in a child,
+    # so a child cannot finalize an inherited (unreachable but unclosed) database connection
+    # and end the server session behind a socket it shares with this process.
+    gc.collect()
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            run_ids = list(pool.map(_run_one, [(lib.pk, day, started_by) for lib in order]))
+    finally:
+        gc.unfreeze()
     return list(
         RenewalRun.objects.filter(pk__in=run_ids)
         .select_related("library")

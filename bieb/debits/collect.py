@@ -198,7 +198,7 @@ def debits_make_files(*, library: Library, actor: User, today: dt.date) -> list[
                     bic=mandate.bic,
                     mandate_reference=mandate.reference,
                     mandate_signed_on=mandate.signed_on,
-                    sequence_type=debit.sequence,  # type: ignore[attr-defined]
+                    sequence_type=debit.sequence,
                     collection_date=debit.collection_date,
                     description=debit.description,
                     original_iban=mandate.original_iban,
