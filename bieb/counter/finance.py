@@ -47,12 +47,12 @@ NEEDS_FINANCE = (
 )
 
 
-def _context(desk: Desk, tab: str, **extra: Any) -> dict[str, Any]:
+def finance_context(desk: Desk, tab: str, **extra: Any) -> dict[str, Any]:
     return {"desk": desk, "section": "financieel", "tab": tab, **extra}
 
 
-def _denied(request: HttpRequest, desk: Desk, page: str) -> HttpResponse:
-    context = _context(
+def finance_denied(request: HttpRequest, desk: Desk, page: str) -> HttpResponse:
+    context = finance_context(
         desk,
         "",
         title="Geen toegang",
@@ -112,7 +112,7 @@ def _page_number(query: Any) -> int:
 @counter_view
 def open_amounts_page(request: HttpRequest, desk: Desk) -> HttpResponse:
     if not desk.user.has_finance:
-        return _denied(request, desk, "Openstaande bedragen")
+        return finance_denied(request, desk, "Openstaande bedragen")
     filters, typed, errors, choices = _filters(desk, request.GET)
     today = local_today()
     page = _page_number(request.GET)
@@ -129,7 +129,7 @@ def open_amounts_page(request: HttpRequest, desk: Desk) -> HttpResponse:
         )
     kept = {name: value for name, value in typed.items() if value}
     shown_to = (page - 1) * PAGE_ROWS + len(rows)
-    context = _context(
+    context = finance_context(
         desk,
         "open",
         typed=typed,
@@ -199,7 +199,7 @@ def _csv_lines(rows: Iterator[OpenAmount]) -> Iterator[str]:
 @counter_view
 def open_amounts_csv(request: HttpRequest, desk: Desk) -> HttpResponseBase:
     if not desk.user.has_finance:
-        return _denied(request, desk, "Openstaande bedragen")
+        return finance_denied(request, desk, "Openstaande bedragen")
     filters, _typed, errors, _lists = _filters(desk, request.GET)
     if errors:
         return open_amounts_page(request)
@@ -247,7 +247,7 @@ def cash_page(request: HttpRequest, desk: Desk) -> HttpResponse:
     day, error = _day(typed, today)
     report = cash_report(library=desk.library, day=day) if day else None
     one = dt.timedelta(days=1)
-    context = _context(
+    context = finance_context(
         desk,
         "kas",
         typed=typed or date_nl(today),
@@ -267,17 +267,17 @@ def cash_page(request: HttpRequest, desk: Desk) -> HttpResponse:
 @counter_view
 def runs_page(request: HttpRequest, desk: Desk) -> HttpResponse:
     if not desk.user.has_finance:
-        return _denied(request, desk, "Verlengruns")
+        return finance_denied(request, desk, "Verlengruns")
     page = Paginator(renewal_runs(library=desk.library), RUNS_PER_PAGE).get_page(
         request.GET.get("pagina")
     )
-    return render(request, "counter/finance_runs.html", _context(desk, "runs", page=page))
+    return render(request, "counter/finance_runs.html", finance_context(desk, "runs", page=page))
 
 
 @counter_view
 def run_page(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
     if not desk.user.has_finance:
-        return _denied(request, desk, "Verlengruns")
+        return finance_denied(request, desk, "Verlengruns")
     try:
         run = renewal_run_get(library=desk.library, pk=pk)
     except RenewalRun.DoesNotExist:
@@ -285,4 +285,6 @@ def run_page(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
     page = Paginator(renewal_run_periods(run=run), PERIODS_PER_PAGE).get_page(
         request.GET.get("pagina")
     )
-    return render(request, "counter/finance_run.html", _context(desk, "runs", run=run, page=page))
+    return render(
+        request, "counter/finance_run.html", finance_context(desk, "runs", run=run, page=page)
+    )

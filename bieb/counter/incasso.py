@@ -30,7 +30,7 @@ from django.utils.http import urlencode
 from bieb.core.dates import local_today
 from bieb.core.money import format_euro
 from bieb.counter.access import Desk, counter_view
-from bieb.counter.finance import _context, _denied
+from bieb.counter.finance import finance_context, finance_denied
 from bieb.debits.camt import reason_text
 from bieb.debits.collect import batch_mark_sent, collection_date_for, debits_make_files
 from bieb.debits.models import BatchState, DebitBatch, ReturnFile, ReturnItem
@@ -128,7 +128,7 @@ def _page(
     processed = [b.pk for b in batches if b.state == BatchState.PROCESSED]
     ledger = batch_ledger_amounts(library=desk.library, batch_ids=processed)
     planned = debits_planned_by_date(library=desk.library, today=today)
-    context = _context(
+    context = finance_context(
         desk,
         "incasso",
         enabled=desk.library.debits_enabled,
@@ -157,7 +157,7 @@ def _page(
 @counter_view
 def incasso_page(request: HttpRequest, desk: Desk) -> HttpResponse:
     if not desk.user.has_finance:
-        return _denied(request, desk, PAGE)
+        return finance_denied(request, desk, PAGE)
     return _page(request, desk)
 
 
@@ -169,7 +169,7 @@ def _home() -> HttpResponse:
 def files_make(request: HttpRequest, desk: Desk) -> HttpResponse:
     """ "Bestanden maken": every planned debit that can go now into pain.008 files."""
     if not desk.user.has_finance:
-        return _denied(request, desk, PAGE)
+        return finance_denied(request, desk, PAGE)
     if request.method != "POST":
         return _home()
     try:
@@ -247,7 +247,7 @@ def _planned_message(request: HttpRequest, planned: OpenPlanned) -> None:
 def open_amounts_plan(request: HttpRequest, desk: Desk) -> HttpResponse:
     """ "Openstaande bedragen incasseren": the chosen customers, or all ("Alles incasseren")."""
     if not desk.user.has_finance:
-        return _denied(request, desk, PAGE)
+        return finance_denied(request, desk, PAGE)
     if request.method != "POST":
         return _home()
     today = local_today()
@@ -286,7 +286,7 @@ def _batch(desk: Desk, pk: int) -> DebitBatch:
 def batch_download(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
     """The file as it was made and stored, to upload at the bank."""
     if not desk.user.has_finance:
-        return _denied(request, desk, PAGE)
+        return finance_denied(request, desk, PAGE)
     batch = _batch(desk, pk)
     response = HttpResponse(batch.xml.encode("utf-8"), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{batch.filename}"'
@@ -297,7 +297,7 @@ def batch_download(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
 def batch_sent(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
     """ "Markeer als verstuurd": staff uploaded the file at the bank."""
     if not desk.user.has_finance:
-        return _denied(request, desk, PAGE)
+        return finance_denied(request, desk, PAGE)
     batch = _batch(desk, pk)
     if request.method != "POST":
         return _home()
@@ -320,7 +320,7 @@ def batch_sent(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
 def returns_upload(request: HttpRequest, desk: Desk) -> HttpResponse:
     """ "Terugboekingen inlezen": a camt.054 or camt.053 file from the bank."""
     if not desk.user.has_finance:
-        return _denied(request, desk, PAGE)
+        return finance_denied(request, desk, PAGE)
     if request.method != "POST":
         return _home()
     upload = request.FILES.get(UPLOAD_FIELD)
@@ -379,14 +379,14 @@ def _return_page(
         }
         for item in return_items(file=file)
     ]
-    context = _context(desk, "incasso", file=file, items=items, printed_at=timezone.now())
+    context = finance_context(desk, "incasso", file=file, items=items, printed_at=timezone.now())
     return render(request, "counter/finance_return_file.html", context, status=status)
 
 
 @counter_view
 def return_file_page(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
     if not desk.user.has_finance:
-        return _denied(request, desk, PAGE)
+        return finance_denied(request, desk, PAGE)
     return _return_page(request, desk, _return_file(desk, pk))
 
 
@@ -394,7 +394,7 @@ def return_file_page(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
 def return_item_handled(request: HttpRequest, desk: Desk, pk: int, item: int) -> HttpResponse:
     """ "Afgehandeld" for an item the import did not recognise, with a short note."""
     if not desk.user.has_finance:
-        return _denied(request, desk, PAGE)
+        return finance_denied(request, desk, PAGE)
     file = _return_file(desk, pk)
     if request.method != "POST":
         return redirect("counter:finance_return_file", pk=file.pk)
