@@ -53,6 +53,9 @@ from bieb.staff.models import User
 ONE_DAY = dt.timedelta(days=1)
 # A debit the bank may still collect: its period is not overdue.
 DEBIT_OPEN = (DebitState.PLANNED, DebitState.IN_FILE)
+# Ids named in one statement at most: a file may hold 100,000 debits, more than a statement
+# may carry parameters (PostgreSQL 65,535, SQLite 32,766).
+IDS_PER_STATEMENT = 5000
 
 
 def collection_date_for(library: Library, *, today: dt.date, not_before: dt.date) -> dt.date:
@@ -261,28 +264,32 @@ def _call_off_paid(due: QuerySet[Debit], *, now: dt.datetime) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    if not customer_ids:
-        return 0
-    left = customers_saldo_of(customer_ids)
-    for customer_id, amount in (
-        Debit.objects.filter(customer_id__in=customer_ids, state=DebitState.IN_FILE)
-        .values("customer_id")
-        .annotate(amount=Sum("amount"))
-        .order_by()
-        .values_list("customer_id", "amount")
-    ):
-        left[customer_id] = left.get(customer_id, ZERO) - to_cents(amount)
     paid: list[int] = []
-    for debit_id, customer_id, amount in due.order_by(
-        "customer_id", "collection_date", "pk"
-    ).values_list("pk", "customer_id", "amount"):
-        owed = left.get(customer_id, ZERO)
-        if owed < amount:
-            paid.append(debit_id)
-        else:
-            left[customer_id] = owed - amount
-    for start in range(0, len(paid), 10_000):
-        Debit.objects.filter(pk__in=paid[start : start + 10_000]).update(
+    # A chunk of customers at a time: a large library has more due debits than a statement
+    # may carry parameters (PostgreSQL 65,535), and the saldi stay a chunk's worth of memory.
+    for start in range(0, len(customer_ids), IDS_PER_STATEMENT):
+        chunk = customer_ids[start : start + IDS_PER_STATEMENT]
+        left = customers_saldo_of(chunk)
+        for customer_id, amount in (
+            Debit.objects.filter(customer_id__in=chunk, state=DebitState.IN_FILE)
+            .values("customer_id")
+            .annotate(amount=Sum("amount"))
+            .order_by()
+            .values_list("customer_id", "amount")
+        ):
+            left[customer_id] = left.get(customer_id, ZERO) - to_cents(amount)
+        for debit_id, customer_id, amount in (
+            due.filter(customer_id__in=chunk)
+            .order_by("customer_id", "collection_date", "pk")
+            .values_list("pk", "customer_id", "amount")
+        ):
+            owed = left.get(customer_id, ZERO)
+            if owed < amount:
+                paid.append(debit_id)
+            else:
+                left[customer_id] = owed - amount
+    for start in range(0, len(paid), IDS_PER_STATEMENT):
+        Debit.objects.filter(pk__in=paid[start : start + IDS_PER_STATEMENT]).update(
             state=DebitState.CANCELLED, cancelled_at=now, cancel_reason=DebitCancelReason.PAID
         )
     return len(paid)
@@ -294,16 +301,19 @@ def _fill_batch(batch: DebitBatch, rows: list[tuple[int, int, str, str]]) -> Non
     now, so the mandates forget them."""
     ids = [debit_id for debit_id, _mandate_id, _iban, _original in rows]
     mandate = Mandate.objects.filter(pk=OuterRef("mandate_id"))
-    Debit.objects.filter(pk__in=ids).update(
-        state=DebitState.IN_FILE,
-        batch=batch,
-        sequence_type=batch.sequence_type,
-        iban=Subquery(mandate.values("iban")[:1]),
-        original_iban=Subquery(mandate.values("original_iban")[:1]),
-    )
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        Debit.objects.filter(pk__in=ids[start : start + IDS_PER_STATEMENT]).update(
+            state=DebitState.IN_FILE,
+            batch=batch,
+            sequence_type=batch.sequence_type,
+            iban=Subquery(mandate.values("iban")[:1]),
+            original_iban=Subquery(mandate.values("original_iban")[:1]),
+        )
     amended = [mandate_id for _d, mandate_id, _i, original in rows if original]
-    if amended:
-        Mandate.objects.filter(pk__in=amended).update(original_iban="", original_bic="")
+    for start in range(0, len(amended), IDS_PER_STATEMENT):
+        Mandate.objects.filter(pk__in=amended[start : start + IDS_PER_STATEMENT]).update(
+            original_iban="", original_bic=""
+        )
 
 
 def batch_mark_sent(*, batch: DebitBatch, actor: User) -> DebitBatch:
@@ -343,28 +353,31 @@ def batches_process_due(*, library: Library, today: dt.date, actor_name: str) ->
             batch = DebitBatch.objects.select_for_update().get(pk=batch_id)
             if batch.state != BatchState.SENT:
                 continue
-            debits = list(
-                Debit.objects.filter(batch=batch, state=DebitState.IN_FILE)
-                .select_related("period")
-                .order_by("pk")
-            )
+            in_file = Debit.objects.filter(batch=batch, state=DebitState.IN_FILE)
+            by_customer: dict[int, list[Debit]] = {}
+            for debit in in_file.select_related("period").order_by("customer_id", "pk"):
+                by_customer.setdefault(debit.customer_id, []).append(debit)
             customers = list(
                 Customer.objects.select_for_update()
-                .filter(pk__in={d.customer_id for d in debits})
+                .filter(pk__in=in_file.values("customer_id"))
                 .order_by("pk")
             )
-            lines = ledger_debits_book(
-                debits=debits, customers=customers, today=today, actor_name=actor_name
-            )
-            # Each debit tied to its own payment line (one statement per thousand).
-            bulk_set(
-                Debit,
-                "payment_line",
-                {debit.pk: line.pk for debit, line in zip(debits, lines, strict=True)},
-            )
-            Debit.objects.filter(pk__in=[d.pk for d in debits]).update(state=DebitState.COLLECTED)
+            # A chunk of customers at a time (a file may name more than a statement can).
+            for start in range(0, len(customers), IDS_PER_STATEMENT):
+                chunk = customers[start : start + IDS_PER_STATEMENT]
+                debits = [debit for c in chunk for debit in by_customer.get(c.pk, [])]
+                lines = ledger_debits_book(
+                    debits=debits, customers=chunk, today=today, actor_name=actor_name
+                )
+                # Each debit tied to its own payment line (one statement per thousand).
+                bulk_set(
+                    Debit,
+                    "payment_line",
+                    {debit.pk: line.pk for debit, line in zip(debits, lines, strict=True)},
+                )
+                booked += len(debits)
+            in_file.update(state=DebitState.COLLECTED)
             batch.state = BatchState.PROCESSED
             batch.processed_at = timezone.now()
             batch.save(update_fields=["state", "processed_at"])
-            booked += len(debits)
     return booked

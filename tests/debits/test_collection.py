@@ -301,3 +301,77 @@ def test_a_part_payment_calls_the_debit_off_rather_than_collect_more_than_is_owe
     assert debit.state == DebitState.CANCELLED
     # the rest goes by the ordinary reminders with the payment link again
     assert customer_saldo_of(membership.customer.pk) == Decimal("64.00")
+
+
+def test_calling_off_works_a_chunk_of_customers_at_a_time(
+    setup: tuple[object, Mandate],
+    bind: Library,
+    manager: User,
+    balie: User,
+    branch_5280: Branch,
+    adult: SubscriptionType,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large library has more due debits than one statement may name (PostgreSQL: 65,535
+    parameters; the bench's 100,000 failed): the paid ones are found a chunk at a time, here
+    one customer per chunk, and the one who paid is the later customer."""
+    monkeypatch.setattr("bieb.debits.collect.IDS_PER_STATEMENT", 1)
+    membership, _mandate = setup
+    other = member(balie, branch_5280, adult, D(2026, 6, 1), surname="Ander")
+    with on(D(2026, 6, 1)):
+        mandate_create(
+            library=bind,
+            customer=other.customer,
+            iban="NL20INGB0001234567",
+            holder_name="E.B. Ander",
+            signed_on=D(2026, 6, 1),
+            kind=MandateKind.COUNTER,
+            actor=balie,
+        )
+    run(bind, D(2027, 5, 2))
+    kept = Debit.objects.get(customer=membership.customer)  # type: ignore[attr-defined]
+    with on(D(2027, 5, 10)):
+        pay_saldo(balie, other.customer)
+    with on(D(2027, 5, 20)):
+        (batch,) = debits_make_files(library=bind, actor=manager, today=D(2027, 5, 20))
+    assert _text(_xml(batch), ".//p:EndToEndId") == [kept.end_to_end_id]
+    assert Debit.objects.get(customer=other.customer).state == DebitState.CANCELLED
+
+
+def test_a_file_is_made_and_booked_a_chunk_of_debits_at_a_time(
+    setup: tuple[object, Mandate],
+    bind: Library,
+    manager: User,
+    balie: User,
+    branch_5280: Branch,
+    adult: SubscriptionType,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file may hold up to 100,000 debits, more than one statement may name: the debits go
+    into their file and are booked on the collection date a chunk at a time, each with its
+    own payment line, and every member's saldo is settled."""
+    monkeypatch.setattr("bieb.debits.collect.IDS_PER_STATEMENT", 1)
+    membership, _mandate = setup
+    other = member(balie, branch_5280, adult, D(2026, 6, 1), surname="Ander")
+    with on(D(2026, 6, 1)):
+        mandate_create(
+            library=bind,
+            customer=other.customer,
+            iban="NL20INGB0001234567",
+            holder_name="E.B. Ander",
+            signed_on=D(2026, 6, 1),
+            kind=MandateKind.COUNTER,
+            actor=balie,
+        )
+    run(bind, D(2027, 5, 2))
+    with on(D(2027, 5, 20)):
+        (batch,) = debits_make_files(library=bind, actor=manager, today=D(2027, 5, 20))
+        batch_mark_sent(batch=batch, actor=manager)
+    assert batch.count == 2
+    assert set(Debit.objects.values_list("batch_id", flat=True)) == {batch.pk}
+    run(bind, D(2027, 6, 1))
+    debits = list(Debit.objects.select_related("payment_line"))
+    assert [d.state for d in debits] == [DebitState.COLLECTED] * 2
+    assert all(d.payment_line.amount == -d.amount for d in debits)  # type: ignore[union-attr]
+    for customer in (membership.customer, other.customer):  # type: ignore[attr-defined]
+        assert customer_saldo_of(customer.pk) == Decimal("0.00")
