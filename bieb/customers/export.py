@@ -117,8 +117,31 @@ def _membership(membership: Membership) -> dict[str, Any]:
     }
 
 
+# Who did something, as the member reads it: staff by their role, not their name (a subject
+# access request gives the member's data, not the staff's), the member themself in words.
+STAFF = "medewerker van de bibliotheek"
+YOURSELF = "de klant zelf (online)"
+
+
 def _who(actor: User | None, actor_name: str) -> str:
-    return actor.get_username() if actor is not None else actor_name
+    return STAFF if actor is not None else actor_name
+
+
+def _names_for_member(data: dict[str, Any]) -> None:
+    """Replace the names stored as text (mandate events, audit rows without a user) that are
+    a staff user's, or the member's own online name ("online:<name>"), by the words above
+    (one query)."""
+    places: list[tuple[dict[str, Any], str]] = [
+        (event, "by") for mandate in data["mandates"] for event in mandate["events"]
+    ]
+    places += [(row, "by") for row in data["audit"]]
+    names = {place[key] for place, key in places if place[key]}
+    staff = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    for place, key in places:
+        if place[key] in staff:
+            place[key] = STAFF
+        elif place[key].startswith("online:"):  # only the member acts on their data online
+            place[key] = YOURSELF
 
 
 def _ledger_line(line: LedgerLine) -> dict[str, Any]:
@@ -331,7 +354,7 @@ def customer_export(customer: Customer) -> dict[str, Any]:
     )
     mandates = _mandates(customer)
     debits = _debits(customer)
-    return {
+    data = {
         "format": FORMAT,
         "made_at": timezone.now(),
         "library": {"code": customer.library.code, "name": customer.library.name},
@@ -348,6 +371,8 @@ def customer_export(customer: Customer) -> dict[str, Any]:
         "mails": _mails(customer, memberships, debits),
         "audit": [_audit_row(e) for e in customer_audit_events(customer=customer)],
     }
+    _names_for_member(data)
+    return data
 
 
 def customer_export_json(data: dict[str, Any]) -> str:

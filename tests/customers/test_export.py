@@ -10,7 +10,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from bieb.audit.models import AuditEvent
-from bieb.customers.export import customer_export, customer_export_json, customer_export_record
+from bieb.customers.export import (
+    STAFF,
+    YOURSELF,
+    customer_export,
+    customer_export_json,
+    customer_export_record,
+)
 from bieb.customers.history import customer_audit_events
 from bieb.customers.member import contact_clean, customer_contact_update
 from bieb.customers.memberships import membership_cancel
@@ -143,7 +149,12 @@ def test_the_export_holds_every_kind_of_data_the_library_keeps(
     kinds = [line["kind"] for line in data["ledger"]["lines"]]
     assert "abonnementskosten" in kinds and "betaling" in kinds
     assert data["ledger"]["saldo"] == Decimal("0.00")
-    assert all(line["booked_by"] in ("balie", "") for line in data["ledger"]["lines"])
+    # Staff by their role, never by their user name (the export goes to the member).
+    assert {line["booked_by"] for line in data["ledger"]["lines"]} <= {STAFF, ""}
+    by = {row["by"] for row in data["audit"]}
+    by |= {e["by"] for m in data["mandates"] for e in m["events"]}
+    assert STAFF in by and YOURSELF in by
+    assert not by & set(User.objects.values_list("username", flat=True))
 
     [payment] = data["payments"]
     assert payment["status"] == "failed" and payment["amount"] == Decimal("42.00")
