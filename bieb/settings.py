@@ -107,6 +107,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "oauth2_provider",
+    # The KB's API (bieb.kb.api); listed so that its docs page is served from its own static
+    # files (Swagger UI), never from a CDN.
+    "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",
 ]
@@ -312,7 +315,10 @@ OAUTH2_PROVIDER = {
         "openid": "Inloggen met je inlogaccount (en je lidmaatschappen)",
         "profile": "Je gebruikersnaam",
         "email": "Je e-mailadres",
+        # Library systems only (client credentials): the KB's API, bieb.kb.api.
+        "kb.accounts": "Inlogaccounts van de eigen bibliotheken beheren (bibliotheeksystemen)",
     },
+    "SCOPES_BACKEND_CLASS": "bieb.kb.api.auth.LibraryScopes",
     "DEFAULT_SCOPES": ["openid"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "ID_TOKEN_EXPIRE_SECONDS": 3600,
@@ -331,6 +337,10 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if DEMO else ["https"],
 }
+
+# The KB's API (bieb.kb.api): calls per minute per library system (client), past which it
+# answers 429 with Retry-After.
+BIEB_KB_API_CALLS_PER_MINUTE = int(os.environ.get("BIEB_KB_API_CALLS_PER_MINUTE", "600") or "600")
 
 # --- Web hardening (issue 10, items 10, 14, 15 and the error pages) -------------------------
 # Kept in one block: the request guard, the Content-Security-Policy, the session lifetimes and

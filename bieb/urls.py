@@ -4,6 +4,7 @@ from django.shortcuts import redirect
 from django.urls import include, path
 
 from bieb.kb import oidc
+from bieb.kb.api.api import urlpatterns as kb_api_urlpatterns
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -20,6 +21,9 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("dev/mail/", include("bieb.mail.urls")),
+    # The KB's API for library systems (bieb.kb.api), before the KB's pages. Included here, not
+    # under the "kb" namespace: ninja names its own URLs ("kb-api:openapi-json").
+    path("kb/api/v1/", kb_api_urlpatterns()),
     path("kb/", include("bieb.kb.urls")),
     path("kb/", include((oidc.urlpatterns, "oauth2_provider"))),
     path("word-lid/", include("bieb.signup.urls")),

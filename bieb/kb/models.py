@@ -270,9 +270,21 @@ from bieb.kb.oidc_models import (  # noqa: E402  (Django finds the app's models 
     OIDCIDToken,
     OIDCRefreshToken,
 )
+from bieb.kb.api.models import (  # noqa: E402  (the API's tables, bieb.kb.api)
+    ApiCall,
+    IdempotentCall,
+    LibraryEvent,
+    LibraryEventHead,
+    LibraryEventKind,
+)
 
 __all__ = [
     "AccountEvent",
+    "ApiCall",
+    "IdempotentCall",
+    "LibraryEvent",
+    "LibraryEventHead",
+    "LibraryEventKind",
     "AccountOrigin",
     "AccountState",
     "HeldUsername",

@@ -1,6 +1,7 @@
 """django-oauth-toolkit's models, swapped so that tokens and grants belong to a LoginAccount
 (the login service's member) rather than to Django's user model (the library staff)."""
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +32,8 @@ def _account(*, optional: bool = False) -> "models.ForeignKey[Any, Any]":
 # The only algorithm ID tokens are signed with (what discovery advertises): the provider's RSA
 # key. HS256 would sign with the client's secret, which is stored hashed here.
 ID_TOKEN_ALGORITHMS = (AbstractApplication.RS256_ALGORITHM,)
+# A library's code as the KB knows it (LinkedMembership.library_code).
+LIBRARY_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,29}")
 
 
 class OIDCApplication(AbstractApplication):
@@ -43,6 +46,18 @@ class OIDCApplication(AbstractApplication):
         related_name="+",
         verbose_name="eigenaar",
     )
+    # A library system (a client with the client credentials grant) may use the KB's API
+    # (bieb.kb.api) for these libraries only. On the application itself, so that the token
+    # check reads it with the token, in one query.
+    library_codes = models.CharField(
+        "bibliotheken (KB-API)",
+        max_length=500,
+        blank=True,
+        help_text=(
+            "Codes van de bibliotheken waarvoor dit bibliotheeksysteem de KB-API mag gebruiken, "
+            "gescheiden door spaties (alleen bij grant type client credentials)."
+        ),
+    )
 
     class Meta(AbstractApplication.Meta):
         verbose_name = "OIDC-client"
@@ -53,7 +68,27 @@ class OIDCApplication(AbstractApplication):
             raise ValidationError(
                 {"algorithm": "De inlogdienst ondertekent ID-tokens alleen met RS256."}
             )
+        codes = self.library_code_list()
+        if codes and self.authorization_grant_type != self.GRANT_CLIENT_CREDENTIALS:
+            raise ValidationError(
+                {
+                    "library_codes": "Alleen een bibliotheeksysteem (grant type client "
+                    "credentials) gebruikt de KB-API voor bibliotheken."
+                }
+            )
+        if any(not LIBRARY_CODE.fullmatch(code) for code in codes):
+            raise ValidationError(
+                {
+                    "library_codes": "Een bibliotheekcode heeft 1 tot 30 tekens: kleine letters, "
+                    "cijfers, streepje of liggend streepje."
+                }
+            )
+        self.library_codes = " ".join(codes)
         super().clean()
+
+    def library_code_list(self) -> list[str]:
+        """The libraries this client may act for at the KB's API, sorted, each once."""
+        return sorted(set(self.library_codes.lower().split()))
 
 
 class OIDCGrant(AbstractGrant):

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from bieb.core.attempts import Limit, attempts_take, wait_words
 from bieb.core.logins import login_attempt, login_succeeded
+from bieb.kb.api.events import LibraryEventKind, library_events_record
 from bieb.kb.models import (
     AccountEvent,
     AccountState,
@@ -286,6 +287,12 @@ def email_change_confirm(
         ip=ip,
         data={"old": email_masked(old), "new": email_masked(locked.email)},
     )
+    library_events_record(
+        kind=LibraryEventKind.EMAIL_CHANGED,
+        account_ids=[locked.pk],
+        username=locked.username,
+        email=locked.email,
+    )
     _tell(
         locked,
         to=old,
@@ -424,6 +431,7 @@ def account_remove(
             kind="account_deleted",
             libraries=libraries,
         )
+    library_events_record(kind=LibraryEventKind.DELETED, account_ids=[locked.pk])
     accounts_deleted_send(account_ids=[locked.pk], reason=reason)
     locked.delete()
     return True

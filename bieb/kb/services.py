@@ -21,6 +21,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from bieb.core.attempts import Limit, attempts_take, wait_words
 from bieb.core.http import address_group
 from bieb.core.logins import login_attempt, login_failures_forget, login_succeeded
+from bieb.kb.api.events import LibraryEventKind, library_events_record
 from bieb.kb.models import (
     AccountEvent,
     AccountOrigin,
@@ -229,6 +230,7 @@ def _purge_if_expired(account: LoginAccount) -> bool:
     expired = account.activated_at is None and account.activation_expired()
     if expired:
         event_record(event="account.purged", account=account, data={"reason": "reused"})
+        library_events_record(kind=LibraryEventKind.PURGED, account_ids=[account.pk])
         accounts_deleted_send(account_ids=[account.pk], reason="purged")
         account.delete()
     return expired
@@ -400,6 +402,12 @@ def account_activate(
     )
     account.refresh_from_db()
     event_record(event="account.activated", account=locked, ip=ip)
+    library_events_record(
+        kind=LibraryEventKind.ACTIVATED,
+        account_ids=[locked.pk],
+        username=locked.username,
+        email=locked.email,
+    )
     if session_start is not None:
         _link_login(locked, ip=ip, user_agent=user_agent, session_start=session_start)
 
@@ -678,6 +686,8 @@ def account_forget(
         data={"library": library_code, "customer": customer_number, "deleted": deleted},
     )
     if deleted:
+        # Other libraries linked to it (none, as a rule: only active accounts get linked).
+        library_events_record(kind=LibraryEventKind.DELETED, account_ids=[account.pk])
         accounts_deleted_send(account_ids=[account.pk], reason="forgotten")
         account.delete()
     return deleted
@@ -923,7 +933,8 @@ class PurgeResult:
 # One batch on PostgreSQL, in one statement: lock the oldest expired accounts (skipping any that
 # another transaction holds: an account being activated right now is not waited for, and if it
 # stays expired the next run takes it), delete them with the condition checked again, delete
-# their linked memberships, and write an audit row for each.
+# their linked memberships (each leaving an event for its library's feed, bieb.kb.api.events),
+# and write an audit row for each.
 _PURGE_BATCH_SQL = """
     WITH doomed AS (
         DELETE FROM kb_loginaccount
@@ -938,6 +949,12 @@ _PURGE_BATCH_SQL = """
         RETURNING id, username, activation_deadline
     ), memberships AS (
         DELETE FROM kb_linkedmembership WHERE account_id IN (SELECT id FROM doomed)
+        RETURNING account_id, library_code, customer_number
+    ), library_events AS (
+        INSERT INTO kb_libraryevent
+            (position, at, library_code, kind, account_id, customer_number, username, email)
+        SELECT NULL, %(at)s, library_code, %(purged)s, account_id, customer_number, '', ''
+        FROM memberships
     ), events AS (
         INSERT INTO kb_accountevent (at, account_id, username, event, actor, ip, data)
         SELECT %(at)s, id, username, 'account.purged', '', NULL, '{{}}' FROM doomed
@@ -967,6 +984,7 @@ def _purge_batch(
             "after": after,
             "limit": batch_size,
             "at": timezone.now(),
+            "purged": LibraryEventKind.PURGED.value,
         }
         sql = _PURGE_BATCH_SQL.format(
             after="AND activation_deadline >= %(after)s" if after is not None else ""
@@ -997,6 +1015,7 @@ def _purge_batch(
         AccountEvent(event="account.purged", account_id=pk, username=username)
         for pk, username, _ in doomed
     )
+    library_events_record(kind=LibraryEventKind.PURGED, account_ids=[pk for pk, _, _ in doomed])
     # Checked again; a batch that would not delete exactly the accounts it locked is rolled
     # back whole.
     accounts = LoginAccount.objects.filter(
