@@ -20,7 +20,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
-from ninja import Header, NinjaAPI, Path, Query, Swagger
+from ninja import Header, NinjaAPI, Path, Query, Status, Swagger
 from ninja.openapi.schema import OpenAPISchema
 
 from bieb.core.http import client_address
@@ -200,7 +200,9 @@ def _linked_account_id(library: str, account_id: uuid.UUID) -> uuid.UUID:
 # --- the service ----------------------------------------------------------------------------
 
 
-@api.get("/service", response=ServiceOut, tags=["Dienst"], operation_id="service_read")
+@api.get(
+    "/service", response={200: ServiceOut, **_errors()}, tags=["Dienst"], operation_id="service_read"
+)
 def service_read(request: HttpRequest) -> dict[str, Any]:
     """What a library system tells its staff about the KB: how long an activation link works."""
     lifetime = services.activation_lifetime()
@@ -370,7 +372,7 @@ def account_email_change(
     account_id: uuid.UUID,
     library: str = Library,
     bieb_actor: str | None = Actor,
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Start a change of the account's e-mail address to the customer's new one: the KB mails
     a confirmation link there, and the address changes when its holder uses it (an event
     `account.email_changed` follows). An account still waiting for activation gets a new
@@ -379,7 +381,7 @@ def account_email_change(
     status = interface.account_email_change_request(
         account_id=account_id, email=payload.email, actor=actor(request)
     )
-    return 202, _out(status)
+    return Status(202, _out(status))
 
 
 @api.delete(
@@ -422,7 +424,7 @@ def link_code_request(
     payload: LinkCodeRequest,
     library: str = Library,
     bieb_actor: str | None = Actor,
-) -> tuple[int, dict[str, str]]:
+) -> Status[dict[str, str]]:
     """Mail the holder of an existing account a one-time code for linking it to this library.
     The answer is the same whether or not the account exists. Limited per account and per
     staff member (`Bieb-Actor`)."""
@@ -432,7 +434,7 @@ def link_code_request(
         library_name=payload.library_name,
         actor=actor(request),
     )
-    return 202, {"detail": detail}
+    return Status(202, {"detail": detail})
 
 
 @api.post(
@@ -446,13 +448,13 @@ def link_code_check(
     payload: LinkCodeCheck,
     library: str = Library,
     bieb_actor: str | None = Actor,
-) -> tuple[int, None]:
+) -> Status[None]:
     """Check a code without using it up (before the library's own registration commits); a
     wrong one counts."""
     interface.check_link_code(
         username=payload.username, code=payload.code, library_code=library, actor=actor(request)
     )
-    return 204, None
+    return Status(204, None)
 
 
 # --- memberships ----------------------------------------------------------------------------
@@ -469,14 +471,14 @@ def membership_update(
     payload: MembershipValues,
     library: str = Library,
     customer_number: str = Path(..., pattern=CUSTOMER_NUMBER_PATTERN),
-) -> tuple[int, None]:
+) -> Status[None]:
     """The membership's current digital rights and valid-through date (the library keeps them
     current). 404 when no account has this customer's membership linked."""
     data = MembershipUpdate(customer_number=customer_number, **payload.model_dump())
     with transaction.atomic():
         if not services.memberships_update(memberships=[_membership(library, data)]):
             raise Problem("not-found", "Dit klantnummer is aan geen inlogaccount gekoppeld.")
-    return 204, None
+    return Status(204, None)
 
 
 @api.put(
