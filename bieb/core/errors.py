@@ -76,13 +76,28 @@ def look_for(path: str) -> Look:
     return SITE
 
 
+# A part that is not a web page for people (an API) answers its errors in its own format.
+ErrorAnswer = Callable[[str, int, str, str], HttpResponse]
+_error_answers: list[tuple[str, ErrorAnswer]] = []
+
+
+def error_answer_register(prefix: str, answer: ErrorAnswer) -> None:
+    """Let the part under `prefix` answer its errors itself: `answer(path, status, title,
+    message)`, with the Dutch title and message of the error page it replaces."""
+    _error_answers.append((prefix, answer))
+
+
 def error_page(
     request: HttpRequest | None, *, kind: str, status: int, path: str = ""
 ) -> HttpResponse:
     """The error page of `kind` (a key of TEXTS) in the look of `path`. Rendered without the
     request (no context processors, no session, no database) when it is None: for the 500."""
     title, message = TEXTS[kind]
-    look = look_for(path or (request.path_info if request is not None else "/"))
+    path = path or (request.path_info if request is not None else "/")
+    for prefix, answer in _error_answers:
+        if path.startswith(prefix):
+            return answer(path, status, title, message)
+    look = look_for(path)
     context = {
         "status": status,
         "title": title,

@@ -18,3 +18,10 @@ class KbConfig(AppConfig):
         # The relying parties every installation has, registered by `bieb migrate` (not only
         # by the demo: a production install has no demo data).
         post_migrate.connect(clients_after_migrate, sender=self)
+
+        from bieb.core.errors import error_answer_register
+        from bieb.kb.api.problems import error_answer
+
+        # The API's errors that no view of its own sees (a NUL byte, an unknown address) as
+        # problem details too.
+        error_answer_register("/kb/api/", error_answer)

@@ -262,6 +262,13 @@ class AccountEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.event} {self.username}"
 
 
+from bieb.kb.api.models import (  # noqa: E402  (the API's tables, bieb.kb.api)
+    ApiCall,
+    IdempotentCall,
+    LibraryEvent,
+    LibraryEventHead,
+    LibraryEventKind,
+)
 from bieb.kb.oidc_models import (  # noqa: E402  (Django finds the app's models here)
     OIDCAccessToken,
     OIDCApplication,
@@ -270,24 +277,17 @@ from bieb.kb.oidc_models import (  # noqa: E402  (Django finds the app's models 
     OIDCIDToken,
     OIDCRefreshToken,
 )
-from bieb.kb.api.models import (  # noqa: E402  (the API's tables, bieb.kb.api)
-    ApiCall,
-    IdempotentCall,
-    LibraryEvent,
-    LibraryEventHead,
-    LibraryEventKind,
-)
 
 __all__ = [
     "AccountEvent",
+    "AccountOrigin",
+    "AccountState",
     "ApiCall",
+    "HeldUsername",
     "IdempotentCall",
     "LibraryEvent",
     "LibraryEventHead",
     "LibraryEventKind",
-    "AccountOrigin",
-    "AccountState",
-    "HeldUsername",
     "LinkCode",
     "LinkedMembership",
     "LoginAccount",

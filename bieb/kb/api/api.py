@@ -136,7 +136,7 @@ Actor = Header(
 
 
 def _errors(*statuses: int) -> dict[int, type[ProblemOut]]:
-    return dict.fromkeys((401, 403, 429, *statuses), ProblemOut)
+    return dict.fromkeys((400, 401, 403, 429, *statuses), ProblemOut)
 
 
 ACCOUNT_GONE = (
@@ -147,7 +147,7 @@ EMAIL_INVALID = "Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl."
 
 
 def _client(request: HttpRequest) -> ApiClient:
-    return request.auth  # type: ignore[attr-defined, no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _state(status: interface.AccountStatus) -> str:
@@ -201,7 +201,10 @@ def _linked_account_id(library: str, account_id: uuid.UUID) -> uuid.UUID:
 
 
 @api.get(
-    "/service", response={200: ServiceOut, **_errors()}, tags=["Dienst"], operation_id="service_read"
+    "/service",
+    response={200: ServiceOut, **_errors()},
+    tags=["Dienst"],
+    operation_id="service_read",
 )
 def service_read(request: HttpRequest) -> dict[str, Any]:
     """What a library system tells its staff about the KB: how long an activation link works."""
@@ -234,7 +237,9 @@ def account_create(
     try:
         validate_email(payload.email.strip())
     except ValidationError:
-        raise Problem("validation", EMAIL_INVALID, errors=[{"field": "email", "detail": EMAIL_INVALID}]) from None
+        raise Problem(
+            "validation", EMAIL_INVALID, errors=[{"field": "email", "detail": EMAIL_INVALID}]
+        ) from None
 
     def run() -> tuple[int, Any]:
         status = interface.create_account(
@@ -397,7 +402,7 @@ def account_forget(
     customer_number: str = Path(..., pattern=CUSTOMER_NUMBER_PATTERN),
     bieb_actor: str | None = Actor,
 ) -> dict[str, Any]:
-    """"Vergeet inlogaccount": unlink the customer's membership from the account; an account
+    """ "Vergeet inlogaccount": unlink the customer's membership from the account; an account
     that was never activated is deleted with it. 404 when the account is gone or not linked to
     this library (nothing left to forget)."""
     _linked_account_id(library, account_id)
@@ -517,7 +522,9 @@ def memberships_update(
 def library_events(
     request: HttpRequest,
     library: str = Library,
-    after: int = Query(0, ge=0, description="The cursor of the last event processed; 0: from the start."),
+    after: int = Query(
+        0, ge=0, description="The cursor of the last event processed; 0: from the start."
+    ),
     limit: int = Query(feed.FEED_LIMIT, ge=1, le=feed.FEED_LIMIT),
 ) -> dict[str, Any]:
     """What happened to the accounts linked to this library's customers, oldest first:
@@ -578,4 +585,3 @@ def urlpatterns() -> tuple[list[URLPattern | URLResolver], str, str]:
 
 
 __all__ = ["api", "urlpatterns"]
-

@@ -56,14 +56,18 @@ class LibraryScopes(SettingsScopes):
     ) -> list[str]:
         if is_library_system(application):
             return [SCOPE]
-        return [scope for scope in super().get_available_scopes(application, request) if scope != SCOPE]
+        return [
+            scope for scope in super().get_available_scopes(application, request) if scope != SCOPE
+        ]
 
     def get_default_scopes(
         self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
     ) -> list[str]:
         if is_library_system(application):
             return [SCOPE]
-        return [scope for scope in super().get_default_scopes(application, request) if scope != SCOPE]
+        return [
+            scope for scope in super().get_default_scopes(application, request) if scope != SCOPE
+        ]
 
 
 def rate_limit() -> Limit:
@@ -111,7 +115,7 @@ class ClientToken(AuthBase):
             name=application.name,
             library_codes=frozenset(application.library_code_list()),
         )
-        request.kb_api_client = client  # type: ignore[attr-defined]  (for the call log)
+        request.kb_api_client = client  # type: ignore[attr-defined]  # for the call log
         taken = attempts_take(limits={f"kb-api:{client.client_id}": rate_limit()})
         if taken.refused:
             raise Problem(

@@ -81,5 +81,7 @@ def idempotent_call(
 
 
 def idempotent_calls_prune(*, now: dt.datetime | None = None) -> int:
-    deleted, _ = IdempotentCall.objects.filter(created_at__lt=(now or timezone.now()) - KEEP).delete()
+    deleted, _ = IdempotentCall.objects.filter(
+        created_at__lt=(now or timezone.now()) - KEEP
+    ).delete()
     return deleted

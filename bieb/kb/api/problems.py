@@ -66,25 +66,27 @@ class Problem(Exception):
         *,
         errors: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        title: str = "",
     ) -> None:
         super().__init__(detail or DETAILS.get(slug, ""))
         self.slug = slug
         self.detail = detail or DETAILS.get(slug, KINDS[slug][1])
         self.errors = errors or []
         self.headers = headers or {}
+        self.title = title or KINDS[slug][1]
 
     @property
     def status(self) -> int:
         return KINDS[self.slug][0]
 
 
-def problem_response(request: HttpRequest, problem: Problem) -> HttpResponse:
+def problem_response(request: HttpRequest | None, problem: Problem, path: str = "") -> HttpResponse:
     body: dict[str, Any] = {
         "type": f"urn:bieb:kb-api:{problem.slug}",
-        "title": KINDS[problem.slug][1],
+        "title": problem.title,
         "status": problem.status,
         "detail": problem.detail,
-        "instance": request.path,
+        "instance": path or (request.path if request is not None else ""),
     }
     if problem.errors:
         body["errors"] = problem.errors
@@ -185,36 +187,42 @@ def from_request_errors(errors: list[dict[str, Any]]) -> Problem:
 def problem_handlers_install(api: NinjaAPI) -> None:
     """Every error the API can meet answered as a problem."""
 
+    @api.exception_handler(Problem)
     def on_problem(request: HttpRequest, exc: Problem) -> HttpResponse:
         return problem_response(request, exc)
 
+    @api.exception_handler(DjangoValidationError)
     def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         return problem_response(request, from_django(exc))
 
+    @api.exception_handler(NinjaValidationError)
     def on_request_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         return problem_response(request, from_request_errors(list(exc.errors)))
 
+    @api.exception_handler(AuthenticationError)
     def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return problem_response(request, unauthorized())
+        return problem_response(request, unauthorized(error=""))
 
+    @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         slug = next((s for s, (status, _) in KINDS.items() if status == exc.status_code), None)
         return problem_response(request, Problem(slug or "bad-request"))
 
+    @api.exception_handler(Http404)
     def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return problem_response(request, Problem("not-found"))
 
+    @api.exception_handler(Exception)
     def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("KB-API: %s %s failed", request.method, request.path, exc_info=exc)
         return problem_response(request, Problem("server-error"))
 
-    api.add_exception_handler(Problem, on_problem)
-    api.add_exception_handler(DjangoValidationError, on_django_validation)
-    api.add_exception_handler(NinjaValidationError, on_request_validation)
-    api.add_exception_handler(AuthenticationError, on_authentication)
-    api.add_exception_handler(HttpError, on_http_error)
-    api.add_exception_handler(Http404, on_not_found)
-    api.add_exception_handler(Exception, on_error)
+
+def error_answer(path: str, status: int, title: str, message: str) -> HttpResponse:
+    """The site's error pages (bieb.core.errors) under /kb/api/: a problem with their Dutch
+    message (a NUL byte in the request: 400; an address that is no endpoint: 404; ...)."""
+    slug = next((s for s, (code, _) in KINDS.items() if code == status), "server-error")
+    return problem_response(None, Problem(slug, message, title=title), path=path)
 
 
 def unauthorized(error: str = "invalid_token", detail: str = "") -> Problem:

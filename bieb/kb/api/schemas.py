@@ -26,7 +26,9 @@ CUSTOMER_NUMBER_PATTERN = r"^[A-Za-z0-9._-]{1,20}$"
 CustomerNumber = Annotated[str, StringConstraints(pattern=CUSTOMER_NUMBER_PATTERN)]
 Email = Annotated[str, text(min_length=3, max_length=254)]
 Username = Annotated[str, text(min_length=1, max_length=80)]
-PayUrl = Annotated[str, StringConstraints(max_length=500, pattern=r"^(https?://[^\s\x00-\x1f\x7f]+)?$")]
+PayUrl = Annotated[
+    str, StringConstraints(max_length=500, pattern=r"^(https?://[^\s\x00-\x1f\x7f]+)?$")
+]
 MembershipState = Literal[tuple(["", *MEMBERSHIP_STATES])]  # type: ignore[valid-type]
 AccountState = Literal["wacht", "actief", "geblokkeerd", "verlopen"]
 EventType = Literal[
@@ -75,7 +77,9 @@ class AccountCreate(Schema):
 
 
 class AccountLink(Schema):
-    username: Username = Field(description="The existing account's username, as the member says it.")
+    username: Username = Field(
+        description="The existing account's username, as the member says it."
+    )
     code: Annotated[str, text(min_length=1, max_length=20)] = Field(
         description="The code the KB mailed to the account's address (POST .../link-codes)."
     )

@@ -76,7 +76,9 @@ class Caller:
 
 def caller_for(client_id: str, secret: str, libraries: list[str]) -> Caller:
     library_system_register(
-        client_id=client_id, name=f"Bibliotheeksysteem {client_id}", library_codes=libraries,
+        client_id=client_id,
+        name=f"Bibliotheeksysteem {client_id}",
+        library_codes=libraries,
         secret=secret,
     )
     http = Client()

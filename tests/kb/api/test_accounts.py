@@ -133,7 +133,9 @@ def test_status_of_many_usernames_and_ids_at_once(bind_api: Caller, oost_api: Ca
     )
     gone = uuid.uuid4()
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=23)
-    LoginAccount.objects.filter(pk=expired["id"]).update(activation_deadline=later - dt.timedelta(days=2))
+    LoginAccount.objects.filter(pk=expired["id"]).update(
+        activation_deadline=later - dt.timedelta(days=2)
+    )
     response = bind_api.call(
         "POST",
         "/libraries/bind/accounts/status",

@@ -126,7 +126,9 @@ def test_a_client_acts_only_for_its_own_libraries(bind_api: Caller, oost_api: Ca
 def test_every_call_is_logged_with_its_client(bind_api: Caller) -> None:
     bind_api.call("GET", "/libraries/bind/events")
     bind_api.call("GET", "/libraries/oost/events")
-    calls = list(ApiCall.objects.order_by("id").values_list("client_id", "library_code", "actor", "status"))
+    calls = list(
+        ApiCall.objects.order_by("id").values_list("client_id", "library_code", "actor", "status")
+    )
     assert calls == [(BIND_CLIENT, "bind", "balie", 200), (BIND_CLIENT, "oost", "balie", 403)]
 
 
@@ -160,7 +162,9 @@ def test_the_token_check_costs_the_same_for_one_account_or_five_hundred(
     for size in (1, 500):
         names = [f"naam{i:04d}" for i in range(size)]
         with CaptureQueriesContext(connection) as queries:
-            response = bind_api.call("POST", "/libraries/bind/accounts/status", {"usernames": names})
+            response = bind_api.call(
+                "POST", "/libraries/bind/accounts/status", {"usernames": names}
+            )
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
