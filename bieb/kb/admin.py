@@ -55,3 +55,6 @@ class HeldUsernameAdmin(NationalOnlyAdmin):
     list_display = ["username", "reason", "held_at", "held_until"]
     list_filter = ["reason"]
     search_fields = ["username"]
+
+
+from bieb.kb.api import admin as api_admin  # noqa: E402, F401  (the API's log and feed)

@@ -32,3 +32,25 @@ def kb_forget_old_sign_ins_and_held_names() -> object:
     from bieb.kb.signins import sign_ins_prune
 
     return {"sign_ins": sign_ins_prune(), "held_usernames": usernames_held_prune()}
+
+
+@periodic_job(every=dt.timedelta(hours=6))
+def kb_api_prune() -> object:
+    """The KB API's events older than 90 days, stored answers of idempotent calls older than
+    7 days and its call log older than a year are removed."""
+    from django.utils import timezone
+
+    from bieb.kb.api.events import library_events_prune
+    from bieb.kb.api.idempotency import idempotent_calls_prune
+    from bieb.kb.api.models import ApiCall
+
+    calls, _ = ApiCall.objects.filter(at__lt=timezone.now() - API_CALL_RETENTION).delete()
+    return {
+        "events": library_events_prune(),
+        "idempotent_calls": idempotent_calls_prune(),
+        "api_calls": calls,
+    }
+
+
+# How long the API's call log is kept (the audit of what library systems did).
+API_CALL_RETENTION = dt.timedelta(days=365)

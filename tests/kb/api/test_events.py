@@ -175,3 +175,18 @@ def test_an_event_that_commits_after_a_later_one_is_not_skipped(transactional_db
     assert slow_event.id < fast.id
     second = library_events(library_code="bind", after=first.cursor)
     assert [e.customer_number for e in second.events] == ["slow"]
+
+
+def test_the_periodic_job_forgets_old_events_answers_and_calls(bind_api: Caller) -> None:
+    from bieb.kb.jobs import kb_api_prune
+    from bieb.kb.models import ApiCall, IdempotentCall
+
+    created = bind_api.create("25280000000001").json()
+    activate(created["username"])
+    feed(bind_api)
+    assert kb_api_prune() == {"events": 0, "idempotent_calls": 0, "api_calls": 0}
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=8)):
+        assert kb_api_prune() == {"events": 0, "idempotent_calls": 1, "api_calls": 0}
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=366)):
+        assert kb_api_prune() == {"events": 1, "idempotent_calls": 0, "api_calls": 2}
+    assert not IdempotentCall.objects.exists() and not ApiCall.objects.exists()
