@@ -86,6 +86,14 @@ class AccountLink(Schema):
     membership: MembershipIn
 
 
+class AccountLinkOwn(Schema):
+    id_token: Annotated[str, text(min_length=1, max_length=8000)] = Field(
+        description="The ID token the KB issued at the member's sign-in (the online sign-up's "
+        "OpenID Connect login): their consent. Unexpired, and about this account."
+    )
+    membership: MembershipIn
+
+
 class LinkCodeRequest(Schema):
     username: Username
     library_name: Annotated[str, text(min_length=1, max_length=200)]

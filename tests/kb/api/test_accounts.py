@@ -338,3 +338,68 @@ def test_memberships_are_kept_current_one_or_many(bind_api: Caller) -> None:
 def test_the_service_says_how_long_an_activation_link_works(bind_api: Caller) -> None:
     response = bind_api.call("GET", "/service")
     assert response.json() == {"activation_hours": 24.0, "activation_lifetime": "24 uur"}
+
+
+def id_token_for(account: LoginAccount, *, hours: float = 1) -> str:
+    """An ID token as the KB's provider issues it at a sign-in (bieb.kb.oidc, the toolkit's
+    finalize_id_token): signed with the provider's key for a registered client, kept by jti."""
+    import json
+
+    from jwcrypto import jwt
+
+    from bieb.kb.clients import online_client_register
+    from bieb.kb.models import OIDCIDToken
+
+    client = online_client_register()
+    now = dt.datetime.now(dt.UTC)
+    jti = uuid.uuid4()
+    OIDCIDToken.objects.create(
+        user=account,
+        application=client,
+        jti=jti,
+        expires=now + dt.timedelta(hours=hours),
+        scope="openid",
+    )
+    claims = {
+        "iss": "http://127.0.0.1:8000/kb",
+        "aud": client.client_id,
+        "sub": str(account.pk),
+        "jti": str(jti),
+        "iat": int(now.timestamp()),
+        "exp": int((now + dt.timedelta(hours=hours)).timestamp()),
+    }
+    header = {"typ": "JWT", "alg": "RS256", "kid": client.jwk_key.thumbprint()}
+    token = jwt.JWT(header=json.dumps(header), claims=json.dumps(claims))
+    token.make_signed_token(client.jwk_key)
+    return str(token.serialize())
+
+
+def test_link_own_takes_the_members_sign_in_as_consent(bind_api: Caller, oost_api: Caller) -> None:
+    created = oost_api.call(
+        "POST",
+        "/libraries/oost/accounts",
+        {"email": "lid@example.nl", "membership": membership("21110000000001")},
+        headers={"Idempotency-Key": "o-1"},
+    ).json()
+    account = activate(created["username"])
+    other = bind_api.create("25280000000099").json()
+    path = f"/libraries/bind/accounts/{account.pk}/link-own"
+    body = {"id_token": id_token_for(account), "membership": membership(NUMBER)}
+    response = bind_api.call("POST", path, body)
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == str(account.pk)
+    assert LinkedMembership.objects.filter(
+        account=account, library_code="bind", customer_number=NUMBER
+    ).exists()
+
+    # Someone else's sign-in, a forged token or an expired one: no link.
+    refused = bind_api.call(
+        "POST",
+        f"/libraries/bind/accounts/{other['id']}/link-own",
+        {**body, "membership": membership("25280000000098")},
+    )
+    assert problem(refused, 422)["errors"][0]["field"] == "id_token"
+    forged = bind_api.call("POST", path, {**body, "id_token": "eyJhbGciOiJub25lIn0.e30."})
+    problem(forged, 422)
+    expired = id_token_for(account, hours=-1)
+    problem(bind_api.call("POST", path, {**body, "id_token": expired}), 422)
