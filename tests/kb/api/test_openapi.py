@@ -20,7 +20,9 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.kb.api.conftest import BIND_CLIENT, BIND_SECRET, caller_for
 
-EXAMPLES_PER_OPERATION = 25
+# Examples per operation and mode: about 300 calls, some 15 s on an idle machine (bounded by
+# count, not by a clock: on a busy machine it takes longer and still passes).
+EXAMPLES = {"positive": 15, "negative": 8}
 
 
 def test_the_openapi_document_is_served_without_a_token(db: None) -> None:
@@ -81,7 +83,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(
 
         @given(case=operation.as_strategy(mode))
         @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
+            max_examples=EXAMPLES[mode.value],
             deadline=None,
             database=None,
             phases=[Phase.explicit, Phase.generate],
@@ -104,8 +106,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(
         print(f"{operation.label} {mode.value}: {time.monotonic() - began:.1f} s")
     elapsed = time.monotonic() - started
     print(f"schemathesis: {calls} calls in {elapsed:.1f} s")
-    assert calls >= len(operations) * 10
-    assert elapsed < 60
+    assert calls >= len(operations) * 15
 
 
 __all__ = ["pytest"]
