@@ -244,6 +244,8 @@ if BIEB_TRUSTED_PROXIES > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEMO:
     SECURE_SSL_REDIRECT = env_bool("BIEB_SSL_REDIRECT", True)
+    # A load balancer asks these over plain HTTP, server by server, behind the TLS proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000

@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from bieb.core.health import health, ready
 from bieb.kb import oidc
 
 
@@ -11,13 +12,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("counter:home")
 
 
-def health(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
-
-
 urlpatterns = [
     path("", home, name="home"),
     path("health/", health, name="health"),
+    path("ready/", ready, name="ready"),
     path("admin/", admin.site.urls),
     path("dev/mail/", include("bieb.mail.urls")),
     path("kb/", include("bieb.kb.urls")),

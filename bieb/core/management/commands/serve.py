@@ -1,6 +1,10 @@
-"""Serve Bieb: gunicorn (web), the background-task worker and the periodic jobs, together.
+"""Serve Bieb: gunicorn (web), the background-task worker and the periodic jobs, together
+(`--role all`, the default, as `make run` does), or one of them (`--role web|worker|periodic`)
+on as many servers as needed against one PostgreSQL database: the periodic jobs run once per
+due time whichever servers run them (bieb.core.periodic).
 
-Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too.
+Ctrl-C (or SIGTERM) stops them all, each gracefully (gunicorn finishes its requests, the
+worker its task); if one of them dies, the others are stopped too.
 """
 
 import os
@@ -13,6 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+ROLES = ("web", "worker", "periodic")
+
 
 class Command(BaseCommand):
     help = "Run the web server (gunicorn), the task worker and the periodic jobs until Ctrl-C."
@@ -22,6 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument(
             "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2"))
+        )
+        parser.add_argument(
+            "--role",
+            choices=[*ROLES, "all"],
+            default="all",
+            help="which process to run here: web, worker, periodic, or all (default)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -42,8 +54,15 @@ class Command(BaseCommand):
             "worker": [*bieb, "db_worker", "--queue-name=*", "--no-startup-delay"],
             "periodic": [*bieb, "runperiodic", "--loop"],
         }
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
-        self._banner(options["host"], options["port"])
+        chosen = ROLES if options["role"] == "all" else (options["role"],)
+        processes = {
+            name: subprocess.Popen(commands[name])  # noqa: S603
+            for name in chosen
+        }
+        if "web" in processes:
+            self._banner(options["host"], options["port"])
+        else:
+            self.stdout.write(f"Bieb {options['role']} is running (Ctrl-C stops it)\n")
 
         stopping = False
 
