@@ -255,11 +255,26 @@ if not DEMO:
         # Joining the browsers' preload list is a commitment for the operator to make.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# BIEB_LOG_FORMAT=json: one JSON object per line (bieb.core.requestid), else plain text; both
+# carry the request id.
+BIEB_LOG_FORMAT = os.environ.get("BIEB_LOG_FORMAT", "plain")
+if BIEB_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("BIEB_LOG_FORMAT is plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "bieb.core.requestid.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "bieb.core.requestid.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": BIEB_LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("BIEB_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -349,6 +364,8 @@ MIDDLEWARE.insert(
     "bieb.core.middleware.StaffSessionMiddleware",
 )
 MIDDLEWARE.append("bieb.kb.csp.ClientFormTargetsMiddleware")
+# Outermost: every log line of a request, whichever middleware writes it, has its id.
+MIDDLEWARE.insert(0, "bieb.core.requestid.RequestIdMiddleware")
 
 
 def _origin(url: str) -> str:

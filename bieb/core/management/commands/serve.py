@@ -47,6 +47,8 @@ class Command(BaseCommand):
                 f"--workers={options['workers']}",
                 "--threads=4",
                 "--access-logfile=-",
+                # The request id (bieb.core.requestid) in each access line.
+                '--access-logformat=%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms id=%({x-request-id}o)s',
                 "--graceful-timeout=5",
                 # One shared control socket per user would clash between installations.
                 "--no-control-socket",
