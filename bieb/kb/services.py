@@ -45,6 +45,7 @@ from bieb.kb.tokens import (
     lifetime_label,
     reset_tokens,
 )
+from bieb.kb.validators import email_clean
 from bieb.mail.selectors import outbox_queued_since
 from bieb.mail.services import mail_queue
 
@@ -299,11 +300,9 @@ def account_signup(
 ) -> LoginAccount:
     """Online sign-up at the login service, rate limited per address and per e-mail address
     (see SIGNUP_PER_ADDRESS); what was typed wrong is said first and not counted."""
-    from bieb.customers.validators import clean_email
-
     errors: dict[str, list[str]] = {}
     try:
-        email = clean_email(email, required=True)
+        email = email_clean(email, required=True)
     except ValidationError as error:
         errors["email"] = error.messages
     try:
