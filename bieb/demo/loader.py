@@ -22,6 +22,7 @@ from bieb.libraries.models import (
     Tariff,
     TariffKind,
 )
+from bieb.libraries.services import library_publish
 from bieb.staff.models import User
 
 LIBRARIES = [
@@ -158,6 +159,9 @@ def library_load(spec: dict[str, Any], *, payment_provider: str) -> Library:
             **{k: spec[k] for k in CONTACT + CREDITOR if k in spec},
         },
     )
+    # Saved or not, the login service gets the contact details (a database from before it
+    # kept them gets them here).
+    library_publish(library=library)
     CustomerNumberSequence.objects.get_or_create(library=library)
     for number, name in spec["branches"]:
         _upsert(Branch, {"number": number}, {"library": library, "name": name})
