@@ -28,7 +28,7 @@ def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_the_contracts_hold() -> None:
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 4 kept, 0 broken." in result.stdout
+    assert " kept, 0 broken." in result.stdout
 
 
 def _only_python(folder: str, names: list[str]) -> list[str]:
@@ -60,7 +60,11 @@ def _only_python(folder: str, names: list[str]) -> list[str]:
             "from bieb.online.selectors import entitlements_for",
             "Other apps reach the KB side only through bieb.kb.interface",
         ),
-        ("bieb/mail/leak.py", "import bieb.staff.models", "mail and integrations import"),
+        (
+            "bieb/mail/leak.py",
+            "import bieb.staff.models",
+            "mail and integrations import no domain app",
+        ),
     ],
 )
 def test_an_import_across_a_boundary_breaks_them(
@@ -70,6 +74,6 @@ def test_an_import_across_a_boundary_breaks_them(
     (tmp_path / module).write_text(f"def later() -> None:\n    {leak}  # inside a function too\n")
     result = lint_imports(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert f"{broken}" in result.stdout
-    assert "Contracts: 3 kept, 1 broken." in result.stdout
+    assert f"{broken} BROKEN" in result.stdout
+    assert " kept, 1 broken." in result.stdout
     assert module.replace("/", ".").removesuffix(".py") in result.stdout
