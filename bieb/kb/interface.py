@@ -7,15 +7,19 @@ stable id, the OIDC `sub`), and Django's ValidationError with a Dutch message. N
 login service leaves this module.
 
 Transactions, as they are today (in process, the default adapter):
-- Each function that writes is atomic on its own, and runs on the caller's database connection:
-  called inside the caller's transaction it is part of it (a savepoint), so that the caller's
-  rollback undoes the login service's writes too. The counter's registration relies on that
-  (customer, membership and new account in one transaction, DESIGN.md flow A.8).
+- Every function runs on the caller's database connection. Called inside the caller's
+  transaction, its writes are part of it, and the caller's rollback undoes them too. The
+  counter's registration relies on that (customer, membership and new account in one
+  transaction, DESIGN.md flow A.8). The functions that write take a transaction of their own (a
+  savepoint inside the caller's), so a refusal leaves nothing half done; `update_memberships`
+  does not, and is called inside the caller's transaction (the renewal run's chunk).
 - Mail the login service sends (activation, link codes, notices) is queued in the outbox within
   that transaction and sent by a task after commit: a rollback sends nothing.
-- Not undone by the caller's rollback: `check_link_code` counts a wrong code in a transaction
-  of its own, and is meant to be called before the caller's transaction (a failed attempt
-  must count). Its rate limits (`bieb.core.attempts`) likewise commit on their own.
+- Counts are no exception: inside the caller's transaction they roll back with it. So
+  `check_link_code` (a wrong code counts against it) is called before, and outside, the
+  transaction that links. The rate limits that `request_link_code` and
+  `account_email_change_request` count (`bieb.core.attempts`) are kept when the caller commits;
+  a refused request counts nothing, so a rollback loses no refusal.
 - The other way round, `accounts_deleted` is sent inside the login service's transaction that
   deletes accounts; a receiver writes in it (see `bieb.kb.signals`).
 - Reads (`account_status*`) see what the caller's transaction sees.
