@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "bieb.online",
     "bieb.mijn",
     "bieb.counter",
+    "bieb.demo",
     "bieb.staff.apps.BiebAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -647,7 +647,7 @@ def customer_login_account_email_change(
             action="customer.login_account_email_change_requested",
             library=locked.library,
             target=locked,
-            data={"username": account.username, "state": account.state},
+            data={"username": account.username, "state": str(account.state)},
         )
     return account
 

@@ -107,7 +107,7 @@ class Command(BaseCommand):
             f"  gezondheid:              {base}/health/",
         ]
         if settings.DEMO:
-            from bieb.core.demo import DEMO_TOTP_SECRET
+            from bieb.core.demo_logins import DEMO_TOTP_SECRET
 
             password = settings.BIEB_DEMO_PASSWORD
             lines += [
