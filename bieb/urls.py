@@ -4,6 +4,7 @@ from django.shortcuts import redirect
 from django.urls import include, path
 
 from bieb.core.health import health, ready
+from bieb.core.metrics import metrics
 from bieb.kb import oidc
 
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("health/", health, name="health"),
     path("ready/", ready, name="ready"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("dev/mail/", include("bieb.mail.urls")),
     path("kb/", include("bieb.kb.urls")),

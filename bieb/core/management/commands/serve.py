@@ -8,10 +8,12 @@ worker its task); if one of them dies, the others are stopped too.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -43,6 +45,7 @@ class Command(BaseCommand):
             "web": [
                 os.path.join(bin_dir, "gunicorn"),
                 "bieb.wsgi:application",
+                "--config=python:bieb.core.gunicorn_conf",
                 f"--bind={options['host']}:{options['port']}",
                 f"--workers={options['workers']}",
                 "--threads=4",
@@ -57,6 +60,13 @@ class Command(BaseCommand):
             "periodic": [*bieb, "runperiodic", "--loop"],
         }
         chosen = ROLES if options["role"] == "all" else (options["role"],)
+        if "web" in chosen:
+            # One directory for the counters of all web workers (bieb.core.metrics), empty at
+            # each start.
+            metrics_dir = Path(settings.VAR_DIR) / "metrics"
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         processes = {
             name: subprocess.Popen(commands[name])  # noqa: S603
             for name in chosen
