@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 export BIEB_DEMO ?= 1
 
-.PHONY: run test lint typecheck migrations-check pytest pytest-postgres install clean bench
+.PHONY: run test lint typecheck architecture migrations-check pytest pytest-postgres install clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ run: $(STAMP)
 	$(BIEB) collectstatic --noinput --verbosity 0
 	$(BIEB) serve
 
-test: lint typecheck migrations-check pytest pytest-postgres
+test: lint typecheck architecture migrations-check pytest pytest-postgres
 
 lint: $(STAMP)
 	$(BIN)/ruff check --output-format concise .
@@ -33,6 +33,12 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy bieb
+
+# The import contracts in pyproject.toml ([tool.importlinter]): the boundaries of DESIGN.md
+# (the KB side imports no library app, the library side reaches the KB only through its
+# interface, core imports no other app). docs/architecture.md says where each app stands.
+architecture: $(STAMP)
+	$(BIN)/lint-imports --no-logo
 
 migrations-check: $(STAMP)
 	$(BIEB) makemigrations --check --dry-run
@@ -52,4 +58,4 @@ bench: $(STAMP)
 	BIEB_DEMO= $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache

@@ -69,7 +69,7 @@ def bench_library(index: int = 0, *, branches: int = 2):
     """Bench library number `index` (0-999): code `bench-<index>`, customer-number prefix
     `3<index:03d>`, branches `9<index:03d><b>`, with the demo's subscription types, tariffs and
     discounts. Created once; later calls and runs reuse it."""
-    from bieb.core.demo import library_load
+    from bieb.demo.loader import library_load
 
     spec = {
         "code": f"bench-{index}",

@@ -5,6 +5,7 @@ secret key under `var/`, mail kept in the outbox. Outside demo mode the server r
 without its own SECRET_KEY and ALLOWED_HOSTS, and runs with secure production settings.
 """
 
+import ipaddress
 import os
 import secrets
 from decimal import Decimal
@@ -97,6 +98,7 @@ INSTALLED_APPS = [
     "bieb.online",
     "bieb.mijn",
     "bieb.counter",
+    "bieb.demo",
     "bieb.staff.apps.BiebAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -112,6 +114,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +250,8 @@ if BIEB_TRUSTED_PROXIES > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEMO:
     SECURE_SSL_REDIRECT = env_bool("BIEB_SSL_REDIRECT", True)
+    # A load balancer asks these over plain HTTP, server by server, behind the TLS proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
@@ -256,11 +261,38 @@ if not DEMO:
         # Joining the browsers' preload list is a commitment for the operator to make.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# /metrics (bieb.core.metrics): a bearer token, and/or the addresses and networks that may ask
+# without one (the demo: this machine only).
+BIEB_METRICS_TOKEN = os.environ.get("BIEB_METRICS_TOKEN", "")
+BIEB_METRICS_ALLOWED = env_list("BIEB_METRICS_ALLOWED") or (
+    ["127.0.0.0/8", "::1/128"] if DEMO else []
+)
+for _network in BIEB_METRICS_ALLOWED:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"BIEB_METRICS_ALLOWED: {_network} is no address") from _error
+
+# BIEB_LOG_FORMAT=json: one JSON object per line (bieb.core.requestid), else plain text; both
+# carry the request id.
+BIEB_LOG_FORMAT = os.environ.get("BIEB_LOG_FORMAT", "plain")
+if BIEB_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("BIEB_LOG_FORMAT is plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "bieb.core.requestid.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "bieb.core.requestid.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": BIEB_LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("BIEB_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -357,6 +389,11 @@ MIDDLEWARE.insert(
     "bieb.core.middleware.StaffSessionMiddleware",
 )
 MIDDLEWARE.append("bieb.kb.csp.ClientFormTargetsMiddleware")
+# Outermost: every log line of a request, whichever middleware writes it, has its id; the
+# request metrics (django-prometheus) around everything else.
+MIDDLEWARE.insert(0, "django_prometheus.middleware.PrometheusBeforeMiddleware")
+MIDDLEWARE.insert(0, "bieb.core.requestid.RequestIdMiddleware")
+MIDDLEWARE.append("django_prometheus.middleware.PrometheusAfterMiddleware")
 
 
 def _origin(url: str) -> str:

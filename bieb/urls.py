@@ -3,6 +3,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from bieb.core.health import health, ready
+from bieb.core.metrics import metrics
 from bieb.kb import oidc
 from bieb.kb.api.api import urlpatterns as kb_api_urlpatterns
 
@@ -12,13 +14,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("counter:home")
 
 
-def health(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
-
-
 urlpatterns = [
     path("", home, name="home"),
     path("health/", health, name="health"),
+    path("ready/", ready, name="ready"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("dev/mail/", include("bieb.mail.urls")),
     # The KB's API for library systems (bieb.kb.api), before the KB's pages. Included here, not

@@ -6,7 +6,7 @@ import os
 import pytest
 from django.db import connection
 
-from bieb.core.demo import demo_load
+from bieb.demo.loader import demo_load
 from bieb.libraries.models import Branch, Library, SubscriptionType, Tariff
 from bieb.staff.models import User
 

@@ -37,3 +37,42 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class JobLease(models.Model):
+    """One periodic job's schedule across all servers (bieb.core.periodic): the next due time,
+    and who runs it now until when. A server runs a job only after it took the lease with one
+    conditional UPDATE, so each due time runs once however many `runperiodic` processes there
+    are; a lease whose holder died runs out at `leased_until` and is taken over."""
+
+    name = models.CharField("taak", max_length=100, primary_key=True)
+    due_at = models.DateTimeField("volgende keer")
+    holder = models.CharField("draait op", max_length=200, blank=True)
+    leased_until = models.DateTimeField("bezet tot", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "periodieke taak"
+        verbose_name_plural = "periodieke taken"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JobRun(models.Model):
+    """A run of a periodic job: which due time, on which server and process, how it ended."""
+
+    name = models.CharField("taak", max_length=100)
+    due_at = models.DateTimeField("gepland voor")
+    holder = models.CharField("draaide op", max_length=200)
+    started_at = models.DateTimeField("begonnen")
+    finished_at = models.DateTimeField("klaar", null=True, blank=True)
+    ok = models.BooleanField("gelukt", null=True)
+    result = models.TextField("uitkomst", blank=True)
+
+    class Meta:
+        verbose_name = "uitvoering periodieke taak"
+        verbose_name_plural = "uitvoeringen periodieke taken"
+        indexes = [models.Index(fields=["name", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.due_at:%Y-%m-%d %H:%M}"

@@ -207,7 +207,7 @@ def email_differs(customer: Customer, account: login_service.AccountStatus) -> b
     """The customer's e-mail (the library's) is not the login account's (the KB's): the KB's
     mail (activation, a new password) goes elsewhere than the library thinks."""
     return (
-        account.state in ("actief", "wacht")
+        account.state in (login_service.AccountState.ACTIVE, login_service.AccountState.WAITING)
         and bool(customer.email and account.email)
         and customer.email.strip().lower() != account.email.strip().lower()
     )
@@ -620,7 +620,7 @@ def account_email_change(request: HttpRequest, desk: Desk, customer: Customer) -
     e-mail address for the login account (an account still waiting for activation gets its
     activation link there)."""
     account = customer_login_account(customer=customer)
-    if account is not None and account.state == "wacht":
+    if account is not None and account.is_waiting:
         success = (
             f"De activeringsmail is verstuurd naar {customer.email}; de link naar het oude "
             f"adres werkt niet meer. De nieuwe link werkt "

@@ -5,7 +5,8 @@ import datetime as dt
 from bieb.core.periodic import periodic_job
 
 
-@periodic_job(every=dt.timedelta(hours=1))
+# The national run takes minutes; its lease (one server at a time) allows for hours.
+@periodic_job(every=dt.timedelta(hours=1), lease=dt.timedelta(hours=6))
 def renewals_daily() -> object:
     """Looks every hour, runs once a day per library: a day missed (downtime) is caught up
     within the hour. A second run of the same day would book and mail nothing twice anyway

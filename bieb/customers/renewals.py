@@ -55,11 +55,12 @@ from bieb.customers.models import (
     PeriodState,
     RenewalRun,
 )
-from bieb.customers.year import ONE_DAY, customers_year_refresh
+from bieb.customers.year import ONE_DAY, customers_year_refresh, memberships_data
 from bieb.debits.collect import DEBIT_OPEN, batches_process_due, debits_for_periods
 from bieb.debits.models import Debit
 from bieb.debits.services import mandates_lapse
 from bieb.debits.stale import debits_settle_stale
+from bieb.kb import interface as login_service
 from bieb.libraries.models import (
     Library,
     RenewalKind,
@@ -310,11 +311,30 @@ def _book_chunk(
                 next_subscription_type=None,
             )
         counts.mailed += mail_queue_many(mails)
-        # Whose rights change now: see _rights_may_change.
         if changed:
             booked = [p for p in periods if p.state == PeriodState.BOOKED]
+            # The login service's copy gets the new period (its end, type and payment link)
+            # whether or not the rights move; the refresh below tells it of rights that do.
+            _login_copies_push(booked, pricing=pricing)
+            # Whose rights change now: see _rights_may_change.
             refresh = _rights_may_change(booked, library=library)
             customers_year_refresh(customers=[customers[pk] for pk in sorted(refresh)], today=day)
+
+
+def _login_copies_push(booked: list[MembershipPeriod], *, pricing: Pricing) -> None:
+    """Tell the login service of the memberships whose period was just booked (the rows are
+    updated already; the objects in hand get the same values first)."""
+    renewed = []
+    for period in booked:
+        membership = period.membership
+        if membership.customer.login_account_id is None:
+            continue
+        membership.valid_through = period.end
+        membership.expiry_month = period.end.month
+        membership.subscription_type = pricing.types[period.subscription_type_id]
+        renewed.append(membership)
+    if renewed:
+        login_service.update_memberships(memberships=memberships_data(renewed))
 
 
 def _rights_may_change(booked: list[MembershipPeriod], *, library: Library) -> set[int]:

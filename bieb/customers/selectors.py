@@ -40,7 +40,9 @@ def customer_login_account(*, customer: Customer) -> login_service.AccountStatus
     if customer.login_account_id is not None:
         return login_service.account_status_by_id(account_id=customer.login_account_id)
     if customer.login_account_lapsed:
-        return login_service.AccountStatus(username="", email="", state="verlopen")
+        return login_service.AccountStatus(
+            username="", email="", state=login_service.AccountState.EXPIRED
+        )
     return None
 
 

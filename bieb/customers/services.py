@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from bieb.audit.services import audit_record
 from bieb.core.dates import local_today
+from bieb.core.metrics import counter
 from bieb.customers.costs import CostBuildUp, cost_build_up
 from bieb.customers.details import CustomerDetails
 from bieb.customers.ledger import ledger_period_book
@@ -32,6 +33,12 @@ from bieb.customers.year import customer_year_refresh, membership_data
 from bieb.kb import interface as login_service
 from bieb.libraries.models import Branch, Discount, Library, SubscriptionType, Tariff
 from bieb.staff.models import User
+
+REGISTRATIONS = counter(
+    "bieb_registrations", "Customers registered, by channel (balie, online)", ("channel",)
+)
+for _channel in ("balie", "online"):
+    REGISTRATIONS.labels(_channel)  # shown as 0 before the first
 
 CARD_TAKEN = "Dit pasnummer is al in gebruik; scan een nieuwe pas of laat een nummer genereren."
 
@@ -308,6 +315,8 @@ def _register(
             "login_account": account.username if account else "",
         },
     )
+    channel = "balie" if actor is not None else "online"
+    transaction.on_commit(lambda: REGISTRATIONS.labels(channel).inc())
     return Registration(customer=customer, membership=membership, costs=costs, account=account)
 
 
@@ -647,7 +656,7 @@ def customer_login_account_email_change(
             action="customer.login_account_email_change_requested",
             library=locked.library,
             target=locked,
-            data={"username": account.username, "state": account.state},
+            data={"username": account.username, "state": str(account.state)},
         )
     return account
 

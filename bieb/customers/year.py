@@ -304,6 +304,9 @@ def memberships_data(memberships: list[Membership]) -> list[login_service.Member
                 valid_through=membership.rights_through,
                 state=membership_state(membership),
                 pay_url=period_pay_url(period) if period is not None else "",
+                starts_on=membership.start_date,
+                period_through=membership.valid_through,
+                physical_loans=membership.subscription_type.physical_loans,
             )
         )
     return data

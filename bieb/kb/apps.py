@@ -12,7 +12,7 @@ class KbConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from bieb.kb import csp, jobs  # noqa: F401  (the purge job; the policy's client cache)
+        from bieb.kb import csp, jobs, metrics  # noqa: F401  (purge job; client cache; gauges)
         from bieb.kb.clients import clients_after_migrate
 
         # The relying parties every installation has, registered by `bieb migrate` (not only

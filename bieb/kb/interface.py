@@ -1,7 +1,33 @@
 """The login service as the library side sees it: this module and nothing else.
 
-Today it runs in process (and so inside the library's transaction); the same functions can later
-call the login service on its own host over HTTP without the library side changing.
+The library apps import nothing else of `bieb.kb` (import-linter's contracts in pyproject.toml,
+run by `make test`). What crosses is plain data: frozen dataclasses (`AccountStatus`,
+`MembershipData`, `LibraryData`), the `AccountState` enum, ids (a login account is known by its
+stable id, the OIDC `sub`), and Django's ValidationError with a Dutch message. No model of the
+login service leaves this module.
+
+Transactions, as they are today (in process, the default adapter):
+- Every function runs on the caller's database connection. Called inside the caller's
+  transaction, its writes are part of it, and the caller's rollback undoes them too. The
+  counter's registration relies on that (customer, membership and new account in one
+  transaction, DESIGN.md flow A.8). The functions that write take a transaction of their own (a
+  savepoint inside the caller's), so a refusal leaves nothing half done; `update_memberships`
+  does not, and is called inside the caller's transaction (the renewal run's chunk).
+- Mail the login service sends (activation, link codes, notices) is queued in the outbox within
+  that transaction and sent by a task after commit: a rollback sends nothing.
+- Counts are no exception: inside the caller's transaction they roll back with it. So
+  `check_link_code` (a wrong code counts against it) is called before, and outside, the
+  transaction that links. The rate limits that `request_link_code` and
+  `account_email_change_request` count (`bieb.core.attempts`) are kept when the caller commits;
+  a refused request counts nothing, so a rollback loses no refusal.
+- The other way round, `accounts_deleted` is sent inside the login service's transaction that
+  deletes accounts; a receiver writes in it (see `bieb.kb.signals`).
+- Reads (`account_status*`) see what the caller's transaction sees.
+
+Over HTTP, with the login service on its own host (the later parts of issue 14), the first
+point cannot hold: the login service commits on its own. The library side will then commit
+first and call the login service through its own outbox (retried, idempotent); callers should
+not build new behaviour on the shared transaction.
 """
 
 import datetime as dt
@@ -11,16 +37,17 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from bieb.kb import self_service, services
-from bieb.kb.models import AccountOrigin, AccountState, LinkedMembership, LoginAccount
-from bieb.kb.services import MembershipData
+from bieb.kb.models import AccountOrigin, AccountState, LoginAccount
+from bieb.kb.services import LibraryData, MembershipData
 from bieb.kb.signals import accounts_deleted
 from bieb.kb.tokens import lifetime_label
 
 __all__ = [
+    "AccountState",
     "AccountStatus",
+    "LibraryData",
     "MembershipData",
     "account_email_change_request",
-    "account_links",
     "account_status",
     "account_status_by_id",
     "accounts_deleted",
@@ -29,6 +56,7 @@ __all__ = [
     "create_account",
     "forget_account",
     "is_counter_username",
+    "library_update",
     "link_account",
     "link_account_by_id",
     "request_link_code",
@@ -42,8 +70,9 @@ __all__ = [
 class AccountStatus:
     username: str
     email: str
-    # "wacht", "actief", "geblokkeerd", or "verlopen" (never activated; deadline passed or purged)
-    state: str
+    # WAITING, ACTIVE, DISABLED, or EXPIRED ("verlopen": never activated, its link dead or the
+    # account purged)
+    state: AccountState
     activation_deadline: dt.datetime | None = None
     # The account's stable id, the OIDC `sub`: what the library side keeps. None only for a
     # name that no account has.
@@ -54,16 +83,28 @@ class AccountStatus:
 
     @property
     def label(self) -> str:
+        """The state in the work instruction's words, as the counter shows it."""
         if self.state == AccountState.WAITING and self.activation_deadline:
             deadline = timezone.localtime(self.activation_deadline)
             return f"wacht op activering tot {deadline:%d-%m-%Y %H:%M}"
-        if self.state == "verlopen":
-            return "verlopen — niet geactiveerd"
-        return AccountState(self.state).label
+        return str(self.state.label)
+
+    # For templates, which cannot name the enum.
+    @property
+    def is_waiting(self) -> bool:
+        return self.state == AccountState.WAITING
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == AccountState.ACTIVE
+
+    @property
+    def is_expired(self) -> bool:
+        return self.state == AccountState.EXPIRED
 
 
 def _status(account: LoginAccount) -> AccountStatus:
-    state = "verlopen" if account.activation_expired() else account.state
+    state = AccountState.EXPIRED if account.activation_expired() else AccountState(account.state)
     return AccountStatus(
         username=account.username,
         email=account.email,
@@ -155,7 +196,7 @@ def account_status(*, username: str) -> AccountStatus:
     "verlopen". For the library's own customers use `account_status_by_id`."""
     account = LoginAccount.objects.filter(username=services.username_normalize(username)).first()
     if account is None:
-        return AccountStatus(username=username, email="", state="verlopen")
+        return AccountStatus(username=username, email="", state=AccountState.EXPIRED)
     return _status(account)
 
 
@@ -164,19 +205,8 @@ def account_status_by_id(*, account_id: uuid.UUID) -> AccountStatus:
     "verlopen", without a username: that name may be someone else's by now."""
     account = LoginAccount.objects.filter(pk=account_id).first()
     if account is None:
-        return AccountStatus(username="", email="", state="verlopen", id=account_id)
+        return AccountStatus(username="", email="", state=AccountState.EXPIRED, id=account_id)
     return _status(account)
-
-
-def account_links(*, username: str) -> list[tuple[str, str]]:
-    """(library code, customer number) of each membership linked to the account that has this
-    username now: the links are kept by account id, so a name used before by someone else
-    brings none of theirs."""
-    return list(
-        LinkedMembership.objects.filter(
-            account__username=services.username_normalize(username)
-        ).values_list("library_code", "customer_number")
-    )
 
 
 def resend_activation(*, account_id: uuid.UUID, actor: str) -> AccountStatus:
@@ -217,3 +247,9 @@ def update_membership(*, membership: MembershipData) -> None:
 
 def update_memberships(*, memberships: list[MembershipData]) -> None:
     services.memberships_update(memberships=memberships)
+
+
+def library_update(*, library: LibraryData) -> None:
+    """Tell the login service a library's name and contact details (the Online Bibliotheek
+    shows them to a member who has to pay or contact it)."""
+    services.library_contact_update(library=library)

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from bieb.core.contact import contact_lines, tel_link
+
 username_validator = RegexValidator(
     r"^[a-z0-9._-]{4,80}$",
     "Een gebruikersnaam heeft 4 tot 80 tekens: kleine letters, cijfers, punt, streepje of "
@@ -16,9 +18,22 @@ username_validator = RegexValidator(
 
 
 class AccountState(models.TextChoices):
+    """Where a login account stands, in the work instruction's words; both sides use this one
+    enum (the library side through `bieb.kb.interface`). The first three are stored; EXPIRED is
+    what a waiting account whose activation link is dead, or that the purge deleted, reads as
+    through the interface ("verlopen"): never stored."""
+
     WAITING = "wacht", "wacht op activering"
     ACTIVE = "actief", "actief"
     DISABLED = "geblokkeerd", "geblokkeerd"
+    EXPIRED = "verlopen", "verlopen — niet geactiveerd"
+
+
+# The states an account row can have (the model's choices).
+STORED_ACCOUNT_STATES = [
+    (state.value, state.label)
+    for state in (AccountState.WAITING, AccountState.ACTIVE, AccountState.DISABLED)
+]
 
 
 class AccountOrigin(models.TextChoices):
@@ -36,7 +51,7 @@ class LoginAccount(models.Model):
     email = models.EmailField("e-mailadres", max_length=254)
     email_verified = models.BooleanField("e-mailadres bevestigd", default=False)
     state = models.CharField(
-        "status", max_length=12, choices=AccountState.choices, default=AccountState.WAITING
+        "status", max_length=12, choices=STORED_ACCOUNT_STATES, default=AccountState.WAITING
     )
     origin = models.CharField("aangemaakt via", max_length=10, choices=AccountOrigin.choices)
     password = models.CharField("wachtwoord", max_length=128, blank=True)
@@ -157,7 +172,9 @@ class SignIn(models.Model):
 
 
 class LinkedMembership(models.Model):
-    """A library membership linked to the account, kept current by the library side."""
+    """A library membership linked to the account, kept current by the library side: what the
+    login service and the Online Bibliotheek know of it (they never read the library's own
+    tables)."""
 
     account = models.ForeignKey(
         LoginAccount, on_delete=models.CASCADE, related_name="memberships", verbose_name="account"
@@ -167,9 +184,15 @@ class LinkedMembership(models.Model):
     customer_number = models.CharField("klantnummer", max_length=20)
     subscription_code = models.CharField("abonnement", max_length=10)
     digital_rights = models.CharField("digitale rechten", max_length=20)
+    # Through which day the rights run (the library's "rechten t/m"; None: none yet).
     valid_through = models.DateField("geldig t/m", null=True, blank=True)
     state = models.CharField("stand", max_length=30, blank=True)
     pay_url = models.URLField("betaallink", max_length=500, blank=True)
+    # The membership's own dates and whether it includes physical loans: what the entitlement
+    # answer tells other services. None on a copy the library has not pushed since they came.
+    starts_on = models.DateField("ingangsdatum", null=True, blank=True)
+    period_through = models.DateField("periode t/m", null=True, blank=True)
+    physical_loans = models.BooleanField("fysiek lenen", default=False)
     linked_at = models.DateTimeField("gekoppeld op", auto_now_add=True)
 
     class Meta:
@@ -202,6 +225,26 @@ class LinkedMembership(models.Model):
             return ""
         return self.pay_url if self.pay_url.startswith(("https://", "http://")) else ""
 
+    @property
+    def status(self) -> str:
+        """The library's status of the membership: its `state`, where "opgezegd" (cancelled
+        and ended) is the library's "beeindigd"."""
+        return "beeindigd" if self.state == "opgezegd" else self.state
+
+    @property
+    def has_digital_rights(self) -> bool:
+        return self.digital_rights not in ("", "none")
+
+    def has_rights_on(self, day: dt.date) -> bool:
+        """Whether the membership gives its rights on `day`: the library's rule
+        (`Membership.has_rights_on`) on the copy: open, started, and through its rights date."""
+        return (
+            self.status not in MEMBERSHIP_CLOSED
+            and self.valid_through is not None
+            and (self.starts_on is None or self.starts_on <= day)
+            and day <= self.valid_through
+        )
+
 
 # The states a library reports in `LinkedMembership.state` (the library system's statuses,
 # plus "opgezegd" for a cancelled membership that ended).
@@ -213,6 +256,8 @@ MEMBERSHIP_STATES = {
     "opgezegd": "opgezegd",
     "beeindigd": "beëindigd",
 }
+# No rights in these (the library's statuses "uitgeschreven" and "beeindigd").
+MEMBERSHIP_CLOSED = ("uitgeschreven", "beeindigd")
 
 
 class LinkCode(models.Model):
@@ -299,3 +344,32 @@ __all__ = [
     "OIDCRefreshToken",
     "SignIn",
 ]
+
+
+class LibraryContact(models.Model):
+    """A library's name and contact details as the libraries tell the login service: the
+    Online Bibliotheek shows them to a member who has to pay or contact that library."""
+
+    library_code = models.CharField("bibliotheek", max_length=30, unique=True)
+    name = models.CharField("naam", max_length=200)
+    contact_address = models.CharField("adres", max_length=200, blank=True)
+    contact_phone = models.CharField("telefoon", max_length=30, blank=True)
+    contact_email = models.EmailField("e-mail", max_length=254, blank=True)
+    website = models.URLField("website", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "contactgegevens bibliotheek"
+        verbose_name_plural = "contactgegevens bibliotheken"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def contact_lines(self) -> list[str]:
+        return contact_lines(
+            self.name, self.contact_address, self.contact_phone, self.contact_email, self.website
+        )
+
+    @property
+    def contact_tel(self) -> str:
+        return tel_link(self.contact_phone)

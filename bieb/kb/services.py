@@ -27,6 +27,7 @@ from bieb.kb.models import (
     AccountOrigin,
     AccountState,
     HeldUsername,
+    LibraryContact,
     LinkCode,
     LinkedMembership,
     LoginAccount,
@@ -46,6 +47,7 @@ from bieb.kb.tokens import (
     lifetime_label,
     reset_tokens,
 )
+from bieb.kb.validators import email_clean
 from bieb.mail.selectors import outbox_queued_since
 from bieb.mail.services import mail_queue
 
@@ -94,6 +96,23 @@ class MembershipData:
     # and where the member pays to (re)gain the rights; told to the member at /online/.
     state: str = ""
     pay_url: str = ""
+    # The membership's first day and the end of its current period ("geldig t/m"), and
+    # whether it includes physical loans: for the entitlement answer to other services.
+    starts_on: dt.date | None = None
+    period_through: dt.date | None = None
+    physical_loans: bool = False
+
+
+@dataclass(frozen=True)
+class LibraryData:
+    """A library's name and contact details, for the members' pages of the login service."""
+
+    code: str
+    name: str
+    contact_address: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    website: str = ""
 
 
 def event_record(
@@ -301,11 +320,9 @@ def account_signup(
 ) -> LoginAccount:
     """Online sign-up at the login service, rate limited per address and per e-mail address
     (see SIGNUP_PER_ADDRESS); what was typed wrong is said first and not counted."""
-    from bieb.customers.validators import clean_email
-
     errors: dict[str, list[str]] = {}
     try:
-        email = clean_email(email, required=True)
+        email = email_clean(email, required=True)
     except ValidationError as error:
         errors["email"] = error.messages
     try:
@@ -464,6 +481,9 @@ def _membership_link(account: LoginAccount, membership: MembershipData) -> Linke
         valid_through=membership.valid_through,
         state=membership.state,
         pay_url=membership.pay_url,
+        starts_on=membership.starts_on,
+        period_through=membership.period_through,
+        physical_loans=membership.physical_loans,
     )
     LinkedMembership.objects.bulk_create(
         [linked],
@@ -477,6 +497,9 @@ def _membership_link(account: LoginAccount, membership: MembershipData) -> Linke
             "valid_through",
             "state",
             "pay_url",
+            "starts_on",
+            "period_through",
+            "physical_loans",
         ],
     )
     return linked
@@ -703,6 +726,23 @@ def membership_update(*, membership: MembershipData) -> None:
         valid_through=membership.valid_through,
         state=membership.state,
         pay_url=membership.pay_url,
+        starts_on=membership.starts_on,
+        period_through=membership.period_through,
+        physical_loans=membership.physical_loans,
+    )
+
+
+def library_contact_update(*, library: LibraryData) -> None:
+    """Keep the login service's copy of a library's name and contact details (one upsert)."""
+    LibraryContact.objects.update_or_create(
+        library_code=library.code,
+        defaults={
+            "name": library.name,
+            "contact_address": library.contact_address,
+            "contact_phone": library.contact_phone,
+            "contact_email": library.contact_email,
+            "website": library.website,
+        },
     )
 
 
@@ -719,6 +759,10 @@ def memberships_update(*, memberships: list[MembershipData]) -> int:
             item.valid_through.isoformat() if item.valid_through else None,
             item.state,
             item.pay_url,
+            item.starts_on.isoformat() if item.starts_on else None,
+            item.period_through.isoformat() if item.period_through else None,
+            # As text, for the arrays and the VALUES list alike; cast back in the statement.
+            "1" if item.physical_loans else "0",
         )
         for item in memberships
     ]
@@ -733,11 +777,14 @@ def memberships_update(*, memberships: list[MembershipData]) -> int:
                     SET subscription_code = v.subscription_code,
                         digital_rights = v.digital_rights,
                         valid_through = v.valid_through::date, state = v.state,
-                        pay_url = v.pay_url
+                        pay_url = v.pay_url, starts_on = v.starts_on::date,
+                        period_through = v.period_through::date,
+                        physical_loans = v.physical_loans = '1'
                     FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-                                %s::text[], %s::text[])
+                                %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
                         AS v(library_code, customer_number, subscription_code, digital_rights,
-                             valid_through, state, pay_url)
+                             valid_through, state, pay_url, starts_on, period_through,
+                             physical_loans)
                     WHERE lm.library_code = v.library_code
                       AND lm.customer_number = v.customer_number
                     """,  # noqa: S608  (the table name is the model's own)
@@ -747,12 +794,14 @@ def memberships_update(*, memberships: list[MembershipData]) -> int:
             return count
         for start in range(0, len(rows), 1000):
             part = rows[start : start + 1000]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(part))
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(part))
             cursor.execute(
                 f"""
                 UPDATE {table} AS lm
                 SET subscription_code = v.column3, digital_rights = v.column4,
-                    valid_through = v.column5, state = v.column6, pay_url = v.column7
+                    valid_through = v.column5, state = v.column6, pay_url = v.column7,
+                    starts_on = v.column8, period_through = v.column9,
+                    physical_loans = v.column10 = '1'
                 FROM (VALUES {values}) AS v
                 WHERE lm.library_code = v.column1 AND lm.customer_number = v.column2
                 """,  # noqa: S608  (the table name is the model's own)

@@ -12,6 +12,7 @@ from stdnum.eu import at_02
 from stdnum.exceptions import InvalidChecksum, InvalidComponent
 from stdnum.exceptions import ValidationError as ValidationStdnumError
 
+from bieb.core.contact import contact_lines, tel_link
 from bieb.core.money import format_euro
 
 code_validator = RegexValidator(
@@ -192,17 +193,13 @@ class Library(models.Model):
     @property
     def contact_lines(self) -> list[str]:
         """The library's contact details, one per line, as mails and pages show them."""
-        lines = [self.name]
-        lines += [v for v in (self.contact_address, self.contact_phone, self.contact_email) if v]
-        if self.website:
-            lines.append(self.website)
-        return lines
+        return contact_lines(
+            self.name, self.contact_address, self.contact_phone, self.contact_email, self.website
+        )
 
     @property
     def contact_tel(self) -> str:
-        """The phone number as a `tel:` link wants it (digits and a leading +), or ""."""
-        digits = "".join(c for c in self.contact_phone if c.isdigit() or c == "+")
-        return f"tel:{digits}" if digits else ""
+        return tel_link(self.contact_phone)
 
     def clean(self) -> None:
         super().clean()

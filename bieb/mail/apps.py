@@ -8,4 +8,4 @@ class MailConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the outbox retry with `bieb runperiodic`.
-        from bieb.mail import periodic  # noqa: F401
+        from bieb.mail import metrics, periodic  # noqa: F401  (the outbox's gauges)

@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from bieb.core.bulk import bulk_insert
+from bieb.core.requestid import request_id_current
 from bieb.mail.models import OutboxMessage, OutboxStatus
 from bieb.mail.selectors import outbox_message_due_ids
 from bieb.mail.tasks import mail_send_many_task, mail_send_task
@@ -86,8 +87,10 @@ def mail_queue(
     message.save()
     message_id = message.pk
 
+    request_id = request_id_current()  # the commit may come outside this request's context
+
     def enqueue_send() -> None:
-        mail_send_task.enqueue(message_id=message_id)
+        mail_send_task.enqueue(message_id=message_id, request_id=request_id)
 
     # Robust: the commit has happened, so a failing enqueue must not fail the caller's request;
     # the periodic retry picks the message up.
@@ -122,8 +125,10 @@ def mail_queue_many(messages: list[dict[str, str]]) -> int:
     )
     ids = [row.pk for row in rows]
 
+    request_id = request_id_current()
+
     def enqueue_send() -> None:
-        mail_send_many_task.enqueue(message_ids=ids)
+        mail_send_many_task.enqueue(message_ids=ids, request_id=request_id)
 
     transaction.on_commit(enqueue_send, robust=True)
     return len(rows)
@@ -221,7 +226,7 @@ def mail_enqueue_due(*, batch_size: int = 100) -> int:
     last_id = 0
     while ids := outbox_message_due_ids(now=now, after_id=last_id, limit=batch_size):
         for message_id in ids:
-            mail_send_task.enqueue(message_id=message_id)
+            mail_send_task.enqueue(message_id=message_id, request_id=request_id_current())
         enqueued += len(ids)
         last_id = ids[-1]
     return enqueued

@@ -1,20 +1,22 @@
 """What a member may use in the Online Bibliotheek.
 
-Two sources, each the natural one for its caller:
-- the member's page uses the memberships the login service hands over in userinfo (the KB's
-  copy, kept current by the libraries): that is what a relying party knows;
-- the entitlement endpoint, asked by other services without a member present, reads the
-  library system's memberships (status, period, and whether the subscription includes
-  physical loans, which the KB's copy does not hold).
+One source: the login service's copy of the memberships, which the libraries keep current
+through `bieb.kb.interface` (the Online Bibliotheek never reads a library's own tables).
+- the member's page uses them as the login service hands them over in userinfo: that is what
+  a relying party knows;
+- the entitlement endpoint, asked by other services without a member present, reads the copy
+  itself (status, period, rights and whether the subscription includes physical loans).
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import F, Q
+
 from bieb.core.dates import date_nl
-from bieb.customers.models import Membership, MembershipStatus
-from bieb.kb import interface as login_service
+from bieb.kb.models import LibraryContact, LinkedMembership
+from bieb.kb.services import username_normalize
 
 # The states the login service's copy carries (`state` in the memberships claim), in Dutch.
 STATE_LABELS = {
@@ -174,54 +176,55 @@ REASONS = {
 }
 
 
-def membership_reason(membership: Membership, *, on: dt.date) -> str:
+def membership_reason(membership: LinkedMembership, *, on: dt.date) -> str:
     """The reason code why `membership` gives no rights on `on`; "" when it does."""
     if membership.has_rights_on(on):
-        return "" if membership.subscription_type.has_digital_rights else "geen_digitale_rechten"
-    if membership.is_cancelled and membership.status == MembershipStatus.ENDED:
+        return "" if membership.has_digital_rights else "geen_digitale_rechten"
+    if membership.state == "opgezegd":
         return "opgezegd"
-    if membership.status in (
-        MembershipStatus.AWAITING_PAYMENT,
-        MembershipStatus.ARREARS,
-        MembershipStatus.DEREGISTERED,
-    ):
-        return str(membership.status)
-    if membership.start_date > on:
+    if membership.state in ("wacht_op_betaling", "betalingsachterstand", "uitgeschreven"):
+        return membership.state
+    if membership.starts_on is not None and membership.starts_on > on:
         return "niet_begonnen"
-    if membership.rights_through is None:
+    if membership.valid_through is None:
         return "wacht_op_betaling"
     return "verlopen"
 
 
-def _latest(memberships: list[Membership]) -> str | None:
-    days = [m.rights_through for m in memberships if m.rights_through is not None]
+def _latest(memberships: list[LinkedMembership]) -> str | None:
+    days = [m.valid_through for m in memberships if m.valid_through is not None]
     return max(days).isoformat() if days else None
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def library_contact(code: str) -> LibraryContact | None:
+    """The contact details the library gave the login service, if it did."""
+    return LibraryContact.objects.filter(library_code=code).first() if code else None
 
 
 def entitlements_for(*, username: str, on: dt.date) -> dict[str, Any]:
     """What the login account that has the name `username` now may use on `on`.
 
-    Which memberships are the account's comes from the login service's links, kept by account
-    id: a name that belonged to someone else before brings none of theirs. Their status, rights
-    and physical loans come from the library system. A membership without rights on `on` is
-    listed with the reason (`reason`, a code of REASONS); `reason` at the top says why there
-    are no e-books at all (the reason of the membership that last had them)."""
-    name = username.strip().lower()
-    links = login_service.account_links(username=name)
-    numbers = [number for _, number in links]
-    memberships = [
-        m
-        for m in Membership.objects.filter(customer__number__in=numbers, start_date__lte=on)
-        .select_related("subscription_type", "library", "customer")
-        .order_by("library__code", "-valid_through")
-        if (m.library.code, m.customer.number) in links
-    ]
+    The memberships are the login service's copies linked to the account, kept by account id:
+    a name that belonged to someone else before brings none of theirs. A membership that has
+    not started on `on` is left out; one without rights on `on` is listed with the reason
+    (`reason`, a code of REASONS); `reason` at the top says why there are no e-books at all
+    (the reason of the membership that last had them)."""
+    name = username_normalize(username)
+    memberships = list(
+        LinkedMembership.objects.filter(account__username=name)
+        .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=on))
+        .order_by("library_code", F("period_through").desc(nulls_last=True), "customer_number")
+    )
     rows = [(m, membership_reason(m, on=on)) for m in memberships]
     valid = [m for m, reason in rows if m.has_rights_on(on)]
-    digital = [m for m in valid if m.subscription_type.has_digital_rights]
+    digital = [m for m in valid if m.has_digital_rights]
     reason = None
     if not digital:
-        candidates = [(m, r) for m, r in rows if m.subscription_type.has_digital_rights and r] or [
+        candidates = [(m, r) for m, r in rows if m.has_digital_rights and r] or [
             (m, r) for m, r in rows if r
         ]
         reason = candidates[0][1] if candidates else "geen_lidmaatschap"
@@ -230,18 +233,19 @@ def entitlements_for(*, username: str, on: dt.date) -> dict[str, Any]:
         "on": on.isoformat(),
         "ebooks": bool(digital),
         "audiobooks": bool(digital),
-        "physical_loans": any(m.subscription_type.physical_loans for m in valid),
+        "physical_loans": any(m.physical_loans for m in valid),
         "valid_through": _latest(digital),
         "reason": reason,
         "memberships": [
             {
-                "library": m.library.code,
-                "subscription": m.subscription_type.code,
-                "digital_rights": m.subscription_type.digital_rights,
-                "physical_loans": m.subscription_type.physical_loans,
+                "library": m.library_code,
+                "subscription": m.subscription_code,
+                "digital_rights": m.digital_rights,
+                "physical_loans": m.physical_loans,
                 "status": m.status,
-                "valid_through": m.valid_through.isoformat(),
-                "rights_through": m.rights_through.isoformat() if m.rights_through else None,
+                # A copy from before the library sent its period reads its rights' end.
+                "valid_through": _iso(m.period_through or m.valid_through),
+                "rights_through": _iso(m.valid_through),
                 "rights": m.has_rights_on(on),
                 "reason": reason_code or None,
             }

@@ -31,8 +31,7 @@ from bieb.integrations.kb.client import (
     secret_from_env,
     token_revoke,
 )
-from bieb.libraries.models import Library
-from bieb.online.selectors import access_from_claims, entitlements_for
+from bieb.online.selectors import access_from_claims, entitlements_for, library_contact
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +98,11 @@ def home(request: HttpRequest) -> HttpResponse:
         if access.library_code
         else reverse("signup:index")
     )
-    # The library to pay or to contact, for its contact details (the claim names it by code).
+    # The library to pay or to contact, for the contact details it gave the login service
+    # (the claim names it by code).
     concerned = access.to_pay or access.ended_by_library
     library = (
-        Library.objects.filter(code=concerned.library_code).first()
+        library_contact(concerned.library_code)
         if concerned is not None and not access.ebooks
         else None
     )

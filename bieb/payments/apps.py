@@ -10,6 +10,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from bieb.payments import (
+            metrics,  # noqa: F401  (the payments' gauges)
             periodic,  # noqa: F401  (registers the status check)
             periods,  # noqa: F401  (registers the period payment handler)
         )

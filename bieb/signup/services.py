@@ -288,7 +288,7 @@ def signup_payment_start(
         today=today,
     )
     account_id = uuid.UUID(str(account_id))
-    if login_service.account_status_by_id(account_id=account_id).state != "actief":
+    if not login_service.account_status_by_id(account_id=account_id).is_active:
         raise SignupError(
             f"Inlogaccount {username} is niet (meer) actief. Log opnieuw in bij de KB."
         )

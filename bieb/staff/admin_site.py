@@ -106,7 +106,7 @@ def demo_code() -> str:
     like the demo mailbox shows mail)."""
     if not settings.DEMO:
         return ""
-    from bieb.core.demo import ADMIN, DEMO_TOTP_DEVICE
+    from bieb.core.demo_logins import ADMIN, DEMO_TOTP_DEVICE
 
     device = TOTPDevice.objects.filter(
         user__username=ADMIN["username"], name=DEMO_TOTP_DEVICE, confirmed=True

@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from bieb.core.demo import DEMO_TOTP_SECRET
+from bieb.core.demo_logins import DEMO_TOTP_SECRET
 from bieb.libraries.models import Library, SubscriptionType
 from bieb.staff.models import User
 from tests.otp import admin_login, totp_code

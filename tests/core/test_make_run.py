@@ -9,7 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bieb.core.demo import DEMO_TOTP_SECRET
+from bieb.core.demo_logins import DEMO_TOTP_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 

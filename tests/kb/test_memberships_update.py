@@ -21,6 +21,9 @@ def _data(number: str, **changes: object) -> MembershipData:
         "valid_through": dt.date(2026, 5, 31),
         "state": "actief",
         "pay_url": "",
+        "starts_on": dt.date(2024, 6, 12),
+        "period_through": dt.date(2026, 5, 31),
+        "physical_loans": True,
     }
     values.update(changes)
     return MembershipData(**values)  # type: ignore[arg-type]
@@ -48,6 +51,9 @@ def test_each_copy_gets_its_own_values_and_others_are_left_alone() -> None:
             _data(
                 "2",
                 valid_through=None,
+                starts_on=dt.date(2025, 1, 1),
+                period_through=None,
+                physical_loans=False,
                 state="wacht_op_betaling",
                 pay_url="https://bieb.example/betalen/verlengen/x/",
             ),
@@ -62,18 +68,33 @@ def test_each_copy_gets_its_own_values_and_others_are_left_alone() -> None:
             m.valid_through,
             m.state,
             m.pay_url,
+            m.starts_on,
+            m.period_through,
+            m.physical_loans,
         )
         for m in LinkedMembership.objects.all()
     }
+    untouched = ("0101", dt.date(2025, 5, 31), "actief", "", None, None, False)
     assert copies == {
-        ("bind", "1"): ("0110", dt.date(2026, 5, 31), "actief", ""),
+        ("bind", "1"): (
+            "0110",
+            dt.date(2026, 5, 31),
+            "actief",
+            "",
+            dt.date(2024, 6, 12),
+            dt.date(2026, 5, 31),
+            True,
+        ),
         ("bind", "2"): (
             "0110",
             None,
             "wacht_op_betaling",
             "https://bieb.example/betalen/verlengen/x/",
+            dt.date(2025, 1, 1),
+            None,
+            False,
         ),
-        ("bind", "3"): ("0101", dt.date(2025, 5, 31), "actief", ""),
-        ("oost", "1"): ("0101", dt.date(2025, 5, 31), "actief", ""),
+        ("bind", "3"): untouched,
+        ("oost", "1"): untouched,
     }
     assert memberships_update(memberships=[]) == 0

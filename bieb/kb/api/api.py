@@ -42,6 +42,7 @@ from bieb.kb.api.schemas import (
     EventOut,
     EventsOut,
     ForgetOut,
+    LibraryIn,
     LinkCodeCheck,
     LinkCodeRequest,
     MembershipIn,
@@ -152,7 +153,7 @@ def _client(request: HttpRequest) -> ApiClient:
 
 
 def _state(status: interface.AccountStatus) -> str:
-    return str(getattr(status.state, "value", status.state))
+    return str(status.state.value)
 
 
 def _out(status: interface.AccountStatus) -> dict[str, Any]:
@@ -171,7 +172,11 @@ def _status_of(account: LoginAccount) -> interface.AccountStatus:
     return interface.AccountStatus(
         username=account.username,
         email=account.email,
-        state="verlopen" if account.activation_expired() else account.state,
+        state=(
+            interface.AccountState.EXPIRED
+            if account.activation_expired()
+            else interface.AccountState(account.state)
+        ),
         activation_deadline=account.activation_deadline,
         id=account.pk,
         pending_email=account.pending_email,
@@ -188,6 +193,9 @@ def _membership(library: str, data: MembershipIn | MembershipUpdate) -> services
         valid_through=data.valid_through,
         state=data.state,
         pay_url=data.pay_url,
+        starts_on=data.starts_on,
+        period_through=data.period_through,
+        physical_loans=data.physical_loans,
     )
 
 
@@ -395,7 +403,7 @@ def accounts_status(
         account.pk: account
         for account in LoginAccount.objects.filter(pk__in=set(payload.account_ids))
     }
-    unknown = "verlopen"
+    unknown = interface.AccountState.EXPIRED
     return {
         "usernames": [
             _out(_status_of(by_name[name]))
@@ -478,6 +486,42 @@ def account_forget(
         actor=actor(request),
     )
     return {"deleted": deleted}
+
+
+# --- the library ----------------------------------------------------------------------------
+
+
+@api.put(
+    "/libraries/{library}",
+    response={204: None, **_errors(422)},
+    tags=["Bibliotheek"],
+    operation_id="library_update",
+)
+def library_update(
+    request: HttpRequest, payload: LibraryIn, library: str = Library
+) -> Status[None]:
+    """The library's name and contact details, which the Online Bibliotheek shows to a member
+    who has to pay or contact the library (send them whenever they change)."""
+    if payload.contact_email:
+        try:
+            validate_email(payload.contact_email)
+        except ValidationError:
+            raise Problem(
+                "validation",
+                EMAIL_INVALID,
+                errors=[{"field": "contact_email", "detail": EMAIL_INVALID}],
+            ) from None
+    interface.library_update(
+        library=interface.LibraryData(
+            code=library,
+            name=payload.name,
+            contact_address=payload.contact_address,
+            contact_phone=payload.contact_phone,
+            contact_email=payload.contact_email,
+            website=payload.website,
+        )
+    )
+    return Status(204, None)
 
 
 # --- link codes -----------------------------------------------------------------------------

@@ -53,6 +53,11 @@ class MembershipValues(Schema):
         "", description="Where the membership stands, in the library system's words."
     )
     pay_url: PayUrl = Field("", description="Where the member pays to (re)gain the rights.")
+    starts_on: dt.date | None = Field(None, description="The membership's first day.")
+    period_through: dt.date | None = Field(
+        None, description="The end of the membership's current period."
+    )
+    physical_loans: bool = Field(False, description="Whether it includes physical loans.")
 
 
 class MembershipIn(MembershipValues):
@@ -173,6 +178,18 @@ class EventsOut(Schema):
     events: list[EventOut]
     cursor: int = Field(description="Where the next read starts: pass it as `after`.")
     more: bool = Field(description="Whether more events wait (read again at once).")
+
+
+class LibraryIn(Schema):
+    name: Annotated[str, text(min_length=1, max_length=200)]
+    contact_address: Annotated[str, text(max_length=200)] = ""
+    contact_phone: Annotated[str, text(max_length=30)] = ""
+    contact_email: Annotated[str, text(max_length=254)] = Field(
+        "", description="An e-mail address, or empty."
+    )
+    website: Annotated[
+        str, StringConstraints(max_length=200, pattern=r"^(https?://[^\s\x00-\x1f\x7f]+)?$")
+    ] = ""
 
 
 class ServiceOut(Schema):

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from bieb.core.requestid import request_id_current
 from bieb.customers.models import PaymentMethod
 from bieb.payments.models import DemoCheckout, PaymentStatus
 from bieb.payments.providers.base import Fetched, PaymentProvider, ProviderError, Started
@@ -130,7 +131,7 @@ def _enqueue_webhook(checkout_id: str, *, attempt: int, delay: dt.timedelta | No
         if not task.get_backend().supports_defer:
             return
         task = task.using(run_after=timezone.now() + delay)
-    task.enqueue(checkout_id=checkout_id, attempt=attempt)
+    task.enqueue(checkout_id=checkout_id, attempt=attempt, request_id=request_id_current())
 
 
 def demo_webhook_deliver(*, checkout_id: str, attempt: int = 1) -> str:

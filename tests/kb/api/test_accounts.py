@@ -403,3 +403,44 @@ def test_link_own_takes_the_members_sign_in_as_consent(bind_api: Caller, oost_ap
     problem(forged, 422)
     expired = id_token_for(account, hours=-1)
     problem(bind_api.call("POST", path, {**body, "id_token": expired}), 422)
+
+
+def test_the_library_keeps_its_contact_details_at_the_kb(bind_api: Caller) -> None:
+    from bieb.kb.models import LibraryContact
+
+    body = {
+        "name": "Bibliotheken Bind",
+        "contact_address": "Stationsplein 1, Bind",
+        "contact_phone": "010 123 45 67",
+        "contact_email": "info@bind.example",
+        "website": "https://bind.example",
+    }
+    assert bind_api.call("PUT", "/libraries/bind", body).status_code == 204
+    assert bind_api.call("PUT", "/libraries/bind", {**body, "name": "Bind"}).status_code == 204
+    contact = LibraryContact.objects.get(library_code="bind")
+    assert (contact.name, contact.contact_email) == ("Bind", "info@bind.example")
+    bad = bind_api.call("PUT", "/libraries/bind", {**body, "contact_email": "geen"})
+    assert problem(bad, 422)["errors"][0]["field"] == "contact_email"
+
+
+def test_memberships_carry_their_dates_and_physical_loans(bind_api: Caller) -> None:
+    bind_api.create(NUMBER)
+    response = bind_api.call(
+        "PUT",
+        f"/libraries/bind/memberships/{NUMBER}",
+        {
+            "subscription_code": "0110",
+            "digital_rights": "compleet",
+            "valid_through": "2028-05-31",
+            "starts_on": "2026-06-01",
+            "period_through": "2027-05-31",
+            "physical_loans": True,
+        },
+    )
+    assert response.status_code == 204, response.content
+    linked = LinkedMembership.objects.get(customer_number=NUMBER)
+    assert (linked.starts_on, linked.period_through, linked.physical_loans) == (
+        dt.date(2026, 6, 1),
+        dt.date(2027, 5, 31),
+        True,
+    )

@@ -4,19 +4,21 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
-from django.utils import timezone
 
-from bieb.core.periodic import JOBS
+from bieb.core.periodic import JOBS, holder_name, job_run_due
 
 logger = logging.getLogger("bieb.periodic")
 
 
 class Command(BaseCommand):
-    help = "Run the periodic jobs (purge, retention, outbox retry, ...): once, or in a loop."
+    help = (
+        "Run the periodic jobs (purge, retention, outbox retry, ...): once, or in a loop. Any "
+        "number of servers may run it at once: each due time runs on one of them."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--loop", action="store_true", help="keep running, each job on its own interval"
+            "--loop", action="store_true", help="keep running, each job when it is due"
         )
         parser.add_argument("--job", action="append", help="run only this job (repeatable)")
         parser.add_argument(
@@ -29,31 +31,22 @@ class Command(BaseCommand):
         if unknown:
             self.stderr.write(f"Unknown job(s): {', '.join(unknown)}. Known: {', '.join(JOBS)}")
             raise SystemExit(2)
+        holder = holder_name()
         if not options["loop"]:
+            # Once (from cron): each job now, due or not, unless another server runs it now.
             for name in names:
-                self._run(name)
+                if job_run_due(name, holder=holder, force=True) is None:
+                    self.stdout.write(f"{name}: runs elsewhere now; skipped")
             return
-        last_run: dict[str, float] = {}
         try:
             while True:
-                now = time.monotonic()
                 for name in names:
-                    due = last_run.get(name, -1e18) + JOBS[name].every.total_seconds()
-                    if now >= due:
-                        last_run[name] = now
-                        self._run(name)
+                    try:
+                        job_run_due(name, holder=holder)
+                    except Exception:
+                        # The database away for a moment: the next tick tries again.
+                        logger.exception("periodic job %s could not be started", name)
                 close_old_connections()
                 time.sleep(options["tick"])
         except KeyboardInterrupt:
             return
-
-    def _run(self, name: str) -> None:
-        started = timezone.now()
-        try:
-            result = JOBS[name].run()
-        except Exception:
-            # One failing job must not stop the others; the next interval tries again.
-            logger.exception("periodic job %s failed", name)
-            return
-        elapsed = (timezone.now() - started).total_seconds()
-        logger.info("periodic job %s: %s (%.2fs)", name, result, elapsed)

@@ -1,17 +1,25 @@
-"""Serve Bieb: gunicorn (web), the background-task worker and the periodic jobs, together.
+"""Serve Bieb: gunicorn (web), the background-task worker and the periodic jobs, together
+(`--role all`, the default, as `make run` does), or one of them (`--role web|worker|periodic`)
+on as many servers as needed against one PostgreSQL database: the periodic jobs run once per
+due time whichever servers run them (bieb.core.periodic).
 
-Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too.
+Ctrl-C (or SIGTERM) stops them all, each gracefully (gunicorn finishes its requests, the
+worker its task); if one of them dies, the others are stopped too.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+
+ROLES = ("web", "worker", "periodic")
 
 
 class Command(BaseCommand):
@@ -23,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2"))
         )
+        parser.add_argument(
+            "--role",
+            choices=[*ROLES, "all"],
+            default="all",
+            help="which process to run here: web, worker, periodic, or all (default)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         bin_dir = os.path.dirname(sys.executable)
@@ -31,10 +45,13 @@ class Command(BaseCommand):
             "web": [
                 os.path.join(bin_dir, "gunicorn"),
                 "bieb.wsgi:application",
+                "--config=python:bieb.core.gunicorn_conf",
                 f"--bind={options['host']}:{options['port']}",
                 f"--workers={options['workers']}",
                 "--threads=4",
                 "--access-logfile=-",
+                # The request id (bieb.core.requestid) in each access line.
+                '--access-logformat=%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms id=%({x-request-id}o)s',
                 "--graceful-timeout=5",
                 # One shared control socket per user would clash between installations.
                 "--no-control-socket",
@@ -42,8 +59,22 @@ class Command(BaseCommand):
             "worker": [*bieb, "db_worker", "--queue-name=*", "--no-startup-delay"],
             "periodic": [*bieb, "runperiodic", "--loop"],
         }
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
-        self._banner(options["host"], options["port"])
+        chosen = ROLES if options["role"] == "all" else (options["role"],)
+        if "web" in chosen:
+            # One directory for the counters of all web workers (bieb.core.metrics), empty at
+            # each start.
+            metrics_dir = Path(settings.VAR_DIR) / "metrics"
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        processes = {
+            name: subprocess.Popen(commands[name])  # noqa: S603
+            for name in chosen
+        }
+        if "web" in processes:
+            self._banner(options["host"], options["port"])
+        else:
+            self.stdout.write(f"Bieb {options['role']} is running (Ctrl-C stops it)\n")
 
         stopping = False
 
@@ -86,7 +117,7 @@ class Command(BaseCommand):
             f"  gezondheid:              {base}/health/",
         ]
         if settings.DEMO:
-            from bieb.core.demo import DEMO_TOTP_SECRET
+            from bieb.core.demo_logins import DEMO_TOTP_SECRET
 
             password = settings.BIEB_DEMO_PASSWORD
             lines += [

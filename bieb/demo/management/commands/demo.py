@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from bieb.core.demo import demo_load
+from bieb.demo.loader import demo_load
 
 
 class Command(BaseCommand):

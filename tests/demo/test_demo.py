@@ -1,7 +1,7 @@
 import pytest
 from django.apps import apps
 
-from bieb.core.demo import demo_load
+from bieb.demo.loader import demo_load
 from bieb.libraries.models import Branch, Library, SubscriptionType, Tariff
 from bieb.staff.models import User
 
