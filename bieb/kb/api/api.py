@@ -7,7 +7,8 @@ Every call is made by a library system for one of its libraries (`{library}` in 
 in bieb.kb.api.auth) and is logged with its client (ApiCall). An account is reached only through
 a link to one of that library's customers: an account id of another library's customer is "not
 found", and a username not linked to the library reads as unknown ("verlopen"), as an unknown
-one does.
+one does. The one way to an account not yet linked is the member's own: the ID token of their
+sign-in (`link-own`), or the code mailed to them (`link-codes`, `accounts/link`).
 """
 
 import functools

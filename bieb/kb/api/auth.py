@@ -18,7 +18,6 @@ from django.http import HttpRequest
 from ninja.security.base import AuthBase
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.scopes import SettingsScopes
-from oauth2_provider.settings import oauth2_settings
 
 from bieb.core.attempts import Limit, attempts_take, wait_words
 from bieb.kb.api.problems import Problem, unauthorized
@@ -137,7 +136,3 @@ def actor(request: HttpRequest) -> str:
     staff = "".join(ch for ch in request.headers.get(ACTOR_HEADER, "") if ch.isprintable())
     name = f"api:{client.client_id}" + (f":{staff.strip()}" if staff.strip() else "")
     return name[:150]
-
-
-def token_url() -> str:
-    return f"{oauth2_settings.OIDC_ISS_ENDPOINT}/token/"
