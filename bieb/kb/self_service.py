@@ -423,6 +423,7 @@ def account_remove(
             subject="Je inlogaccount is verwijderd",
             kind="account_deleted",
             libraries=libraries,
+            reason=reason,
         )
     accounts_deleted_send(account_ids=[locked.pk], reason=reason)
     locked.delete()
