@@ -240,9 +240,7 @@ def test_a_current_membership_keeps_the_customer_however_old_the_other(
     assert retention(D(2030, 7, 1))["bind"] == (1, 0)
 
 
-def test_each_library_has_its_own_period(
-    tester: Customer, balie_oost: User, oost: Library
-) -> None:
+def test_each_library_has_its_own_period(tester: Customer, balie_oost: User, oost: Library) -> None:
     oost.retention_months = 12
     oost.save(update_fields=["retention_months"])
     branch = oost.branches.order_by("number").first()
@@ -330,3 +328,22 @@ def test_an_anonymised_customer_cannot_be_changed_at_the_counter(
 def test_the_daily_job_is_registered() -> None:
     assert JOBS["retention_customers_daily"].every == dt.timedelta(days=1)
     assert JOBS["kb_retention_daily"].every == dt.timedelta(days=1)
+
+
+def test_a_customer_without_memberships_goes_by_the_day_it_was_registered(
+    bind: Library, branch_5280: Branch
+) -> None:
+    """There is no such customer in the normal course (a registration makes both in one
+    transaction); if one exists, its registration day counts as the end."""
+    with on(D(2026, 1, 1)):
+        lone = Customer.objects.create(
+            library=bind,
+            number="25280999999990",
+            initials="A.",
+            surname="Alleen",
+            birth_date=D(1980, 1, 1),
+            registered_branch=branch_5280,
+        )
+    assert retention(D(2028, 1, 1))["bind"] == (0, 0)
+    assert retention(D(2028, 1, 2))["bind"] == (1, 0)
+    assert Customer.objects.get(pk=lone.pk).surname == "Geanonimiseerd"
