@@ -285,15 +285,15 @@ def customer_mails_filter(
     """The outbox rows about these customers (never found by address: two customers may share
     one), given their memberships, periods and debits' end-to-end ids. Used by the export and
     by the retention job, which removes them."""
-    about = Q(kind__in=MAIL_KINDS_BY_CUSTOMER, reference__in=[str(pk) for pk in customer_ids])
+    about = Q(kind__in=MAIL_KINDS_BY_CUSTOMER, reference__any=[str(pk) for pk in customer_ids])
     if membership_ids:
         about |= Q(
-            kind__in=MAIL_KINDS_BY_MEMBERSHIP, reference__in=[str(pk) for pk in membership_ids]
+            kind__in=MAIL_KINDS_BY_MEMBERSHIP, reference__any=[str(pk) for pk in membership_ids]
         )
     if period_ids:
-        about |= Q(kind__in=MAIL_KINDS_BY_PERIOD, reference__in=[str(pk) for pk in period_ids])
+        about |= Q(kind__in=MAIL_KINDS_BY_PERIOD, reference__any=[str(pk) for pk in period_ids])
     if debit_ids:
-        about |= Q(kind__in=MAIL_KINDS_BY_DEBIT, reference__in=debit_ids)
+        about |= Q(kind__in=MAIL_KINDS_BY_DEBIT, reference__any=debit_ids)
     return about
 
 

@@ -174,15 +174,15 @@ def customers_audit_filter(
 ) -> Q:
     """The audit rows about these customers, given their memberships, online payments and bank
     returns (read them with the library condition of `customer_audit_events`)."""
-    about = Q(object_type="customers.customer", object_id__in=[str(pk) for pk in customer_ids])
+    about = Q(object_type="customers.customer", object_id__any=[str(pk) for pk in customer_ids])
     if membership_ids:
         about |= Q(
-            object_type="customers.membership", object_id__in=[str(pk) for pk in membership_ids]
+            object_type="customers.membership", object_id__any=[str(pk) for pk in membership_ids]
         )
     if payment_ids:
-        about |= Q(object_type="payments.payment", object_id__in=[str(pk) for pk in payment_ids])
+        about |= Q(object_type="payments.payment", object_id__any=[str(pk) for pk in payment_ids])
     if return_ids:
-        about |= Q(object_type="debits.returnitem", object_id__in=[str(pk) for pk in return_ids])
+        about |= Q(object_type="debits.returnitem", object_id__any=[str(pk) for pk in return_ids])
     return about
 
 

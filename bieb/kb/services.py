@@ -696,13 +696,15 @@ def accounts_forget(*, library_code: str, links: list[tuple[uuid.UUID, str]], ac
     locked = {
         pk: (username, state, activated_at)
         for pk, username, state, activated_at in LoginAccount.objects.select_for_update()
-        .filter(pk__in=ids)
+        .filter(pk__any=ids)
         .order_by("pk")
         .values_list("pk", "username", "state", "activated_at")
     }
     numbers = [number for account_id, number in links if account_id in locked]
     # A customer number is linked to at most one account (kb_membership_once).
-    LinkedMembership.objects.filter(library_code=library_code, customer_number__in=numbers).delete()
+    LinkedMembership.objects.filter(
+        library_code=library_code, customer_number__any=numbers
+    ).delete()
     doomed = [
         pk
         for pk, (_, state, activated_at) in locked.items()
@@ -728,7 +730,7 @@ def accounts_forget(*, library_code: str, links: list[tuple[uuid.UUID, str]], ac
     )
     if doomed:
         accounts_deleted_send(account_ids=doomed, reason="forgotten")
-        LoginAccount.objects.filter(pk__in=doomed).delete()
+        LoginAccount.objects.filter(pk__any=doomed).delete()
     return len(doomed)
 
 
