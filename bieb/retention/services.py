@@ -29,7 +29,7 @@ it, explicitly, in the order of the foreign keys: the audit rows and mails about
 sign-ups, ledger lines, periods, memberships, the customer.
 
 How it runs: per library, the candidates are read in one query, then done in batches of
-`BATCH` (1000) customers, each its own short transaction: the customers' rows are locked in id
+`BATCH` (500) customers, each its own short transaction: the customers' rows are locked in id
 order (the order every other writer of a customer's money or memberships locks them in), the
 condition is checked again under those locks, and every change is one bulk statement per table
 for the whole batch. So a counter search is never kept waiting, and a member who paid or
@@ -41,7 +41,7 @@ row per library (action "retention.run", actor "retention") with its counts: no 
 import datetime as dt
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections, transaction
@@ -76,7 +76,10 @@ from bieb.signup.models import Signup
 
 logger = logging.getLogger(__name__)
 
-BATCH = 1000
+# Customers per transaction: 500 keeps the longest row lock well under a second on a busy
+# machine (bench/README.md, section 9); a thousand took 0.4 s quiet and up to 3 s on two cores
+# shared with other work.
+BATCH = 500
 ACTOR = "retention"
 ANONYMISED_NAME = "Geanonimiseerd"
 ANONYMISED_BIRTH_DATE = dt.date(1900, 1, 1)
@@ -140,6 +143,7 @@ class LibraryRetention:
     files: int = 0
     batches: int = 0
     longest: float = 0.0
+    durations: list[float] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -263,8 +267,10 @@ def library_retention_run(
 
 
 def _timed(result: LibraryRetention, started: float) -> None:
+    seconds = time.perf_counter() - started
     result.batches += 1
-    result.longest = max(result.longest, time.perf_counter() - started)
+    result.longest = max(result.longest, seconds)
+    result.durations.append(seconds)
 
 
 def _lock(ids: list[int]) -> list[int]:
@@ -388,12 +394,12 @@ def _audit_scrub(rows: Any) -> None:
             names[pk] = name
     # One statement per thousand rows that joins them to their new values (bulk_update's CASE
     # per row costs more to build in Python than the whole batch takes in the database).
-    field = AuditEvent._meta.get_field("data")
+    data_field = AuditEvent._meta.get_field("data")
     connection = connections[AuditEvent.objects.db]
     bulk_set(
         AuditEvent,
         "data",
-        {pk: field.get_db_prep_save(value, connection) for pk, value in data.items()},
+        {pk: data_field.get_db_prep_save(value, connection) for pk, value in data.items()},
     )
     bulk_set(AuditEvent, "actor_name", names)
 

@@ -320,7 +320,13 @@ def test_an_anonymised_customer_cannot_be_changed_at_the_counter(
         pay = client.post(f"{url}betaling/", {"amount": "5,00", "method": "pin"})
         assert pay.status_code == 302
         page = client.get(url).content.decode()
+        inzage = client.get(f"{url}inzage/")
+        history = client.get(f"{url}historie/")
     assert "geanonimiseerd (bewaartermijn verstreken): er kan niets meer" in page
+    for response in (inzage, history):
+        assert response.status_code == 200
+        assert "Tester" not in response.content.decode()
+        assert "tester@example.nl" not in response.content.decode()
     assert Customer.objects.get(pk=tester.pk).surname == "Geanonimiseerd"
     assert customer_saldo_of(tester.pk) == 0
 
