@@ -4,7 +4,7 @@ hold the data.
 Each part is its own app's business: the library side anonymises and deletes its customers
 (`bieb.retention`), the login service warns and deletes its unused accounts (`bieb.kb.retention`).
 Neither imports the other; the command (and nothing else in core) runs every part that is
-registered here, in the order they registered, and prints the lines each returns. Each part also
+registered here, by name ("customers", then "kb"), and prints the lines each returns. Each part also
 has a periodic job of its own (`bieb.core.periodic`), so a host that runs only one side runs
 only its part.
 

@@ -41,10 +41,12 @@ row per library (action "retention.run", actor "retention") with its counts: no 
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 from django.db.models import F, Q
 
 from bieb.audit.models import AuditEvent
@@ -231,13 +233,17 @@ def library_retention_run(
     ids = list(to_delete.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), size):
         started = time.perf_counter()
-        result.deleted += _delete_batch(ids[start : start + size], library=library, today=today)
+        result.deleted += _again_once(
+            partial(_delete_batch, ids[start : start + size], library=library, today=today)
+        )
         _timed(result, started)
     ids = list(to_anonymise.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), size):
         started = time.perf_counter()
-        result.anonymised += _anonymise_batch(
-            ids[start : start + size], library=library, today=today, now=now
+        result.anonymised += _again_once(
+            partial(
+                _anonymise_batch, ids[start : start + size], library=library, today=today, now=now
+            )
         )
         _timed(result, started)
     result.files = _files_scrub(library=library, today=today, dry_run=False)
@@ -264,6 +270,18 @@ def library_retention_run(
             result.longest * 1000,
         )
     return result
+
+
+def _again_once(batch: Callable[[], int]) -> int:
+    """A batch, and once more if the database broke it off (a deadlock with a member's own
+    change at that moment, which locks the login account before the customer); a batch that
+    fails twice is left for the next run. Returns how many it did."""
+    for attempt in (1, 2):
+        try:
+            return batch()
+        except OperationalError:
+            logger.warning("retention batch broken off (attempt %s)", attempt, exc_info=True)
+    return 0
 
 
 def _timed(result: LibraryRetention, started: float) -> None:

@@ -353,3 +353,33 @@ def test_a_customer_without_memberships_goes_by_the_day_it_was_registered(
     assert retention(D(2028, 1, 1))["bind"] == (0, 0)
     assert retention(D(2028, 1, 2))["bind"] == (1, 0)
     assert Customer.objects.get(pk=lone.pk).surname == "Geanonimiseerd"
+
+
+def test_a_batch_the_database_breaks_off_is_done_again_once(
+    tester: Customer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deadlock with a member's own change at that moment: the batch is done again; one that
+    fails twice is left for the next run, and the run goes on."""
+    from django.db import OperationalError
+
+    from bieb.retention import services
+
+    real = services._anonymise_batch
+    calls: list[int] = []
+
+    def broken_once(*args: object, **kwargs: object) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "_anonymise_batch", broken_once)
+    assert retention(ANONYMISED_ON)["bind"] == (1, 0)
+    assert len(calls) == 2
+
+    def always_broken(*args: object, **kwargs: object) -> int:
+        raise OperationalError("deadlock detected")
+
+    Customer.objects.filter(pk=tester.pk).update(anonymised_at=None)
+    monkeypatch.setattr(services, "_anonymise_batch", always_broken)
+    assert retention(ANONYMISED_ON)["bind"] == (0, 0)

@@ -41,6 +41,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Proefdraaien ({day.isoformat()}): er wordt niets gewijzigd; dit zou er gebeuren."
             )
-        for part in RETENTION_PARTS.values():
+        for _, part in sorted(RETENTION_PARTS.items()):  # the libraries, then the KB
             for line in part.run(today=day, dry_run=dry_run):
                 self.stdout.write(line)
