@@ -17,8 +17,18 @@ import time
 from bench.harness import BENCH_DATABASE_URL, Figure, print_table
 
 # In the order of the issues: registration, login, search, purge, numbers, pages; renewals;
-# debits.
-MODULES = ["registration", "login", "search", "purge", "numbers", "pages", "renewals", "debits"]
+# debits; retention.
+MODULES = [
+    "registration",
+    "login",
+    "search",
+    "purge",
+    "numbers",
+    "pages",
+    "renewals",
+    "debits",
+    "retention",
+]
 
 
 def machine() -> str:

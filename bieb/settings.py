@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "bieb.online",
     "bieb.mijn",
     "bieb.counter",
+    "bieb.retention",
     "bieb.demo",
     "bieb.staff.apps.BiebAdminConfig",
     "django.contrib.auth",
@@ -312,8 +313,15 @@ except ArithmeticError:
 if not (BIEB_DESK_PAYMENT_MAXIMUM.is_finite() and BIEB_DESK_PAYMENT_MAXIMUM > 0):
     raise ImproperlyConfigured("BIEB_DESK_PAYMENT_MAXIMUM must be an amount in euros, e.g. 1000.00")
 
-# Customer data of ended memberships is removed after this many days when nothing is open.
-BIEB_RETENTION_DAYS = int(os.environ.get("BIEB_RETENTION_DAYS", str(2 * 365)))
+# Retention (bieb.retention, bieb.kb.retention; `bieb retention`). A library's own period for
+# its customers' personal data is `Library.retention_months` (admin, default 24). Financial
+# records (ledger, debits, payments) of an anonymised customer are kept this many years after
+# the anonymisation, then deleted with the customer number.
+BIEB_LEDGER_RETENTION_YEARS = max(1, int(os.environ.get("BIEB_LEDGER_RETENTION_YEARS", "7")))
+# The login service: an account unused this many months and without a valid membership is
+# warned by mail, and deleted this many days after the warning unless it is used meanwhile.
+BIEB_KB_RETENTION_MONTHS = max(1, int(os.environ.get("BIEB_KB_RETENTION_MONTHS", "36")))
+BIEB_KB_RETENTION_WARNING_DAYS = max(1, int(os.environ.get("BIEB_KB_RETENTION_WARNING_DAYS", "30")))
 
 # The login service's OpenID Connect provider (django-oauth-toolkit), issuer <base>/kb.
 # Its models are swapped for ones whose tokens belong to a login account (bieb.kb).

@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from bieb.core import lookups  # noqa: F401  (registers `__any`)
         from bieb.core.middleware import staff_session_start
 
         user_logged_in.connect(staff_session_start, dispatch_uid="bieb.core.staff_session_start")

@@ -26,6 +26,21 @@ def local_today() -> dt.date:
     return timezone.localdate()
 
 
+def moment_on(day: dt.date) -> dt.datetime:
+    """When a job run for `day` did something: now, on that day. A run of another day (a
+    catch-up, or a trial `--as-of` a day ahead) stamps what it does with its own day, so that
+    what counts from that moment counts from the day the run stood for, not from the clock."""
+    now = timezone.localtime()
+    if now.date() == day:
+        return now
+    return timezone.make_aware(dt.datetime.combine(day, now.time().replace(microsecond=0)))
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight at the start of `day`, Amsterdam time (aware)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
 def age_on(birth_date: dt.date, day: dt.date) -> int:
     """Completed years on `day`. A birthday on `day` counts as reached.
 

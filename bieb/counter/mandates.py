@@ -15,7 +15,7 @@ from django.shortcuts import redirect
 from bieb.core.dates import local_today
 from bieb.counter.access import Desk, counter_view
 from bieb.counter.mandate_page import signed_on_parse
-from bieb.counter.views import _customer, _customer_url
+from bieb.counter.views import _customer, _customer_url, anonymised_refusal
 from bieb.counter.year import _change
 from bieb.customers.models import Customer
 from bieb.customers.validators import clean_iban, format_iban
@@ -38,6 +38,8 @@ def mandate_withdraw_view(request: HttpRequest, desk: Desk, number: str, pk: int
     customer = _customer(desk, number)
     if request.method != "POST":
         return redirect(_customer_url(customer, FRAGMENT))
+    if (refused := anonymised_refusal(request, customer)) is not None:
+        return refused
     mandate = _mandate(desk, customer, pk)
     values = {"reason": request.POST.get("reason", "")[:200]}
 
@@ -67,6 +69,8 @@ def mandate_reactivate_view(request: HttpRequest, desk: Desk, number: str, pk: i
     customer = _customer(desk, number)
     if request.method != "POST":
         return redirect(_customer_url(customer, FRAGMENT))
+    if (refused := anonymised_refusal(request, customer)) is not None:
+        return refused
     mandate = _mandate(desk, customer, pk)
 
     def reactivate() -> str:
@@ -92,6 +96,8 @@ def mandate_create_view(request: HttpRequest, desk: Desk, number: str) -> HttpRe
     customer = _customer(desk, number)
     if request.method != "POST":
         return redirect(_customer_url(customer, FRAGMENT))
+    if (refused := anonymised_refusal(request, customer)) is not None:
+        return refused
     values = {
         "iban": request.POST.get("iban", "")[:60],
         "holder_name": request.POST.get("holder_name", "")[:200],

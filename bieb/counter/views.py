@@ -90,6 +90,21 @@ def _customer_url(customer: Customer, fragment: str = "") -> str:
     return f"{url}#{fragment}" if fragment else url
 
 
+ANONYMISED_REFUSED = (
+    "Deze klant is geanonimiseerd (bewaartermijn verstreken): er kan niets meer worden "
+    "gewijzigd. Schrijf de klant zo nodig opnieuw in als nieuwe klant."
+)
+
+
+def anonymised_refusal(request: HttpRequest, customer: Customer) -> HttpResponse | None:
+    """An anonymised customer (bieb.retention) is read-only: every change is refused, with the
+    reason, back on the customer page. None for any other customer."""
+    if customer.anonymised_at is None:
+        return None
+    messages.error(request, ANONYMISED_REFUSED)
+    return redirect(_customer_url(customer))
+
+
 # --- search ----------------------------------------------------------------------------------
 
 
@@ -246,6 +261,8 @@ def _customer_page(
 ) -> HttpResponse:
     """The customer page; `payment`, `link` and `action` are a form sent back with what was
     typed and its errors (`action`: one of the year's forms, bieb.counter.year)."""
+    if customer.anonymised_at is not None:
+        return _anonymised_page(request, desk, customer, status=status)
     today = local_today()
     saldo = customer_saldo(customer=customer)
     payment = payment or _payment_state(saldo)
@@ -285,6 +302,25 @@ def _customer_page(
         **_account_context(customer),
     }
     return render(request, "counter/customer.html", context, status=status)
+
+
+def _anonymised_page(
+    request: HttpRequest, desk: Desk, customer: Customer, *, status: int = 200
+) -> HttpResponse:
+    """What is left of an anonymised customer: the number, "Geanonimiseerd op <datum>", the
+    memberships and the ledger (the financial retention), and no way to change anything."""
+    context = {
+        "desk": desk,
+        "section": "klanten",
+        "tab": "klant",
+        "customer": customer,
+        "memberships": list(
+            customer_memberships(customer=customer).select_related("subscription_type")
+        ),
+        "ledger": list(customer_ledger(customer=customer)),
+        "saldo": customer_saldo(customer=customer),
+    }
+    return render(request, "counter/customer_anonymised.html", context, status=status)
 
 
 @counter_view
@@ -409,6 +445,8 @@ def _post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         customer = _customer(desk, number)
         if request.method != "POST":
             return redirect(_customer_url(customer))
+        if (refused := anonymised_refusal(request, customer)) is not None:
+            return refused
         return view(request, desk, customer)
 
     wrapper.__name__ = view.__name__
@@ -651,6 +689,8 @@ def account_email_change(request: HttpRequest, desk: Desk, customer: Customer) -
 def customer_edit(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
     """Change the personal data ("Wijzig persoonsgegevens")."""
     customer = _customer(desk, number)
+    if (refused := anonymised_refusal(request, customer)) is not None:
+        return refused
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         values = raw_values(request.POST, EDIT_FIELDS)

@@ -22,7 +22,13 @@ from bieb.core.dates import date_nl
 from bieb.core.money import format_euro, money_parse
 from bieb.counter.access import Desk, counter_view
 from bieb.counter.fields import error_lists, first_error
-from bieb.counter.views import _customer, _customer_page, _customer_url, _once
+from bieb.counter.views import (
+    _customer,
+    _customer_page,
+    _customer_url,
+    _once,
+    anonymised_refusal,
+)
 from bieb.counter.year_page import CANCEL_AT_ONCE, CANCEL_AT_PERIOD_END, refund_method
 from bieb.customers.ledger import ledger_refund, ledger_storno, ledger_write_off
 from bieb.customers.memberships import membership_cancel, membership_change, membership_renew
@@ -77,6 +83,8 @@ def _year_view(
         customer = _customer(desk, number)
         if request.method != "POST":
             return redirect(_customer_url(customer))
+        if (refused := anonymised_refusal(request, customer)) is not None:
+            return refused
         return view(request, desk, customer, pk)
 
     wrapper.__name__ = view.__name__
@@ -239,6 +247,8 @@ def refund_view(request: HttpRequest, desk: Desk, number: str) -> HttpResponse:
     customer = _customer(desk, number)
     if request.method != "POST":
         return redirect(_customer_url(customer))
+    if (refused := anonymised_refusal(request, customer)) is not None:
+        return refused
     values = {
         "amount": request.POST.get("amount", ""),
         "method": request.POST.get("method", ""),
@@ -274,6 +284,8 @@ def write_off_view(request: HttpRequest, desk: Desk, number: str) -> HttpRespons
     customer = _customer(desk, number)
     if request.method != "POST":
         return redirect(_customer_url(customer))
+    if (refused := anonymised_refusal(request, customer)) is not None:
+        return refused
     values = {"amount": request.POST.get("amount", ""), "reason": request.POST.get("reason", "")}
 
     def write_off() -> str:

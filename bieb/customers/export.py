@@ -277,23 +277,61 @@ def _payments(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
+# The mails the library sends about a customer, by what each names as its reference: the
+# customer (the sign-up's welcome), a membership (a cancellation), a period (renewal and
+# reminders), a debit's end-to-end id (direct debit). Listed by kind, so that the outbox's
+# (kind, reference) index finds them; tests/retention checks that every mail template is here.
+MAIL_KINDS_BY_CUSTOMER = ("signup.welcome",)
+MAIL_KINDS_BY_MEMBERSHIP = ("customers.cancelled",)
+MAIL_KINDS_BY_PERIOD = (
+    "customers.renewal_automatic",
+    "customers.renewal_fixed",
+    "customers.reminder_automatic",
+    "customers.reminder_fixed",
+)
+MAIL_KINDS_BY_DEBIT = (
+    "debits.prenotification",
+    "debits.open_amount",
+    "debits.new_date",
+    "debits.cancelled",
+    "debits.returned",
+)
+
+
+def customer_mails_filter(
+    *,
+    customer_ids: list[int],
+    membership_ids: list[int],
+    period_ids: list[int],
+    debit_ids: list[str],
+) -> Q:
+    """The outbox rows about these customers (never found by address: two customers may share
+    one), given their memberships, periods and debits' end-to-end ids. Used by the export and
+    by the retention job, which removes them."""
+    about = Q(kind__in=MAIL_KINDS_BY_CUSTOMER, reference__any=[str(pk) for pk in customer_ids])
+    if membership_ids:
+        about |= Q(
+            kind__in=MAIL_KINDS_BY_MEMBERSHIP, reference__any=[str(pk) for pk in membership_ids]
+        )
+    if period_ids:
+        about |= Q(kind__in=MAIL_KINDS_BY_PERIOD, reference__any=[str(pk) for pk in period_ids])
+    if debit_ids:
+        about |= Q(kind__in=MAIL_KINDS_BY_DEBIT, reference__any=debit_ids)
+    return about
+
+
 def _mails(
     customer: Customer, memberships: list[Membership], debits: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The mails the library sent about this customer, found by what each kind of mail names
-    as its reference (never by address: two customers may share one)."""
+    """The mails the library sent about this customer (`customer_mails_filter`)."""
     from bieb.mail.models import OutboxMessage
 
-    membership_ids = [str(m.pk) for m in memberships]
-    period_ids = [str(p.pk) for m in memberships for p in m.periods.all()]
-    debit_ids = [d["end_to_end_id"] for d in debits]
-    about = Q(kind="signup.welcome", reference=str(customer.pk))
-    about |= Q(kind="customers.cancelled", reference__in=membership_ids)
-    about |= Q(kind__startswith="customers.", reference__in=period_ids) & ~Q(
-        kind="customers.cancelled"
+    about = customer_mails_filter(
+        customer_ids=[customer.pk],
+        membership_ids=[m.pk for m in memberships],
+        period_ids=[p.pk for m in memberships for p in m.periods.all()],
+        debit_ids=[d["end_to_end_id"] for d in debits],
     )
-    if debit_ids:
-        about |= Q(kind__startswith="debits.", reference__in=debit_ids)
     return [
         {
             "at": m.created_at,

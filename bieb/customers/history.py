@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "payment.status_changed": "Online betaling: status gewijzigd",
     "payment.problem": "Online betaling: probleem",
     "debits.return_handled": "Terugboeking afgehandeld",
+    "customer.login_account_deleted": "Inlogaccount verwijderd door de inlogdienst (KB)",
 }
 
 
@@ -111,6 +112,8 @@ def data_value(action: str, key: str, value: object) -> str:
     names, payment methods and states in their Dutch labels, dates as dd-mm-jjjj, ja/nee."""
     from bieb.payments.models import PaymentStatus
 
+    if value is None:  # removed by the retention job (bieb.retention)
+        return "—"
     if isinstance(value, bool):
         return "ja" if value else "nee"
     if isinstance(value, list):
@@ -162,6 +165,27 @@ def _choice_label(choices: type[TextChoices], value: str) -> str:
         return value
 
 
+def customers_audit_filter(
+    *,
+    customer_ids: list[int],
+    membership_ids: list[int],
+    payment_ids: list[int],
+    return_ids: list[int],
+) -> Q:
+    """The audit rows about these customers, given their memberships, online payments and bank
+    returns (read them with the library condition of `customer_audit_events`)."""
+    about = Q(object_type="customers.customer", object_id__any=[str(pk) for pk in customer_ids])
+    if membership_ids:
+        about |= Q(
+            object_type="customers.membership", object_id__any=[str(pk) for pk in membership_ids]
+        )
+    if payment_ids:
+        about |= Q(object_type="payments.payment", object_id__any=[str(pk) for pk in payment_ids])
+    if return_ids:
+        about |= Q(object_type="debits.returnitem", object_id__any=[str(pk) for pk in return_ids])
+    return about
+
+
 def customer_audit_events(*, customer: Customer) -> QuerySet[AuditEvent]:
     """The audit rows about this customer, newest first (two small id reads, then one query
     on the audit table's (object_type, object_id) index)."""
@@ -170,31 +194,24 @@ def customer_audit_events(*, customer: Customer) -> QuerySet[AuditEvent]:
     from bieb.debits.models import ReturnItem
     from bieb.payments.models import Payment
 
-    memberships = [
-        str(pk)
-        for pk in Membership.objects.filter(
-            customer=customer, library_id=customer.library_id
-        ).values_list("pk", flat=True)
-    ]
-    payments = [
-        str(pk)
-        for pk in Payment.objects.filter(
-            customer=customer, library_id=customer.library_id
-        ).values_list("pk", flat=True)
-    ]
-    returns = [
-        str(pk)
-        for pk in ReturnItem.objects.filter(
-            debit__customer=customer, debit__library_id=customer.library_id
-        ).values_list("pk", flat=True)
-    ]
-    about = Q(object_type="customers.customer", object_id=str(customer.pk))
-    if memberships:
-        about |= Q(object_type="customers.membership", object_id__in=memberships)
-    if payments:
-        about |= Q(object_type="payments.payment", object_id__in=payments)
-    if returns:
-        about |= Q(object_type="debits.returnitem", object_id__in=returns)
+    about = customers_audit_filter(
+        customer_ids=[customer.pk],
+        membership_ids=list(
+            Membership.objects.filter(
+                customer=customer, library_id=customer.library_id
+            ).values_list("pk", flat=True)
+        ),
+        payment_ids=list(
+            Payment.objects.filter(customer=customer, library_id=customer.library_id).values_list(
+                "pk", flat=True
+            )
+        ),
+        return_ids=list(
+            ReturnItem.objects.filter(
+                debit__customer=customer, debit__library_id=customer.library_id
+            ).values_list("pk", flat=True)
+        ),
+    )
     return (
         AuditEvent.objects.filter(about)
         .filter(Q(library_id=customer.library_id) | Q(library__isnull=True))

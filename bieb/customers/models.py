@@ -137,6 +137,9 @@ class Customer(CustomerDisplay, models.Model):
         verbose_name="ingeschreven door",
     )
     updated_at = models.DateTimeField("gewijzigd op", auto_now=True)
+    # Set when the retention job (bieb.retention) replaced the personal data: the customer
+    # number, memberships and ledger stay for the financial retention, then go.
+    anonymised_at = models.DateTimeField("geanonimiseerd op", null=True, blank=True)
 
     class Meta:
         verbose_name = "klant"
@@ -155,6 +158,13 @@ class Customer(CustomerDisplay, models.Model):
             ),
             models.Index(F("library"), Bytewise(Lower("email")), name="customer_search_email"),
             models.Index(fields=["library", "postcode", "house_number"], name="customer_address"),
+            # The retention job's deletion after the financial retention: only the few
+            # anonymised customers are in it.
+            models.Index(
+                fields=["anonymised_at"],
+                condition=Q(anonymised_at__isnull=False),
+                name="customer_anonymised",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -169,6 +179,10 @@ class Customer(CustomerDisplay, models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.display_name}"
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
 
 
 class MembershipStatus(models.TextChoices):

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from bieb.audit.services import audit_record
 from bieb.core.bulk import bulk_insert
-from bieb.core.dates import local_today
+from bieb.core.dates import local_today, moment_on
 from bieb.customers.ledger import period_lines
 from bieb.customers.memberships import (
     SUBJECTS,
@@ -170,10 +170,7 @@ def run_moment(day: dt.date) -> dt.datetime:
     """When a run of `day` did something: now, on that day. A run of another day (a catch-up,
     or a trial `--as-of` a day ahead) stamps its mails with its own day, so the reminders count
     from the day the run stood for, not from the clock."""
-    now = timezone.localtime()
-    if now.date() == day:
-        return now
-    return timezone.make_aware(dt.datetime.combine(day, now.time().replace(microsecond=0)))
+    return moment_on(day)
 
 
 def _book_chunk(

@@ -55,6 +55,7 @@ __all__ = [
     "check_link_code",
     "create_account",
     "forget_account",
+    "forget_accounts",
     "is_counter_username",
     "library_update",
     "link_account",
@@ -189,6 +190,12 @@ def forget_account(
         customer_number=customer_number,
         actor=actor,
     )
+
+
+def forget_accounts(*, library_code: str, links: list[tuple[uuid.UUID, str]], actor: str) -> None:
+    """`forget_account` for many memberships of one library at once: (account id, customer
+    number) each. For the retention job, which anonymises customers by the thousand."""
+    services.accounts_forget(library_code=library_code, links=links, actor=actor)
 
 
 def account_status(*, username: str) -> AccountStatus:

@@ -3,6 +3,7 @@ import datetime as dt
 from oauth2_provider.models import clear_expired
 
 from bieb.core.periodic import periodic_job
+from bieb.core.retention import retention_part
 from bieb.kb.services import accounts_purge_expired
 
 
@@ -54,3 +55,21 @@ def kb_api_prune() -> object:
 
 # How long the API's call log is kept (the audit of what library systems did).
 API_CALL_RETENTION = dt.timedelta(days=365)
+
+
+@retention_part(name="kb")
+def kb_retention(*, today: dt.date, dry_run: bool) -> list[str]:
+    """Login accounts unused for years without a valid membership: warned, later deleted."""
+    from bieb.kb.retention import accounts_retention_run, retention_summary
+
+    result = accounts_retention_run(today=today, dry_run=dry_run)
+    return [retention_summary(result, dry_run=dry_run)]
+
+
+@periodic_job(every=dt.timedelta(days=1))
+def kb_retention_daily() -> object:
+    """The retention rule of the login service, once a day (bieb.kb.retention)."""
+    from bieb.kb.retention import accounts_retention_run
+
+    result = accounts_retention_run()
+    return {"warned": result.warned, "deleted": result.deleted, "cleared": result.cleared}

@@ -69,6 +69,12 @@ class LoginAccount(models.Model):
     pending_email = models.EmailField("nieuw e-mailadres (onbevestigd)", max_length=254, blank=True)
     pending_email_at = models.DateTimeField("nieuw e-mailadres gevraagd op", null=True, blank=True)
     email_link_version = models.PositiveIntegerField(default=0)
+    # The retention rule (bieb.kb.retention): unused for years and without a valid membership,
+    # the account is warned by mail; still unused a while later, it is deleted. Cleared by the
+    # next sign-in.
+    retention_warned_at = models.DateTimeField(
+        "gewaarschuwd voor verwijdering op", null=True, blank=True
+    )
 
     class Meta:
         verbose_name = "inlogaccount"
@@ -80,6 +86,11 @@ class LoginAccount(models.Model):
                 name="kb_waiting_deadline",
             ),
             models.Index(fields=["email"], name="kb_account_email"),
+            models.Index(
+                fields=["retention_warned_at"],
+                condition=Q(retention_warned_at__isnull=False),
+                name="kb_retention_warned",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -430,6 +430,7 @@ def account_remove(
             subject="Je inlogaccount is verwijderd",
             kind="account_deleted",
             libraries=libraries,
+            reason=reason,
         )
     library_events_record(kind=LibraryEventKind.DELETED, account_ids=[locked.pk])
     accounts_deleted_send(account_ids=[locked.pk], reason=reason)

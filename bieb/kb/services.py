@@ -439,7 +439,8 @@ def _link_login(
     """Sign in whoever just set the password through a mailed link, in the caller's
     transaction, recorded as a login."""
     account.last_login = timezone.now()
-    account.save(update_fields=["last_login"])
+    account.retention_warned_at = None  # in use again (bieb.kb.retention)
+    account.save(update_fields=["last_login", "retention_warned_at"])
     event_record(event="login.succeeded", account=account, ip=ip, data={"via": "link"})
     sign_in_record(account=account, ip=ip, user_agent=user_agent, via="link")
     session_start(account)
@@ -717,6 +718,56 @@ def account_forget(
 
 
 @transaction.atomic
+def accounts_forget(*, library_code: str, links: list[tuple[uuid.UUID, str]], actor: str) -> int:
+    """`account_forget` for many of one library's memberships at once (the library's retention
+    job): each (account id, customer number) is unlinked, with an event each; an account among
+    them that was never activated is deleted. A handful of statements for the whole list.
+    Returns how many accounts were deleted."""
+    if not links:
+        return 0
+    ids = sorted({account_id for account_id, _ in links})
+    locked = {
+        pk: (username, state, activated_at)
+        for pk, username, state, activated_at in LoginAccount.objects.select_for_update()
+        .filter(pk__any=ids)
+        .order_by("pk")
+        .values_list("pk", "username", "state", "activated_at")
+    }
+    numbers = [number for account_id, number in links if account_id in locked]
+    # A customer number is linked to at most one account (kb_membership_once).
+    LinkedMembership.objects.filter(
+        library_code=library_code, customer_number__any=numbers
+    ).delete()
+    doomed = [
+        pk
+        for pk, (_, state, activated_at) in locked.items()
+        if state == AccountState.WAITING and activated_at is None
+    ]
+    AccountEvent.objects.bulk_create(
+        [
+            AccountEvent(
+                event="account.forgotten",
+                account_id=account_id,
+                username=locked[account_id][0],
+                actor=actor,
+                data={
+                    "library": library_code,
+                    "customer": number,
+                    "deleted": account_id in doomed,
+                },
+            )
+            for account_id, number in links
+            if account_id in locked
+        ],
+        batch_size=1000,
+    )
+    if doomed:
+        accounts_deleted_send(account_ids=doomed, reason="forgotten")
+        LoginAccount.objects.filter(pk__any=doomed).delete()
+    return len(doomed)
+
+
+@transaction.atomic
 def membership_update(*, membership: MembershipData) -> None:
     LinkedMembership.objects.filter(
         library_code=membership.library_code, customer_number=membership.customer_number
@@ -851,7 +902,8 @@ def account_authenticate(
         with transaction.atomic():  # one commit for all the bookkeeping of a login
             login_succeeded(attempt)
             account.last_login = timezone.now()
-            account.save(update_fields=["last_login"])
+            account.retention_warned_at = None  # in use again (bieb.kb.retention)
+            account.save(update_fields=["last_login", "retention_warned_at"])
             event_record(event="login.succeeded", account=account, ip=ip)
             sign_in_record(account=account, ip=ip, user_agent=user_agent)
             if session_start is not None:

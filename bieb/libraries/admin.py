@@ -73,6 +73,16 @@ class LibraryAdmin(LibraryScopedAdmin):
                 ],
             },
         ),
+        (
+            "Privacy",
+            {
+                "description": (
+                    "Persoonsgegevens van beëindigde lidmaatschappen worden na de bewaartermijn "
+                    "geanonimiseerd (bieb retention)."
+                ),
+                "fields": ["retention_months"],
+            },
+        ),
     ]
 
     def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:

@@ -167,6 +167,18 @@ class Library(models.Model):
         default=5000,
         validators=[MinValueValidator(1), MaxValueValidator(100000)],
     )
+    # Privacy (bieb.retention): personal data of a customer whose last membership ended this
+    # long ago, with nothing open, is anonymised by the daily retention job.
+    retention_months = models.PositiveSmallIntegerField(
+        "bewaartermijn persoonsgegevens (maanden)",
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=(
+            "Zoveel maanden na het einde van het laatste lidmaatschap worden de persoonsgegevens "
+            "van een klant zonder openstaand saldo of incasso geanonimiseerd. De boekingen "
+            "blijven 7 jaar bewaard."
+        ),
+    )
 
     class Meta:
         verbose_name = "bibliotheek"
