@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from bieb.core.attempts import Limit, attempts_take, wait_words
+from bieb.core.emails import email_clean
 from bieb.core.http import address_group
 from bieb.core.logins import login_attempt, login_failures_forget, login_succeeded
 from bieb.kb.api.events import LibraryEventKind, library_events_record
@@ -47,7 +48,6 @@ from bieb.kb.tokens import (
     lifetime_label,
     reset_tokens,
 )
-from bieb.kb.validators import email_clean
 from bieb.mail.selectors import outbox_queued_since
 from bieb.mail.services import mail_queue
 

@@ -1,12 +1,12 @@
-"""The login service checks e-mail addresses itself (it imports nothing of the library's), and
-answers as the library's check does: one address, one verdict, on either side."""
+"""E-mail addresses: one check (bieb.core.emails) for the login service and the library side;
+the library's name for it is the same function."""
 
 from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bieb.core.emails import email_clean
 from bieb.customers.validators import clean_email
-from bieb.kb.validators import email_clean
 
 
 def verdict(func, value: object, required: bool) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -45,3 +45,7 @@ def test_the_login_service_and_the_library_agree_on_every_address(
     value: object, required: bool
 ) -> None:
     assert verdict(email_clean, value, required) == verdict(clean_email, value, required)
+
+
+def test_both_sides_use_the_one_check() -> None:
+    assert clean_email is email_clean

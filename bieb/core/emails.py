@@ -1,4 +1,5 @@
-"""The login service's own checks of what members type (it imports nothing of the library's)."""
+"""E-mail addresses as members and staff type them: one check for the library side (customers)
+and the login service (kb), which may both use core but not each other."""
 
 import unicodedata
 
