@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import os
 import random
 import time
 from typing import Any
@@ -77,9 +78,11 @@ def run(scale: float) -> list[Figure]:
                 flush=True,
             )
 
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     busy = _sampled(searches, retention)
     seconds = time.perf_counter() - started
+    load_after = os.getloadavg()[0]
     anonymised = sum(r.anonymised for r in results)
     longest = max(r.longest for r in results)
     batches = sum(r.batches for r in results)
@@ -129,6 +132,13 @@ def run(scale: float) -> list[Figure]:
             met=again == 0,
         ),
         Figure(SECTION, "dry run afterwards (candidate queries alone)", dry, "s"),
+        Figure(
+            SECTION,
+            "machine's load average (1 min) before the run / after",
+            load_before,
+            "",
+            limit_label=f"{load_after:.1f} after, {os.cpu_count()} cores",
+        ),
     ]
     for kind in sorted({k for k, _ in quiet} | {k for k, _ in busy}):
         before = [s for k, s in quiet if k == kind]

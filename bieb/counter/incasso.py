@@ -288,6 +288,8 @@ def batch_download(request: HttpRequest, desk: Desk, pk: int) -> HttpResponse:
     if not desk.user.has_finance:
         return finance_denied(request, desk, PAGE)
     batch = _batch(desk, pk)
+    if not batch.xml:  # emptied by the retention job (bieb.retention): names and IBANs
+        raise Http404("Dit incassobestand is na de bewaartermijn leeggemaakt.")
     response = HttpResponse(batch.xml.encode("utf-8"), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{batch.filename}"'
     return response

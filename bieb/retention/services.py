@@ -292,7 +292,16 @@ def _timed(result: LibraryRetention, started: float) -> None:
 
 
 def _lock(ids: list[int]) -> list[int]:
-    """Lock these customers' rows, in id order (inside the caller's transaction)."""
+    """Lock these customers' rows, in id order (inside the caller's transaction).
+
+    On PostgreSQL the batch's commit does not wait for its WAL to reach the disk (the locks
+    are let go at once, not after the flush, which on a busy server was most of the slowest
+    batches): a crash in the next moment loses at most the last batches, whole, and the next
+    run does them again."""
+    connection = connections[Customer.objects.db]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
     return list(
         Customer.objects.select_for_update()
         .filter(pk__any=ids)

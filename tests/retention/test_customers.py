@@ -383,3 +383,35 @@ def test_a_batch_the_database_breaks_off_is_done_again_once(
     Customer.objects.filter(pk=tester.pk).update(anonymised_at=None)
     monkeypatch.setattr(services, "_anonymise_batch", always_broken)
     assert retention(ANONYMISED_ON)["bind"] == (0, 0)
+
+
+def test_debit_files_older_than_the_period_lose_their_content(
+    tester: Customer, bind: Library
+) -> None:
+    from bieb.debits.models import BatchState, DebitBatch
+
+    def batch(day: dt.date, state: str = BatchState.PROCESSED) -> DebitBatch:
+        return DebitBatch.objects.create(
+            library=bind,
+            message_id=f"BIEB-{day:%Y%m%d}-{state}",
+            collection_date=day,
+            sequence_type="FRST",
+            state=state,
+            count=1,
+            total=Decimal("42.00"),
+            xml="<Document><Nm>E.B. Tester</Nm><IBAN>NL91ABNA0417164300</IBAN></Document>",
+            created_by="balie",
+        )
+
+    old, recent, unsent = (
+        batch(D(2025, 5, 31)),
+        batch(D(2025, 6, 1)),
+        batch(D(2025, 5, 1), "verstuurd"),
+    )
+    with on(ANONYMISED_ON, hour=3):
+        [result] = retention_run(today=ANONYMISED_ON, library_code="bind")
+    assert result.files == 1
+    assert DebitBatch.objects.get(pk=old.pk).xml == ""
+    assert DebitBatch.objects.get(pk=old.pk).total == Decimal("42.00")
+    assert "Tester" in DebitBatch.objects.get(pk=recent.pk).xml
+    assert "Tester" in DebitBatch.objects.get(pk=unsent.pk).xml
