@@ -1,8 +1,8 @@
 """`field__any=[...]`: membership of a long list of values, for the jobs that filter by a
 thousand ids at a time (bieb.retention).
 
-Django's `__in` writes one placeholder per value; with a thousand ids in each of some twenty
-statements per batch, compiling and parsing those placeholders costs more Python than the
+Django's `__in` writes one `%s` parameter per value; with a thousand ids in each of some twenty
+statements per batch, compiling and parsing those parameters costs more Python than the
 statements take in the database. On PostgreSQL `__any` sends the list as one array parameter,
 `field = ANY(%s)` (an index serves it as it serves IN); elsewhere, and for a subquery, it is
 `__in`. Registered on every field, and on foreign keys (`customer_id__any=ids`).

@@ -4,8 +4,8 @@ financial records once the financial retention is over (who: bieb.retention.sele
 
 Anonymising replaces the personal data and keeps what the financial retention needs:
 - the customer: name "Geanonimiseerd", initials, prefix, first name, address, country, e-mail,
-  IBAN/BIC, identity check, newsletter consent blank; the birth date a fixed placeholder
-  (1 January 1900: the column has no empty value and a day-less age is never shown for an
+  IBAN/BIC, identity check, newsletter consent blank; the birth date set to 1 January 1900
+  (the column has no empty value, and no age is shown for an
   anonymised customer); `anonymised_at` set. The customer number, memberships, periods and
   ledger stay;
 - the login account: unlinked at the login service (`interface.forget_accounts`, which
