@@ -1,5 +1,6 @@
 """Calendar rules of memberships: ages, periods and Dutch month names."""
 
+import argparse
 import calendar
 import datetime as dt
 
@@ -19,6 +20,15 @@ MONTHS_NL = (
     "november",
     "december",
 )
+
+
+def day_argument(value: str) -> dt.date:
+    """A command's `--as-of` day (YYYY-MM-DD), for argparse's `type`: a wrong one is refused in
+    Dutch before the command starts."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("gebruik YYYY-MM-DD, bijvoorbeeld 2026-05-02.") from None
 
 
 def local_today() -> dt.date:

@@ -11,7 +11,13 @@ from lxml import etree
 
 from bieb.audit.models import AuditEvent
 from bieb.customers.ledger import ledger_payment_book
-from bieb.customers.models import LedgerKind, LedgerLine, MembershipStatus, PaymentMethod
+from bieb.customers.models import (
+    LedgerKind,
+    LedgerLine,
+    Membership,
+    MembershipStatus,
+    PaymentMethod,
+)
 from bieb.customers.year import customer_saldo_of
 from bieb.debits.collect import batch_mark_sent, debits_make_files
 from bieb.debits.models import (
@@ -72,6 +78,25 @@ def setup(
             actor=balie,
         )
     return membership, mandate
+
+
+def second_member(
+    bind: Library, balie: User, branch_5280: Branch, adult: SubscriptionType
+) -> Membership:
+    """Another Doorlopend member, also with a counter mandate signed on 1 June 2026 (at
+    another bank), for tests that need two debits in one file."""
+    other = member(balie, branch_5280, adult, D(2026, 6, 1), surname="Ander")
+    with on(D(2026, 6, 1)):
+        mandate_create(
+            library=bind,
+            customer=other.customer,
+            iban="NL20INGB0001234567",
+            holder_name="E.B. Ander",
+            signed_on=D(2026, 6, 1),
+            kind=MandateKind.COUNTER,
+            actor=balie,
+        )
+    return other
 
 
 def test_two_years_of_direct_debit(
@@ -257,17 +282,7 @@ def test_a_debit_paid_otherwise_before_the_file_is_called_off_not_collected_twic
     membership, _mandate = setup
     run(bind, D(2027, 5, 2))
     (debit,) = Debit.objects.all()
-    other = member(balie, branch_5280, adult, D(2026, 6, 1), surname="Ander")
-    with on(D(2026, 6, 1)):
-        mandate_create(
-            library=bind,
-            customer=other.customer,
-            iban="NL20INGB0001234567",
-            holder_name="E.B. Ander",
-            signed_on=D(2026, 6, 1),
-            kind=MandateKind.COUNTER,
-            actor=balie,
-        )
+    other = second_member(bind, balie, branch_5280, adult)
     run(bind, D(2027, 5, 3))
     kept = Debit.objects.get(customer=other.customer)
     with on(D(2027, 5, 10)):
@@ -317,17 +332,7 @@ def test_calling_off_works_a_chunk_of_customers_at_a_time(
     one customer per chunk, and the one who paid is the later customer."""
     monkeypatch.setattr("bieb.debits.collect.IDS_PER_STATEMENT", 1)
     membership, _mandate = setup
-    other = member(balie, branch_5280, adult, D(2026, 6, 1), surname="Ander")
-    with on(D(2026, 6, 1)):
-        mandate_create(
-            library=bind,
-            customer=other.customer,
-            iban="NL20INGB0001234567",
-            holder_name="E.B. Ander",
-            signed_on=D(2026, 6, 1),
-            kind=MandateKind.COUNTER,
-            actor=balie,
-        )
+    other = second_member(bind, balie, branch_5280, adult)
     run(bind, D(2027, 5, 2))
     kept = Debit.objects.get(customer=membership.customer)  # type: ignore[attr-defined]
     with on(D(2027, 5, 10)):
@@ -352,17 +357,7 @@ def test_a_file_is_made_and_booked_a_chunk_of_debits_at_a_time(
     own payment line, and every member's saldo is settled."""
     monkeypatch.setattr("bieb.debits.collect.IDS_PER_STATEMENT", 1)
     membership, _mandate = setup
-    other = member(balie, branch_5280, adult, D(2026, 6, 1), surname="Ander")
-    with on(D(2026, 6, 1)):
-        mandate_create(
-            library=bind,
-            customer=other.customer,
-            iban="NL20INGB0001234567",
-            holder_name="E.B. Ander",
-            signed_on=D(2026, 6, 1),
-            kind=MandateKind.COUNTER,
-            actor=balie,
-        )
+    other = second_member(bind, balie, branch_5280, adult)
     run(bind, D(2027, 5, 2))
     with on(D(2027, 5, 20)):
         (batch,) = debits_make_files(library=bind, actor=manager, today=D(2027, 5, 20))

@@ -1,9 +1,8 @@
-import datetime as dt
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from bieb.core.dates import local_today
+from bieb.core.dates import day_argument, local_today
 from bieb.core.retention import RETENTION_PARTS
 
 
@@ -24,18 +23,14 @@ class Command(BaseCommand):
             help="only print what would be done; write nothing",
         )
         parser.add_argument(
-            "--as-of", dest="as_of", help="the day to run, YYYY-MM-DD (default: today)"
+            "--as-of",
+            dest="as_of",
+            type=day_argument,
+            help="the day to run, YYYY-MM-DD (default: today)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        day = local_today()
-        if options["as_of"]:
-            try:
-                day = dt.date.fromisoformat(options["as_of"])
-            except ValueError:
-                raise CommandError(
-                    "--as-of: gebruik YYYY-MM-DD, bijvoorbeeld 2026-05-02."
-                ) from None
+        day = options["as_of"] or local_today()
         dry_run = bool(options["dry_run"])
         if dry_run:
             self.stdout.write(

@@ -1,10 +1,9 @@
-import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bieb.core.dates import local_today
+from bieb.core.dates import day_argument, local_today
 from bieb.core.money import format_euro
 from bieb.customers.renewals import renewals_run_all
 from bieb.libraries.models import Library
@@ -18,7 +17,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--as-of", dest="as_of", help="the day to run, YYYY-MM-DD (default: today)"
+            "--as-of",
+            dest="as_of",
+            type=day_argument,
+            help="the day to run, YYYY-MM-DD (default: today)",
         )
         parser.add_argument("--library", default="", help="only this library (its code)")
         parser.add_argument(
@@ -30,14 +32,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        day = local_today()
-        if options["as_of"]:
-            try:
-                day = dt.date.fromisoformat(options["as_of"])
-            except ValueError:
-                raise CommandError(
-                    "--as-of: gebruik YYYY-MM-DD, bijvoorbeeld 2026-05-02."
-                ) from None
+        day = options["as_of"] or local_today()
         code = options["library"].strip()
         if code and not Library.objects.filter(code=code).exists():
             raise CommandError(f"Geen bibliotheek met code '{code}'.")
