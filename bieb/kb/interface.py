@@ -45,6 +45,7 @@ from bieb.kb.tokens import lifetime_label
 __all__ = [
     "AccountState",
     "AccountStatus",
+    "KBUnavailable",
     "LibraryData",
     "MembershipData",
     "account_email_change_request",
@@ -65,6 +66,14 @@ __all__ = [
     "update_membership",
     "update_memberships",
 ]
+
+
+class KBUnavailable(Exception):
+    """The login service could not be reached or did not answer in time (over HTTP: no
+    connection, a timeout, a 5xx answer, a refused token). Transient: the call may be retried
+    later with the same arguments (an account's creation with the same idempotency key). A
+    refusal of the login service itself (a wrong code, an invalid address) is a Django
+    ValidationError with a Dutch message instead, and retrying it changes nothing."""
 
 
 @dataclass(frozen=True)
