@@ -66,13 +66,36 @@ else:
 BIEB_BASE_URL = os.environ.get(
     "BIEB_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
 ).rstrip("/")
+# The installation's role (DESIGN.md "Architecture", docs/architecture.md "Roles"): `all` (the
+# default, the demo: the library side and the login service in one process), `kb` (the login
+# service alone: /kb/, its API, /online/) or `library` (the library side alone: the counter,
+# sign-up, Mijn bibliotheek, payments, finance), which talks to the login service at
+# BIEB_KB_URL over its API. Not to be confused with `bieb serve --role` (web, worker, periodic).
+BIEB_ROLE = (os.environ.get("BIEB_ROLE") or "all").strip().lower()
+if BIEB_ROLE not in ("all", "kb", "library"):
+    raise ImproperlyConfigured("BIEB_ROLE is all (the default), kb or library.")
+BIEB_HAS_KB = BIEB_ROLE in ("all", "kb")
+BIEB_HAS_LIBRARY = BIEB_ROLE in ("all", "library")
 # Where the relying parties (sign-up, Online Bibliotheek) find the login service (KB): empty is
 # this server. With the KB served by this very process they ask it in process, never over HTTP
 # to themselves (bieb.integrations.kb.client).
 BIEB_KB_URL = os.environ.get("BIEB_KB_URL", "").rstrip("/")
-BIEB_KB_IN_PROCESS = BIEB_KB_URL in ("", BIEB_BASE_URL) and os.environ.get(
-    "BIEB_ROLE", "all"
-).strip().lower() in ("", "all", "kb")
+BIEB_KB_IN_PROCESS = BIEB_KB_URL in ("", BIEB_BASE_URL) and BIEB_HAS_KB
+# How the library side calls the login service (bieb.kb.interface): in this process, or over
+# the KB's API at BIEB_KB_URL with this installation's client credentials (made at the KB with
+# `bieb kb_api_client`).
+BIEB_KB_ADAPTER = "in-process" if BIEB_HAS_KB else "http"
+BIEB_KB_CLIENT_ID = os.environ.get("BIEB_KB_CLIENT_ID", "")
+BIEB_KB_CLIENT_SECRET = os.environ.get("BIEB_KB_CLIENT_SECRET", "")
+if BIEB_ROLE == "library" and not (BIEB_KB_URL and BIEB_KB_CLIENT_ID and BIEB_KB_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "BIEB_ROLE=library needs the login service: BIEB_KB_URL (e.g. https://kb.example) and "
+        "this installation's client of the KB's API, BIEB_KB_CLIENT_ID and "
+        "BIEB_KB_CLIENT_SECRET (`bieb kb_api_client` at the KB makes them)."
+    )
+# The KB role: the base URLs of the library installations whose sign-up and Mijn bibliotheek
+# sign members in here (their OIDC redirect URIs are registered for each), comma-separated.
+BIEB_LIBRARY_URLS = [url.rstrip("/") for url in env_list("BIEB_LIBRARY_URLS")]
 BIEB_ACTIVATION_HOURS = float(os.environ.get("BIEB_ACTIVATION_HOURS", "24"))
 # A reset link is asked for by the member a moment before it is used: it lives shorter.
 BIEB_RESET_HOURS = float(os.environ.get("BIEB_RESET_HOURS", "2"))
@@ -84,6 +107,20 @@ BIEB_RENEWAL_WORKERS = max(1, int(os.environ.get("BIEB_RENEWAL_WORKERS", "1") or
 BIEB_DEMO_PASSWORD = os.environ.get("BIEB_DEMO_PASSWORD", "demo-balie")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS") or [BIEB_BASE_URL]
 
+# The apps of each side (docs/architecture.md); `staff` and `libraries` are in every role
+# (staff users belong to a library; the admin site is there in each role).
+_KB_APPS = {"bieb.kb", "bieb.online", "oauth2_provider", "ninja"}
+_LIBRARY_APPS = {
+    "bieb.audit",
+    "bieb.customers",
+    "bieb.payments",
+    "bieb.debits",
+    "bieb.signup",
+    "bieb.mijn",
+    "bieb.counter",
+    "bieb.retention",
+    "bieb.demo",
+}
 INSTALLED_APPS = [
     "bieb.core",
     "bieb.staff",
@@ -117,6 +154,10 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_prometheus",
 ]
+if not BIEB_HAS_KB:
+    INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in _KB_APPS]
+if not BIEB_HAS_LIBRARY:
+    INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in _LIBRARY_APPS]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -334,7 +375,7 @@ OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "kb.OIDCDeviceGrant"
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_ISS_ENDPOINT": f"{BIEB_BASE_URL}/kb",
-    "OIDC_RSA_PRIVATE_KEY": signing_key(VAR_DIR),
+    "OIDC_RSA_PRIVATE_KEY": signing_key(VAR_DIR) if BIEB_HAS_KB else "",
     "OAUTH2_VALIDATOR_CLASS": "bieb.kb.oidc.Validator",
     "PKCE_REQUIRED": True,
     # The authorization code flow only (no implicit, no hybrid); discovery and the validator
@@ -396,7 +437,8 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "bieb.core.middleware.StaffSessionMiddleware",
 )
-MIDDLEWARE.append("bieb.kb.csp.ClientFormTargetsMiddleware")
+if BIEB_HAS_KB:
+    MIDDLEWARE.append("bieb.kb.csp.ClientFormTargetsMiddleware")
 # Outermost: every log line of a request, whichever middleware writes it, has its id; the
 # request metrics (django-prometheus) around everything else.
 MIDDLEWARE.insert(0, "django_prometheus.middleware.PrometheusBeforeMiddleware")

@@ -9,24 +9,13 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from bieb.core.contact import contact_lines, tel_link
+from bieb.kb.types import AccountState
 
 username_validator = RegexValidator(
     r"^[a-z0-9._-]{4,80}$",
     "Een gebruikersnaam heeft 4 tot 80 tekens: kleine letters, cijfers, punt, streepje of "
     "liggend streepje.",
 )
-
-
-class AccountState(models.TextChoices):
-    """Where a login account stands, in the work instruction's words; both sides use this one
-    enum (the library side through `bieb.kb.interface`). The first three are stored; EXPIRED is
-    what a waiting account whose activation link is dead, or that the purge deleted, reads as
-    through the interface ("verlopen"): never stored."""
-
-    WAITING = "wacht", "wacht op activering"
-    ACTIVE = "actief", "actief"
-    DISABLED = "geblokkeerd", "geblokkeerd"
-    EXPIRED = "verlopen", "verlopen — niet geactiveerd"
 
 
 # The states an account row can have (the model's choices).

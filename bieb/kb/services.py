@@ -48,6 +48,7 @@ from bieb.kb.tokens import (
     lifetime_label,
     reset_tokens,
 )
+from bieb.kb.types import LibraryData, MembershipData
 from bieb.mail.selectors import outbox_queued_since
 from bieb.mail.services import mail_queue
 
@@ -81,38 +82,6 @@ def _login_wait(wait: dt.timedelta) -> str:
         f"Te veel mislukte pogingen. Wacht {wait_words(wait)} en probeer het dan opnieuw, of "
         "kies 'Wachtwoord vergeten'."
     )
-
-
-@dataclass(frozen=True)
-class MembershipData:
-    library_code: str
-    library_name: str
-    customer_number: str
-    subscription_code: str
-    digital_rights: str
-    # Through which day the digital rights run (None: none yet).
-    valid_through: dt.date | None
-    # The library's word for where the membership stands ("wacht_op_betaling", "actief", ...)
-    # and where the member pays to (re)gain the rights; told to the member at /online/.
-    state: str = ""
-    pay_url: str = ""
-    # The membership's first day and the end of its current period ("geldig t/m"), and
-    # whether it includes physical loans: for the entitlement answer to other services.
-    starts_on: dt.date | None = None
-    period_through: dt.date | None = None
-    physical_loans: bool = False
-
-
-@dataclass(frozen=True)
-class LibraryData:
-    """A library's name and contact details, for the members' pages of the login service."""
-
-    code: str
-    name: str
-    contact_address: str = ""
-    contact_phone: str = ""
-    contact_email: str = ""
-    website: str = ""
 
 
 def event_record(
@@ -159,13 +128,6 @@ def username_clean(username: str, *, self_chosen: bool = True) -> str:
     if self_chosen and not any("a" <= char <= "z" for char in name):
         raise ValidationError({"username": USERNAME_NEEDS_LETTER})
     return name
-
-
-def counter_username_matches(username: str, *, number: str) -> bool:
-    """The name a counter account for customer `number` gets: the number, or `number-N` when
-    the number was taken (see `account_create`)."""
-    base, _, suffix = username.partition("-")
-    return base == number and (not suffix or suffix.isdigit())
 
 
 def username_held(name: str, *, account_id: uuid.UUID | None = None) -> bool:

@@ -1,7 +1,8 @@
 """The KB's API for library systems, `/kb/api/v1/` (OpenAPI document at `openapi.json`, a page
 to read it at `docs`). django-ninja builds the document from these functions' type hints and
 checks every request against it; the work is done by the login service's own functions
-(bieb.kb.interface and bieb.kb.services), as for the library side in this process.
+(bieb.kb.local, the in-process adapter of bieb.kb.interface, and bieb.kb.services), as for the
+library side of an installation that runs both (BIEB_ROLE=all).
 
 Every call is made by a library system for one of its libraries (`{library}` in the path, checked
 in bieb.kb.api.auth) and is logged with its client (ApiCall). An account is reached only through
@@ -25,7 +26,7 @@ from ninja import Header, NinjaAPI, Path, Query, Status, Swagger
 from ninja.openapi.schema import OpenAPISchema
 
 from bieb.core.http import client_address
-from bieb.kb import interface, services
+from bieb.kb import services
 from bieb.kb.api import events as feed
 from bieb.kb.api.auth import ACTOR_HEADER, SCOPE, ApiClient, ClientToken, actor
 from bieb.kb.api.idempotency import idempotent_call
@@ -57,8 +58,10 @@ from bieb.kb.api.schemas import (
     StatusOut,
     StatusQuery,
 )
+from bieb.kb.local import InProcessKB, account_status_of
 from bieb.kb.models import LinkedMembership, LoginAccount
 from bieb.kb.tokens import lifetime_label
+from bieb.kb.types import AccountState, AccountStatus, LibraryData, MembershipData
 
 DESCRIPTION = """
 The login service (KB) for library systems: accounts of the library's customers, the
@@ -108,6 +111,8 @@ api = KbApi(
     auth=ClientToken(),
 )
 problem_handlers_install(api)
+# The work: the login service in this process, as `bieb.kb.interface` has it in `BIEB_ROLE=all`.
+kb = InProcessKB()
 
 Library = Path(..., pattern=LIBRARY_CODE_PATTERN, description="The library's code, e.g. `bind`.")
 IdempotencyKey = Header(
@@ -153,11 +158,11 @@ def _client(request: HttpRequest) -> ApiClient:
     return request.auth  # type: ignore[attr-defined]
 
 
-def _state(status: interface.AccountStatus) -> str:
+def _state(status: AccountStatus) -> str:
     return str(status.state.value)
 
 
-def _out(status: interface.AccountStatus) -> dict[str, Any]:
+def _out(status: AccountStatus) -> dict[str, Any]:
     return AccountOut(
         id=status.id,
         username=status.username,
@@ -169,23 +174,8 @@ def _out(status: interface.AccountStatus) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def _status_of(account: LoginAccount) -> interface.AccountStatus:
-    return interface.AccountStatus(
-        username=account.username,
-        email=account.email,
-        state=(
-            interface.AccountState.EXPIRED
-            if account.activation_expired()
-            else interface.AccountState(account.state)
-        ),
-        activation_deadline=account.activation_deadline,
-        id=account.pk,
-        pending_email=account.pending_email,
-    )
-
-
-def _membership(library: str, data: MembershipIn | MembershipUpdate) -> services.MembershipData:
-    return services.MembershipData(
+def _membership(library: str, data: MembershipIn | MembershipUpdate) -> MembershipData:
+    return MembershipData(
         library_code=library,
         library_name=getattr(data, "library_name", ""),
         customer_number=data.customer_number,
@@ -252,7 +242,7 @@ def account_create(
         ) from None
 
     def run() -> tuple[int, Any]:
-        status = interface.create_account(
+        status = kb.create_account(
             email=payload.email,
             membership=_membership(library, payload.membership),
             actor=actor(request),
@@ -288,12 +278,12 @@ def account_link(
     who = actor(request)
 
     def check() -> None:
-        interface.check_link_code(
+        kb.check_link_code(
             username=payload.username, code=payload.code, library_code=library, actor=who
         )
 
     def run() -> tuple[int, Any]:
-        status = interface.link_account(
+        status = kb.link_account(
             username=payload.username,
             code=payload.code,
             membership=_membership(library, payload.membership),
@@ -359,7 +349,7 @@ def account_link_own(
         )
 
     def run() -> tuple[int, Any]:
-        status = interface.link_account_by_id(
+        status = kb.link_account_by_id(
             account_id=account_id,
             membership=_membership(library, payload.membership),
             actor=actor(request),
@@ -404,18 +394,18 @@ def accounts_status(
         account.pk: account
         for account in LoginAccount.objects.filter(pk__in=set(payload.account_ids))
     }
-    unknown = interface.AccountState.EXPIRED
+    unknown = AccountState.EXPIRED
     return {
         "usernames": [
-            _out(_status_of(by_name[name]))
+            _out(account_status_of(by_name[name]))
             if name in by_name
-            else _out(interface.AccountStatus(username=typed, email="", state=unknown))
+            else _out(AccountStatus(username=typed, email="", state=unknown))
             for typed, name in zip(payload.usernames, names, strict=True)
         ],
         "account_ids": [
-            _out(_status_of(by_id[pk]))
+            _out(account_status_of(by_id[pk]))
             if pk in by_id
-            else _out(interface.AccountStatus(username="", email="", state=unknown, id=pk))
+            else _out(AccountStatus(username="", email="", state=unknown, id=pk))
             for pk in payload.account_ids
         ],
     }
@@ -436,7 +426,7 @@ def account_activation_resend(
     """A new activation link with a new deadline, mailed again; the old link stops working.
     Refused (429) within a minute of the last one, and (409) for an account already active."""
     _linked_account_id(library, account_id)
-    return _out(interface.resend_activation(account_id=account_id, actor=actor(request)))
+    return _out(kb.resend_activation(account_id=account_id, actor=actor(request)))
 
 
 @api.post(
@@ -457,7 +447,7 @@ def account_email_change(
     `account.email_changed` follows). An account still waiting for activation gets a new
     activation link at the new address instead. Staff never set the address themselves."""
     _linked_account_id(library, account_id)
-    status = interface.account_email_change_request(
+    status = kb.account_email_change_request(
         account_id=account_id, email=payload.email, actor=actor(request)
     )
     return Status(202, _out(status))
@@ -512,8 +502,8 @@ def library_update(
                 EMAIL_INVALID,
                 errors=[{"field": "contact_email", "detail": EMAIL_INVALID}],
             ) from None
-    interface.library_update(
-        library=interface.LibraryData(
+    kb.library_update(
+        library=LibraryData(
             code=library,
             name=payload.name,
             contact_address=payload.contact_address,
@@ -543,7 +533,7 @@ def link_code_request(
     """Mail the holder of an existing account a one-time code for linking it to this library.
     The answer is the same whether or not the account exists. Limited per account and per
     staff member (`Bieb-Actor`)."""
-    detail = interface.request_link_code(
+    detail = kb.request_link_code(
         username=payload.username,
         library_code=library,
         library_name=payload.library_name,
@@ -566,7 +556,7 @@ def link_code_check(
 ) -> Status[None]:
     """Check a code without using it up (before the library's own registration commits); a
     wrong one counts."""
-    interface.check_link_code(
+    kb.check_link_code(
         username=payload.username, code=payload.code, library_code=library, actor=actor(request)
     )
     return Status(204, None)
