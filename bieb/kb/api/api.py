@@ -40,6 +40,8 @@ from bieb.kb.api.schemas import (
     AccountLink,
     AccountLinkOwn,
     AccountOut,
+    AccountsForget,
+    AccountsForgotten,
     EmailChange,
     EventOut,
     EventsOut,
@@ -207,11 +209,13 @@ def _linked_account_id(library: str, account_id: uuid.UUID) -> uuid.UUID:
     operation_id="service_read",
 )
 def service_read(request: HttpRequest) -> dict[str, Any]:
-    """What a library system tells its staff about the KB: how long an activation link works."""
+    """What a library system tells its staff about the KB (how long an activation link works),
+    and the libraries the client may act for."""
     lifetime = services.activation_lifetime()
     return {
         "activation_hours": round(lifetime.total_seconds() / 3600, 4),
         "activation_lifetime": lifetime_label(lifetime),
+        "libraries": sorted(_client(request).library_codes),
     }
 
 
@@ -477,6 +481,36 @@ def account_forget(
         actor=actor(request),
     )
     return {"deleted": deleted}
+
+
+@api.post(
+    "/libraries/{library}/accounts/forget",
+    response={200: AccountsForgotten, **_errors(422)},
+    tags=["Inlogaccounts"],
+    operation_id="accounts_forget",
+)
+def accounts_forget(
+    request: HttpRequest,
+    payload: AccountsForget,
+    library: str = Library,
+    bieb_actor: str | None = Actor,
+) -> dict[str, Any]:
+    """ "Vergeet inlogaccount" for many of the library's memberships at once (at most 1000; the
+    library's retention job): each (account, customer number) that is linked is unlinked, and
+    an account among them that was never activated is deleted. Links that are not (or no
+    longer) there are left out: a retry changes nothing."""
+    wanted = {(link.account_id, link.customer_number) for link in payload.links}
+    with transaction.atomic():
+        linked = [
+            (account_id, number)
+            for account_id, number in LinkedMembership.objects.filter(
+                library_code=library,
+                customer_number__in={number for _, number in wanted},
+            ).values_list("account_id", "customer_number")
+            if (account_id, number) in wanted
+        ]
+        deleted = services.accounts_forget(library_code=library, links=linked, actor=actor(request))
+    return {"forgotten": len(linked), "deleted": deleted}
 
 
 # --- the library ----------------------------------------------------------------------------

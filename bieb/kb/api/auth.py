@@ -118,7 +118,7 @@ class ClientToken(AuthBase):
         taken = attempts_take(limits={f"kb-api:{client.client_id}": rate_limit()})
         if taken.refused:
             raise Problem(
-                "rate-limited",
+                "client-rate-limited",
                 "Te veel verzoeken van dit bibliotheeksysteem. Probeer het over "
                 f"{wait_words(taken.wait)} opnieuw.",
                 headers={"Retry-After": str(max(1, math.ceil(taken.wait.total_seconds())))},

@@ -31,6 +31,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "validation": (422, "Ongeldige gegevens"),
     "idempotency-key-reused": (422, "Idempotency-Key al gebruikt"),
     "rate-limited": (429, "Te veel verzoeken"),
+    "client-rate-limited": (429, "Te veel verzoeken van dit bibliotheeksysteem"),
     "server-error": (500, "Fout in de inlogdienst"),
 }
 
@@ -119,7 +120,7 @@ def from_django(error: DjangoValidationError) -> Problem:
         if code in CODE_STATUS:
             slug, wait = CODE_STATUS[code]
             headers = {"Retry-After": str(wait)} if wait else None
-            return Problem(slug, detail, headers=headers)
+            return Problem(slug, detail, errors=errors, headers=headers)
     return Problem("validation", detail, errors=errors)
 
 

@@ -117,6 +117,20 @@ class AccountForget(Schema):
     customer_number: CustomerNumber = Field(description="The membership to unlink.")
 
 
+class ForgetLink(Schema):
+    account_id: uuid.UUID
+    customer_number: CustomerNumber = Field(description="The membership to unlink.")
+
+
+class AccountsForget(Schema):
+    links: list[ForgetLink] = Field(min_length=1, max_length=MAX_MEMBERSHIPS)
+
+
+class AccountsForgotten(Schema):
+    forgotten: int = Field(description="How many of the links were linked (and are no more).")
+    deleted: int = Field(description="How many accounts were deleted (never activated).")
+
+
 class StatusQuery(Schema):
     usernames: list[Username] = Field(
         default_factory=list,
@@ -195,6 +209,9 @@ class LibraryIn(Schema):
 class ServiceOut(Schema):
     activation_hours: float = Field(description="How long an activation link works.")
     activation_lifetime: str = Field(description="The same in Dutch words (`24 uur`).")
+    libraries: list[str] = Field(
+        description="The codes of the libraries this client may act for, in order."
+    )
 
 
 class FieldProblem(Schema):

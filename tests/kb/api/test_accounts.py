@@ -237,6 +237,37 @@ def test_forget_unlinks_an_active_account_and_keeps_it(bind_api: Caller) -> None
     assert not LinkedMembership.objects.exists()
 
 
+def test_forget_many_unlinks_only_the_librarys_own_links(
+    bind_api: Caller, oost_api: Caller
+) -> None:
+    waiting = bind_api.create(NUMBER).json()
+    active = bind_api.create("25280000000018").json()
+    activate(active["username"])
+    theirs = oost_api.call(
+        "POST",
+        "/libraries/oost/accounts",
+        {"email": "oost@example.nl", "membership": membership("21110000000001")},
+        headers={"Idempotency-Key": "o-forget"},
+    ).json()
+    links = [
+        {"account_id": waiting["id"], "customer_number": NUMBER},
+        {"account_id": active["id"], "customer_number": "25280000000018"},
+        # Another library's waiting account, under a number of ours: not Bind's to forget.
+        {"account_id": theirs["id"], "customer_number": "25280000000019"},
+    ]
+    response = bind_api.call("POST", "/libraries/bind/accounts/forget", {"links": links})
+    assert response.status_code == 200, response.content
+    assert response.json() == {"forgotten": 2, "deleted": 1}
+    assert set(LoginAccount.objects.values_list("id", flat=True)) == {
+        uuid.UUID(active["id"]),
+        uuid.UUID(theirs["id"]),
+    }
+    assert list(LinkedMembership.objects.values_list("library_code", flat=True)) == ["oost"]
+    # A retry finds nothing left to forget.
+    again = bind_api.call("POST", "/libraries/bind/accounts/forget", {"links": links})
+    assert again.json() == {"forgotten": 0, "deleted": 0}
+
+
 def test_link_an_existing_account_with_the_mailed_code(bind_api: Caller, oost_api: Caller) -> None:
     created = oost_api.call(
         "POST",
@@ -337,7 +368,11 @@ def test_memberships_are_kept_current_one_or_many(bind_api: Caller) -> None:
 
 def test_the_service_says_how_long_an_activation_link_works(bind_api: Caller) -> None:
     response = bind_api.call("GET", "/service")
-    assert response.json() == {"activation_hours": 24.0, "activation_lifetime": "24 uur"}
+    assert response.json() == {
+        "activation_hours": 24.0,
+        "activation_lifetime": "24 uur",
+        "libraries": ["bind"],
+    }
 
 
 def id_token_for(account: LoginAccount, *, hours: float = 1) -> str:

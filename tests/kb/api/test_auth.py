@@ -143,6 +143,8 @@ def test_calls_past_the_rate_limit_get_429_with_retry_after(db: None) -> None:
         response = bind.call("GET", "/libraries/bind/events")
         body = problem(response, 429)
         assert response["Retry-After"] == "60"
+        # Its own type: a library system retries later, it is nothing to tell staff.
+        assert body["type"] == "urn:bieb:kb-api:client-rate-limited"
         assert body["detail"] == (
             "Te veel verzoeken van dit bibliotheeksysteem. Probeer het over 1 minuut opnieuw."
         )
