@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.core.exceptions import ValidationError
 
-from bieb.kb.interface import AccountState, KBInterface, LibraryData
+from bieb.kb.interface import AccountState, AccountStatus, KBInterface, LibraryData
 from bieb.kb.models import LibraryContact, LinkedMembership, LoginAccount
 from bieb.kb.self_service import SAME_EMAIL
 from bieb.kb.services import LINK_CODE_SENT, LINK_CODE_WRONG
@@ -20,6 +20,12 @@ from tests.kb.api.test_accounts import id_token_for
 from tests.kb.contract.conftest import membership, new_id
 
 NUMBER = "25280000000017"
+
+
+def create(kb: KBInterface, number: str, email: str) -> AccountStatus:
+    return kb.create_account(
+        email=email, membership=membership(number), actor="balie", account_id=new_id()
+    )
 
 
 def activations(to: str) -> int:
@@ -143,9 +149,7 @@ def test_resend_gives_a_new_link_and_says_why_not_in_dutch(kb: KBInterface) -> N
     import time_machine
 
     start = dt.datetime.now(dt.UTC)
-    made = kb.create_account(
-        email="klant@example.nl", membership=membership(NUMBER), actor="balie", account_id=new_id()
-    )
+    made = create(kb, NUMBER, "klant@example.nl")
     assert made.id is not None
     with pytest.raises(ValidationError) as soon:
         kb.resend_activation(account_id=made.id, actor="balie")
@@ -170,9 +174,7 @@ def test_resend_gives_a_new_link_and_says_why_not_in_dutch(kb: KBInterface) -> N
 def test_forget_deletes_a_never_activated_account_and_a_second_time_is_no_error(
     kb: KBInterface,
 ) -> None:
-    made = kb.create_account(
-        email="klant@example.nl", membership=membership(NUMBER), actor="balie", account_id=new_id()
-    )
+    made = create(kb, NUMBER, "klant@example.nl")
     assert made.id is not None
     kb.forget_account(account_id=made.id, library_code="bind", customer_number=NUMBER, actor="b")
     gone = kb.account_status_by_id(account_id=made.id)
@@ -181,9 +183,7 @@ def test_forget_deletes_a_never_activated_account_and_a_second_time_is_no_error(
 
 
 def test_forget_many_at_once_keeps_the_active_accounts(kb: KBInterface) -> None:
-    waiting = kb.create_account(
-        email="a@example.nl", membership=membership(NUMBER), actor="b", account_id=new_id()
-    )
+    waiting = create(kb, NUMBER, "a@example.nl")
     active = kb.create_account(
         email="b@example.nl",
         membership=membership("25280000000018"),
@@ -205,9 +205,7 @@ def test_forget_many_at_once_keeps_the_active_accounts(kb: KBInterface) -> None:
 def test_an_email_change_starts_the_confirmation_and_refuses_the_same_address(
     kb: KBInterface,
 ) -> None:
-    made = kb.create_account(
-        email="oud@example.nl", membership=membership(NUMBER), actor="balie", account_id=new_id()
-    )
+    made = create(kb, NUMBER, "oud@example.nl")
     activate(made.username)
     assert made.id is not None
     asked = kb.account_email_change_request(account_id=made.id, email="nieuw@example.nl", actor="b")
@@ -219,9 +217,7 @@ def test_an_email_change_starts_the_confirmation_and_refuses_the_same_address(
 
 
 def test_status_of_one_and_of_many_in_the_order_asked(kb: KBInterface) -> None:
-    first = kb.create_account(
-        email="a@example.nl", membership=membership(NUMBER), actor="b", account_id=new_id()
-    )
+    first = create(kb, NUMBER, "a@example.nl")
     second = kb.create_account(
         email="b@example.nl",
         membership=membership("25280000000018"),
@@ -292,9 +288,7 @@ def test_the_library_keeps_its_contact_details_at_the_kb(kb: KBInterface) -> Non
 def test_the_event_feed_tells_of_a_purge(kb: KBInterface) -> None:
     from bieb.kb.services import accounts_purge_expired
 
-    made = kb.create_account(
-        email="a@example.nl", membership=membership(NUMBER), actor="b", account_id=new_id()
-    )
+    made = create(kb, NUMBER, "a@example.nl")
     empty = kb.library_events(library_code="bind", after=0)
     assert empty.events == [] and not empty.more
     LoginAccount.objects.filter(pk=made.id).update(
