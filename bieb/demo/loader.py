@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db import models, transaction
@@ -10,7 +11,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bieb.core.demo_logins import ADMIN, DEMO_TOTP_DEVICE, DEMO_TOTP_KEY
 from bieb.customers.models import CustomerNumberSequence
-from bieb.kb.clients import clients_register_defaults
 from bieb.libraries.models import (
     Branch,
     DigitalRights,
@@ -188,14 +188,21 @@ def library_load(spec: dict[str, Any], *, payment_provider: str) -> Library:
 
 
 @transaction.atomic
-def demo_load() -> None:
+def demo_load(*, only: list[str] | None = None) -> None:
+    """The demo's libraries (or `only` those codes: one library installation of its own,
+    BIEB_ROLE=library), their staff, the operator and, where the login service runs here, its
+    default clients."""
     password = settings.BIEB_DEMO_PASSWORD
     libraries = {}
     for spec in LIBRARIES:
+        if only and spec["code"] not in only:
+            continue
         # members pay online on the simulated payment service (demo mode only)
         library = library_load(spec, payment_provider="demo")
         libraries[library.code] = library
     for staff in STAFF:
+        if staff["library"] not in libraries:
+            continue
         library = libraries[staff["library"]]
         _demo_user(
             staff["username"],
@@ -215,7 +222,10 @@ def demo_load() -> None:
                 content_type__app_label="staff", codename__in=wanted
             )
             user.user_permissions.add(*permissions)
-    clients_register_defaults()
+    if apps.is_installed("bieb.kb"):
+        from bieb.kb.clients import clients_register_defaults
+
+        clients_register_defaults()
     operator = _demo_user(
         ADMIN["username"],
         {"first_name": ADMIN["first_name"], "is_staff": True, "is_superuser": True},

@@ -7,4 +7,7 @@ class LibrariesConfig(AppConfig):
     verbose_name = "Bibliotheken en abonnementen"
 
     def ready(self) -> None:
-        from bieb.libraries import receivers  # noqa: F401  (tells the login service of changes)
+        from bieb.libraries import (
+            periodic,  # noqa: F401  (reads the login service's event feed)
+            receivers,  # noqa: F401  (tells the login service of changes)
+        )

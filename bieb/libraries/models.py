@@ -487,3 +487,22 @@ class Discount(models.Model):
         if self.kind == DiscountKind.PERCENTAGE:
             return f"{self.code} - {self.name} ({self.value.normalize():f}%)"
         return f"{self.code} - {self.name} ({format_euro(self.value)})"
+
+
+class KBEventCursor(models.Model):
+    """How far a library installation has read the login service's event feed for one of its
+    libraries (BIEB_ROLE=library; bieb.libraries.kb_events): the cursor of the last event
+    processed, stored in the transaction that processed it."""
+
+    library = models.OneToOneField(
+        Library, on_delete=models.CASCADE, primary_key=True, related_name="kb_event_cursor"
+    )
+    cursor = models.BigIntegerField("laatst verwerkte gebeurtenis", default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "leespositie KB-gebeurtenissen"
+        verbose_name_plural = "leesposities KB-gebeurtenissen"
+
+    def __str__(self) -> str:
+        return f"{self.library_id}: {self.cursor}"

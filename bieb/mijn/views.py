@@ -47,6 +47,8 @@ from bieb.integrations.kb.client import (
     KBUnavailable,
     LoginFailed,
     SignedOut,
+    kb_base_url,
+    kb_in_process,
     login_complete,
     login_redirect,
     member_check,
@@ -77,11 +79,17 @@ KEPT = "mijn:kept:"  # + library code: a form sent after the sign-in ran out
 KB_SLOW = "De inlogdienst reageert niet; probeer het zo opnieuw."
 KB_DOWN = "De inlogdienst van de KB is nu niet bereikbaar. Probeer het zo opnieuw."
 # "Inlogaccount beheren" leads to the login service's own page (DESIGN, flow G).
-KB_ACCOUNT_URL = "/kb/account/"
+KB_ACCOUNT_PATH = "/kb/account/"
 # The reasons a member may give; "Overleden" is for the counter.
 MEMBER_CANCEL_REASONS = [(v, label) for v, label in CancelReason.choices if v != "overleden"]
 
 P = ParamSpec("P")
+
+
+def _kb_site() -> str:
+    """Where members' browsers reach the login service's pages: this site (""), or the KB's
+    own (BIEB_ROLE=library)."""
+    return "" if kb_in_process() else kb_base_url()
 
 
 def _secret() -> str:
@@ -109,7 +117,7 @@ class Visit:
             "customer": self.customer,
             "customers": self.customers,
             "section": section,
-            "kb_account_url": KB_ACCOUNT_URL,
+            "kb_account_url": f"{_kb_site()}{KB_ACCOUNT_PATH}",
             **extra,
         }
 
@@ -211,7 +219,7 @@ def _no_customer(request: HttpRequest, library: Library, member: SignedIn) -> Ht
         "member": member,
         "elsewhere": list(elsewhere),
         "signup_url": reverse("signup:start", args=[library.code]),
-        "kb_account_url": KB_ACCOUNT_URL,
+        "kb_account_url": f"{_kb_site()}{KB_ACCOUNT_PATH}",
     }
     return render(request, "mijn/no_customer.html", context)
 
@@ -304,7 +312,7 @@ def logout(request: HttpRequest, library_code: str) -> HttpResponse:
     library = get_object_or_404(Library, code=library_code)
     token_revoke(client_id=CLIENT_ID, secret=_secret(), token=member_sign_out(request))
     back = f"{settings.BIEB_BASE_URL}{_home(library)}"
-    kb_logout = f"{settings.BIEB_BASE_URL}/kb/uitloggen/?{urlencode({'next': back})}"
+    kb_logout = f"{kb_base_url()}/kb/uitloggen/?{urlencode({'next': back})}"
     return render(request, "mijn/logged_out.html", {"library": library, "kb_logout": kb_logout})
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -93,11 +93,14 @@ def home(request: HttpRequest) -> HttpResponse:
     if not member:
         return render(request, "online/home.html", {"member": None, "notice": notice})
     access = access_from_claims(member.get("memberships") or [], today=local_today())
-    signup = (
-        reverse("signup:start", args=[access.library_code])
-        if access.library_code
-        else reverse("signup:index")
-    )
+    try:
+        signup = (
+            reverse("signup:start", args=[access.library_code])
+            if access.library_code
+            else reverse("signup:index")
+        )
+    except NoReverseMatch:  # a login service of its own (BIEB_ROLE=kb): no sign-up here
+        signup = ""
     # The library to pay or to contact, for the contact details it gave the login service
     # (the claim names it by code).
     concerned = access.to_pay or access.ended_by_library

@@ -45,6 +45,7 @@ from bieb.debits.services import (
     mandate_create,
     mandate_reference_for_signup,
 )
+from bieb.integrations.kb.client import kb_base_url
 from bieb.kb import interface as login_service
 from bieb.libraries.models import Branch, Library, RenewalKind, SubscriptionType
 from bieb.mail.services import mail_queue
@@ -496,7 +497,7 @@ def _mail_welcome(
         "valid_through": date_nl(membership.valid_through),
         "paid": format_euro(payment.amount),
         "saldo": format_euro(customer_saldo(customer=customer)),
-        "online_url": f"{settings.BIEB_BASE_URL}/online/",
+        "online_url": f"{kb_base_url()}/online/",
         "contact": library.contact_lines,
         "mandate": mandate,
         "mandate_iban": masked_iban(mandate.iban) if mandate else "",

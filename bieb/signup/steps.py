@@ -37,6 +37,7 @@ from bieb.core.http import client_address
 from bieb.core.money import format_euro
 from bieb.customers.costs import CostBuildUp
 from bieb.customers.models import Membership
+from bieb.integrations.kb.client import kb_base_url
 from bieb.libraries.models import Library, RenewalKind, SubscriptionType
 from bieb.payments.models import UNPAID_FINAL, UNSETTLED, PaymentStatus
 from bieb.payments.providers import ProviderError, provider_for_library
@@ -268,7 +269,7 @@ class AccountStep(Step):
             + "?"
             + urlencode({"abonnement": flow.state.data.get("subscription", "")})
         )
-        base = settings.BIEB_BASE_URL
+        base = kb_base_url()
         return flow.render(
             self,
             "signup/account.html",
@@ -295,7 +296,7 @@ class AccountStep(Step):
         flow.__dict__.pop("current_membership", None)
         flow.state.save()
         back = flow.absolute(flow.url(self.name))
-        return redirect(f"{settings.BIEB_BASE_URL}/kb/uitloggen/?{urlencode({'next': back})}")
+        return redirect(f"{kb_base_url()}/kb/uitloggen/?{urlencode({'next': back})}")
 
 
 class DetailsStep(Step):

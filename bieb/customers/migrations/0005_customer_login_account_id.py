@@ -4,10 +4,17 @@ customer's membership (library code + customer number), not through the username
 may have been freed by the purge and taken by someone else since. A customer whose username no
 longer leads to a linked account is marked lapsed ("verlopen" at the counter)."""
 
+from django.apps import apps as global_apps
 from django.db import migrations, models
+
+# The login service's tables exist only where its app is installed (BIEB_ROLE all or kb). A
+# library installation of its own (BIEB_ROLE=library) is newer than this change: nothing to move.
+KB = global_apps.is_installed("bieb.kb")
 
 
 def usernames_to_ids(apps, schema_editor):
+    if not KB:
+        return
     Customer = apps.get_model("customers", "Customer")
     LinkedMembership = apps.get_model("kb", "LinkedMembership")
     links = {
@@ -27,6 +34,8 @@ def usernames_to_ids(apps, schema_editor):
 
 
 def ids_to_usernames(apps, schema_editor):
+    if not KB:
+        return
     Customer = apps.get_model("customers", "Customer")
     LoginAccount = apps.get_model("kb", "LoginAccount")
     names = dict(LoginAccount.objects.values_list("id", "username"))
@@ -36,10 +45,7 @@ def ids_to_usernames(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("customers", "0004_search_indexes"),
-        ("kb", "0003_attempts_moved_to_core"),
-    ]
+    dependencies = [("customers", "0004_search_indexes")] + ([("kb", "0003_attempts_moved_to_core")] if KB else [])
 
     operations = [
         migrations.AddField(

@@ -2,10 +2,17 @@
 A sign-up is made only for an active account (which the purge never deletes), so its username
 still leads to that account; a sign-up whose account is gone is of no use and is removed."""
 
+from django.apps import apps as global_apps
 from django.db import migrations, models
+
+# The login service's tables exist only where its app is installed (BIEB_ROLE all or kb). A
+# library installation of its own (BIEB_ROLE=library) is newer than this change: nothing to move.
+KB = global_apps.is_installed("bieb.kb")
 
 
 def usernames_to_ids(apps, schema_editor):
+    if not KB:
+        return
     Signup = apps.get_model("signup", "Signup")
     LoginAccount = apps.get_model("kb", "LoginAccount")
     ids = dict(LoginAccount.objects.values_list("username", "id"))
@@ -19,6 +26,8 @@ def usernames_to_ids(apps, schema_editor):
 
 
 def ids_to_usernames(apps, schema_editor):
+    if not KB:
+        return
     Signup = apps.get_model("signup", "Signup")
     LoginAccount = apps.get_model("kb", "LoginAccount")
     names = dict(LoginAccount.objects.values_list("id", "username"))
@@ -28,10 +37,7 @@ def ids_to_usernames(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("signup", "0001_initial"),
-        ("kb", "0003_attempts_moved_to_core"),
-    ]
+    dependencies = [("signup", "0001_initial")] + ([("kb", "0003_attempts_moved_to_core")] if KB else [])
 
     operations = [
         migrations.AddField(
