@@ -45,15 +45,22 @@ def online_client_register() -> OIDCApplication:
     )
 
 
+def library_sites() -> list[str]:
+    """The base URLs where the library side's relying parties (sign-up, Mijn bibliotheek) run:
+    this installation when it serves the library side (BIEB_ROLE=all), and each library
+    installation this KB serves (BIEB_LIBRARY_URLS, BIEB_ROLE=kb)."""
+    own = [settings.BIEB_BASE_URL] if settings.BIEB_HAS_LIBRARY else []
+    return list(dict.fromkeys([*own, *settings.BIEB_LIBRARY_URLS]))
+
+
 def website_client_register() -> OIDCApplication:
     """Register (or bring back) the library website's sign-up as a confidential client, which
     learns there which login account a new member has; idempotent."""
-    base = settings.BIEB_BASE_URL
     return _client_register(
         client_id=WEBSITE_CLIENT_ID,
         secret=website_client_secret(),
         name="Website van de bibliotheek (inschrijven)",
-        redirect_uris=f"{base}/word-lid/inlogaccount/terug/",
+        redirect_uris=" ".join(f"{base}/word-lid/inlogaccount/terug/" for base in library_sites()),
         post_logout_redirect_uris="",
     )
 
@@ -68,13 +75,13 @@ def mijn_client_secret() -> str:
 
 def mijn_client_register() -> OIDCApplication:
     """Register (or bring back) Mijn bibliotheek as a confidential client; idempotent."""
-    base = settings.BIEB_BASE_URL
+    sites = library_sites()
     return _client_register(
         client_id=MIJN_CLIENT_ID,
         secret=mijn_client_secret(),
         name="Mijn bibliotheek",
-        redirect_uris=f"{base}/mijn/terug/",
-        post_logout_redirect_uris=f"{base}/mijn/",
+        redirect_uris=" ".join(f"{base}/mijn/terug/" for base in sites),
+        post_logout_redirect_uris=" ".join(f"{base}/mijn/" for base in sites),
     )
 
 

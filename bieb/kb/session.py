@@ -57,7 +57,13 @@ def safe_next(request: HttpRequest, url: str | None) -> str:
     """`url` if it leads back to this site or another allowed address, else ""."""
     if not url:
         return ""
-    hosts = {request.get_host(), urlsplit(settings.BIEB_BASE_URL).netloc, *settings.ALLOWED_HOSTS}
+    hosts = {
+        request.get_host(),
+        urlsplit(settings.BIEB_BASE_URL).netloc,
+        *settings.ALLOWED_HOSTS,
+        # The library installations this KB serves (BIEB_ROLE=kb): back to their pages.
+        *(urlsplit(site).netloc for site in settings.BIEB_LIBRARY_URLS),
+    }
     if url_has_allowed_host_and_scheme(url, allowed_hosts=hosts, require_https=request.is_secure()):
         return url
     return ""
