@@ -10,10 +10,14 @@ that stopped halfway (a crash, the KB gone) reads that page again. Two readers a
 both process a page: the second finds the cursor moved under its row lock and reads on.
 """
 
+import logging
+
 from django.db import transaction
 
 from bieb.kb import interface as login_service
 from bieb.libraries.models import KBEventCursor, Library
+
+logger = logging.getLogger(__name__)
 
 # The feed's kinds that delete an account, and the reason the signal gives for each.
 DELETING = {"account.deleted": "deleted", "account.purged": "purged"}
@@ -50,12 +54,17 @@ def library_events_read(*, library: Library, max_pages: int = MAX_PAGES) -> int:
     return processed
 
 
-def kb_events_read() -> dict[str, int]:
+def kb_events_read() -> dict[str, int | str]:
     """The periodic job's work: every library's new events, when this installation learns of
-    them by the feed (`login_service.polls_events()`); {} in process."""
+    them by the feed (`login_service.polls_events()`); {} in process. A KB that does not
+    answer is no failure of the job: it reads on from the same cursor at its next run."""
     if not login_service.polls_events():
         return {}
-    return {
-        library.code: library_events_read(library=library)
-        for library in Library.objects.order_by("code")
-    }
+    done: dict[str, int | str] = {}
+    for library in Library.objects.order_by("code"):
+        try:
+            done[library.code] = library_events_read(library=library)
+        except login_service.KBUnavailable as error:
+            logger.warning("KB event feed of %s: the KB does not answer (%s)", library.code, error)
+            done[library.code] = "KB niet bereikbaar"
+    return done

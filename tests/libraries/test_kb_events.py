@@ -108,3 +108,16 @@ def test_an_account_the_member_deleted_leaves_an_audit_row_at_the_library(
 def test_in_process_nothing_is_polled(demo: None) -> None:
     assert poll() == {}
     assert not KBEventCursor.objects.exists()
+
+
+def test_a_kb_that_does_not_answer_leaves_the_cursor_for_the_next_run(
+    demo: None, settings: object
+) -> None:
+    from tests.kb.contract.test_unavailable import free_port
+
+    settings.BIEB_KB_ADAPTER = "http"  # type: ignore[attr-defined]
+    settings.BIEB_KB_URL = f"http://127.0.0.1:{free_port()}"  # type: ignore[attr-defined]
+    settings.BIEB_KB_CLIENT_ID = CLIENT_ID  # type: ignore[attr-defined]
+    settings.BIEB_KB_CLIENT_SECRET = CLIENT_SECRET  # type: ignore[attr-defined]
+    assert poll() == {"bind": "KB niet bereikbaar", "oost": "KB niet bereikbaar"}
+    assert set(KBEventCursor.objects.values_list("cursor", flat=True)) == {0}
