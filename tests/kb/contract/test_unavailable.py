@@ -44,10 +44,16 @@ class _Silent(BaseHTTPRequestHandler):
             return
         if "/slow/" in self.server.mode:  # type: ignore[attr-defined]
             time.sleep(2)
-        self.send_response(502)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", "0")
+        # The KB's own answer to a fault of its own (bieb.kb.api.problems, server-error).
+        body = (
+            b'{"type": "urn:bieb:kb-api:server-error", "title": "Fout in de inlogdienst", '
+            b'"status": 500, "detail": "Er ging iets mis.", "instance": "/kb/api/v1/x"}'
+        )
+        self.send_response(500)
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.wfile.write(body)
 
     def do_GET(self) -> None:
         self.send_response(404)
