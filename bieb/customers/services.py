@@ -350,11 +350,19 @@ def _login_account_attach(
         assert account_id is not None  # noqa: S101  (customer_register checks)
         customer.login_account_id = account_id
         customer.save(update_fields=["login_account_id"])
+        try:  # the member's username, for the audit row: a read, if the KB can answer now
+            username = kb_sync_call(login_service.account_status_by_id, account_id=account_id)
+        except login_service.KBUnavailable:
+            username = None
         return customer_kb_call_queue(
             kind=KBCallKind.ACCOUNT_LINK_OWN,
             customer=customer,
             actor="online",
-            payload={"membership_id": membership.pk, "account_id": str(account_id)},
+            payload={
+                "membership_id": membership.pk,
+                "account_id": str(account_id),
+                "username": username.username if username is not None else "",
+            },
         )
     if existing_username:
         # The id comes with the KB's answer (bieb.customers.kb_calls).
@@ -701,14 +709,18 @@ def customer_login_account_forget(*, actor: User, customer: Customer) -> str:
     return username
 
 
-def _deadline_before(account_id: uuid.UUID) -> str:
-    """The account's activation deadline before a resend or e-mail change, if the KB can say:
-    a retry compares it (bieb.customers.kb_calls)."""
+def _status_before(account_id: uuid.UUID) -> login_service.AccountStatus | None:
+    """The account as the KB tells it before a resend or e-mail change (None when the KB
+    cannot be reached now): a retry compares its deadline (bieb.customers.kb_calls)."""
     try:
-        status = kb_sync_call(login_service.account_status_by_id, account_id=account_id)
+        return kb_sync_call(login_service.account_status_by_id, account_id=account_id)
     except login_service.KBUnavailable:
-        return ""
-    return status.activation_deadline.isoformat() if status.activation_deadline else ""
+        return None
+
+
+def _deadline(status: login_service.AccountStatus | None) -> str:
+    deadline = status.activation_deadline if status is not None else None
+    return deadline.isoformat() if deadline else ""
 
 
 def customer_login_account_email_change(*, actor: User, customer: Customer) -> KBCall:
@@ -729,6 +741,7 @@ def customer_login_account_email_change(*, actor: User, customer: Customer) -> K
                 "Vul eerst het e-mailadres van de klant in (Wijzig persoonsgegevens).",
                 code="no_email",
             )
+        before = _status_before(locked.login_account_id)
         call = customer_kb_call_queue(
             kind=KBCallKind.EMAIL_CHANGE,
             customer=locked,
@@ -736,7 +749,7 @@ def customer_login_account_email_change(*, actor: User, customer: Customer) -> K
             payload={
                 "account_id": str(locked.login_account_id),
                 "email": locked.email,
-                "deadline_before": _deadline_before(locked.login_account_id),
+                "deadline_before": _deadline(before),
             },
         )
         audit_record(
@@ -744,7 +757,11 @@ def customer_login_account_email_change(*, actor: User, customer: Customer) -> K
             action="customer.login_account_email_change_requested",
             library=locked.library,
             target=locked,
-            data={"email": locked.email},
+            data={
+                "username": before.username if before else "",
+                "state": str(before.state) if before else "",
+                "kb_call": call.pk,
+            },
         )
     return call
 
@@ -760,20 +777,22 @@ def customer_login_account_resend(*, actor: User, customer: Customer) -> KBCall:
                 "Dit inlogaccount bestaat niet meer. Kies 'Vergeet inlogaccount' en genereer een "
                 "nieuw inlogaccount."
             )
+        before = _status_before(locked.login_account_id)
         call = customer_kb_call_queue(
             kind=KBCallKind.ACTIVATION_RESEND,
             customer=locked,
             actor=actor.username,
             payload={
                 "account_id": str(locked.login_account_id),
-                "deadline_before": _deadline_before(locked.login_account_id),
+                "deadline_before": _deadline(before),
             },
         )
+        # Staff's request; whether the KB sent it (or refused: its cooldown) is the call's state.
         audit_record(
             actor=actor,
             action="customer.login_account_resent",
             library=locked.library,
             target=locked,
-            data={"account_id": str(locked.login_account_id)},
+            data={"username": before.username if before else "", "kb_call": call.pk},
         )
     return call

@@ -86,15 +86,29 @@ T = TypeVar("T")
 
 
 def kb_sync_call(call: Callable[..., T], /, **kwargs: Any) -> T:
-    """Call the KB now, for an answer the user waits for (a link code, a status): in a
-    transaction of its own (a savepoint inside the caller's), so that a failure leaves the
+    """Call the KB now, for an answer the user waits for (a link code, a status). Inside a
+    transaction of the caller's, in a savepoint of its own, so that a failure leaves the
     caller's transaction usable. The in-process KB failing in its database is the KB being
     unreachable: raised as KBUnavailable, as the HTTP adapter raises a transport error."""
     try:
-        with transaction.atomic():
-            return call(**kwargs)
+        return _kb_own_transaction(lambda: call(**kwargs))
     except DatabaseError as error:
         raise KBUnavailable(str(error)) from error
+
+
+def _kb_own_transaction(call: Callable[[], T]) -> T:
+    """Run an in-process KB call as the KB on its own host would: what it writes before it
+    refuses (a wrong link code counts) stays, as the KB commits it; a database error takes its
+    writes back. Outside any transaction it simply runs (the KB commits its own)."""
+    if not transaction.get_connection().in_atomic_block:
+        return call()
+    refusal: ValidationError | None = None
+    with transaction.atomic():
+        try:
+            return call()
+        except ValidationError as error:
+            refusal = error
+    raise refusal
 
 
 def kb_retry_delay(*, attempts: int) -> dt.timedelta:
@@ -205,8 +219,7 @@ def _run_one(call_id: int) -> KBCall:
     call = KBCall.objects.get(pk=call_id)
     handler = HANDLERS[call.kind]
     try:
-        with transaction.atomic():
-            result = handler.call(call)
+        result = _kb_own_transaction(lambda: handler.call(call))
     except ValidationError as error:
         return _refused(call, error)
     except (KBUnavailable, DatabaseError) as error:
