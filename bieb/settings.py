@@ -73,6 +73,10 @@ BIEB_KB_URL = os.environ.get("BIEB_KB_URL", "").rstrip("/")
 BIEB_KB_IN_PROCESS = BIEB_KB_URL in ("", BIEB_BASE_URL) and os.environ.get(
     "BIEB_ROLE", "all"
 ).strip().lower() in ("", "all", "kb")
+# The library's calls to the KB (bieb.kboutbox) are made right after the commit that queued
+# them, in the same process, when the KB runs in this process (the demo: the counter shows the
+# result at once, as before); otherwise a background task makes them.
+BIEB_KB_OUTBOX_INLINE = env_bool("BIEB_KB_OUTBOX_INLINE", BIEB_KB_IN_PROCESS)
 BIEB_ACTIVATION_HOURS = float(os.environ.get("BIEB_ACTIVATION_HOURS", "24"))
 # A reset link is asked for by the member a moment before it is used: it lives shorter.
 BIEB_RESET_HOURS = float(os.environ.get("BIEB_RESET_HOURS", "2"))
@@ -90,6 +94,7 @@ INSTALLED_APPS = [
     "bieb.libraries",
     "bieb.audit",
     "bieb.customers",
+    "bieb.kboutbox",
     "bieb.kb",
     "bieb.mail",
     "bieb.payments",

@@ -67,6 +67,12 @@ __all__ = [
 ]
 
 
+class KBUnavailable(Exception):
+    """The login service could not be reached (down, a timeout, a server error): nothing is
+    known of the call's outcome, and trying again later is the answer (a refusal is a
+    ValidationError instead)."""
+
+
 @dataclass(frozen=True)
 class AccountStatus:
     username: str
