@@ -227,8 +227,34 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Bieb <noreply@bieb.localhost>")
 
+# Background tasks: in the database (embedded, the default), or on Redis through django-tasks'
+# RQ backend when REDIS_URL is set (`bieb serve --role worker` then runs an RQ worker). Either
+# way the database stays the record of the work: a task only carries an id, and a task that is
+# lost (a worker killed, Redis down or restarted without persistence) is redone by its periodic
+# job (the outbox retry, the payment check). docs/deployment.md says what happens when.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _redis_url_with_timeouts(url: str) -> str:
+    """Without timeouts a request that enqueues would hang on an unreachable Redis (redis-py's
+    default is to wait forever); the RQ worker raises its own read timeout above its wait."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("socket_connect_timeout", "2")
+    query.setdefault("socket_timeout", "5")
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+if REDIS_URL:
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": _redis_url_with_timeouts(REDIS_URL), "DEFAULT_TIMEOUT": 300}}
+    # The queues are watched through /ready/ and /metrics, not django-rq's admin pages.
+    RQ_SHOW_ADMIN_LINK = False
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LOGIN_URL = "/admin/login/"
 

@@ -23,12 +23,17 @@ def _database() -> None:
 
 
 def _queue() -> None:
+    import django_rq
     from django_tasks import task_backends
     from django_tasks_db import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
+    from django_tasks_rq import RQBackend
 
-    if isinstance(task_backends["default"], DatabaseBackend):
+    backend = task_backends["default"]
+    if isinstance(backend, DatabaseBackend):
         DBTaskResult.objects.only("pk").first()
+    elif isinstance(backend, RQBackend):
+        django_rq.get_connection("default").ping()
 
 
 @never_cache

@@ -1,4 +1,5 @@
-"""Serve Bieb: gunicorn (web), the background-task worker and the periodic jobs, together
+"""Serve Bieb: gunicorn (web), the background-task worker (the database queue's, or RQ's when
+REDIS_URL is set) and the periodic jobs, together
 (`--role all`, the default, as `make run` does), or one of them (`--role web|worker|periodic`)
 on as many servers as needed against one PostgreSQL database: the periodic jobs run once per
 due time whichever servers run them (bieb.core.periodic).
@@ -56,7 +57,13 @@ class Command(BaseCommand):
                 # One shared control socket per user would clash between installations.
                 "--no-control-socket",
             ],
-            "worker": [*bieb, "db_worker", "--queue-name=*", "--no-startup-delay"],
+            "worker": (
+                # RQ's worker runs each task in a forked process of its own and, with its
+                # scheduler, the tasks deferred to later; SIGTERM lets it finish the task.
+                [*bieb, "rqworker", "default", "--job-class=django_tasks_rq.Job", "--with-scheduler"]
+                if settings.REDIS_URL
+                else [*bieb, "db_worker", "--queue-name=*", "--no-startup-delay"]
+            ),
             "periodic": [*bieb, "runperiodic", "--loop"],
         }
         chosen = ROLES if options["role"] == "all" else (options["role"],)
