@@ -2,6 +2,7 @@
 each in a process group of its own (so that a test can kill it whole, as a machine dies), with
 its output in a file that a failing assertion shows."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -44,20 +45,16 @@ class BiebProcess:
         return self.log.read_text(errors="replace")
 
     def signal_group(self, signum: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signum)
-        except ProcessLookupError:
-            pass
 
     def kill(self) -> None:
         """SIGKILL to `bieb serve` and every process below it, at once: the machine died,
         nothing runs to its end. (Not only the process group: RQ runs each task in a forked
         process that starts a session of its own.)"""
         for pid in [self.process.pid, *descendants(self.process.pid)]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.wait(timeout=10)
 
     def wait(self, timeout: float) -> int:
@@ -114,16 +111,16 @@ def bieb(*args: str, env: dict[str, str]) -> str:
     return done.stdout + done.stderr
 
 
-def serve(
-    role: str, *, env: dict[str, str], log: Path, port: int | None = None
-) -> BiebProcess:
+def serve(role: str, *, env: dict[str, str], log: Path, port: int | None = None) -> BiebProcess:
     args = ["serve", "--role", role]
     if port is not None:
         args += ["--port", str(port), "--workers", "1"]
     return BiebProcess(args, env=env, log=log)
 
 
-def wait_until(what: str, condition: Callable[[], object], *, timeout: float, why: Callable[[], str] = str) -> None:
+def wait_until(
+    what: str, condition: Callable[[], object], *, timeout: float, why: Callable[[], str] = str
+) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

@@ -44,6 +44,7 @@ def _send_lease() -> dt.timedelta:
     seconds = getattr(settings, "BIEB_MAIL_SEND_LEASE_SECONDS", None)
     return SEND_LEASE if seconds is None else dt.timedelta(seconds=seconds)
 
+
 DIED_WHILE_SENDING = (
     "Het verzenden is afgebroken (het proces stopte tijdens het verzenden); "
     "na de laatste poging niet opnieuw geprobeerd."

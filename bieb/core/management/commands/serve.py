@@ -42,6 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         bin_dir = os.path.dirname(sys.executable)
         bieb = [sys.executable, "-m", "bieb"]
+        rq_job = "--job-class=django_tasks_rq.Job"
         commands = {
             "web": [
                 os.path.join(bin_dir, "gunicorn"),
@@ -60,7 +61,7 @@ class Command(BaseCommand):
             "worker": (
                 # RQ's worker runs each task in a forked process of its own and, with its
                 # scheduler, the tasks deferred to later; SIGTERM lets it finish the task.
-                [*bieb, "rqworker", "default", "--job-class=django_tasks_rq.Job", "--with-scheduler"]
+                [*bieb, "rqworker", "default", rq_job, "--with-scheduler"]
                 if settings.REDIS_URL
                 else [*bieb, "db_worker", "--queue-name=*", "--no-startup-delay"]
             ),
