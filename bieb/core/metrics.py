@@ -139,3 +139,15 @@ def tasks_waiting() -> Iterable[tuple[tuple[str, ...], float]]:
     if isinstance(backend, RQBackend):
         return [((), sum(django_rq.get_queue(name).count for name in sorted(backend.queues)))]
     return []
+
+
+@metric_source("bieb_task_queue_up", "1 when the task queue (the database's, or Redis) answers")
+def task_queue_up() -> Iterable[tuple[tuple[str, ...], float]]:
+    from bieb.core.health import task_queue_check
+
+    try:
+        task_queue_check()
+    except Exception:
+        logger.warning("the task queue does not answer", exc_info=True)
+        return [((), 0)]
+    return [((), 1)]
