@@ -158,10 +158,14 @@ TEMPLATES = [
 
 if not os.environ.get("DATABASE_URL"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+# A connection is kept for a minute of requests, and checked before each request's first query
+# (CONN_HEALTH_CHECKS): one that died with a database restart is replaced there, instead of
+# failing that request.
+DATABASE_CONN_MAX_AGE = 60
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'bieb.sqlite3'}",
-        conn_max_age=60,
+        conn_max_age=DATABASE_CONN_MAX_AGE,
         conn_health_checks=True,
     )
 }
