@@ -1,8 +1,9 @@
 """Settings for the processes that the fault tests start and kill (`bieb serve` as a worker, a
 periodic runner or a web server, against the test database): the test settings, but with the
 real task backend (the database queue, or RQ when REDIS_URL is set) instead of running tasks
-at once, the production's kept and checked database connections, and a mail claim that runs out after seconds instead of minutes, so that a test need
-not wait five minutes for a killed worker's claim to run out."""
+at once, the production's kept and checked database connections, and a mail claim that runs
+out after seconds instead of minutes, so that a test need not wait five minutes for a killed
+worker's claim to run out."""
 
 import importlib
 
