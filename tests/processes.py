@@ -52,6 +52,8 @@ class BiebProcess:
         """SIGKILL to `bieb serve` and every process below it, at once: the machine died,
         nothing runs to its end. (Not only the process group: RQ runs each task in a forked
         process that starts a session of its own.)"""
+        if self.process.poll() is not None:
+            return  # ended already: its number may belong to another process by now
         for pid in [self.process.pid, *descendants(self.process.pid)]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

@@ -1,6 +1,7 @@
-"""A worker killed during a mail task loses nothing, and the mail arrives once: real
-`bieb serve` processes (the database queue's worker, or RQ's on Redis), a real SMTP server, and
-SIGKILL to the worker's whole process group while it is in the middle of the SMTP conversation.
+"""The task worker as a real `bieb serve --role worker` process (the database queue's worker,
+or RQ's on Redis), sending mail to a real SMTP server: stopped with SIGTERM in the middle of a
+mail it finishes the mail first; killed (SIGKILL to it and all its processes) in the middle of
+the SMTP conversation it loses nothing, and the mail still arrives once.
 
 What brings the mail back is not the queue but the outbox (bieb.mail.services): the killed
 worker's claim on the message runs out, the periodic retry enqueues it again, and a new worker
@@ -92,3 +93,27 @@ def test_a_worker_killed_mid_send_loses_nothing_and_the_mail_arrives_once(
     assert smtp_server.received[0]["Message-ID"] == message.message_id
     message.refresh_from_db()
     assert (message.status, message.attempts) == (OutboxStatus.SENT, 2)
+
+
+def test_sigterm_lets_the_worker_finish_its_mail_first(
+    queue_env: dict[str, str], smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    env = {**queue_env, "EMAIL_URL": f"smtp://127.0.0.1:{smtp_server.port}"}
+    with transaction.atomic():
+        message = mail_queue(to="e.tester@example.nl", subject="Welkom", text="Hallo")
+    smtp_server.rcpt_delay = 2  # a slow mail server: the worker is mid-mail for two seconds
+    worker = serve("worker", env=env, log=tmp_path / "worker.log")
+    try:
+        wait_until(
+            "the worker is in the SMTP conversation",
+            smtp_server.rcpt_seen.is_set,
+            timeout=30,
+            why=worker.output,
+        )
+        exit_code = worker.stop(timeout=20)  # SIGTERM, as systemd stops the unit
+    finally:
+        worker.kill()
+    assert exit_code == 0, worker.output()
+    assert len(smtp_server.received) == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (OutboxStatus.SENT, 1)
