@@ -253,7 +253,9 @@ def _redis_url_with_timeouts(url: str) -> str:
 
 if REDIS_URL:
     INSTALLED_APPS.append("django_rq")
-    RQ_QUEUES = {"default": {"URL": _redis_url_with_timeouts(REDIS_URL), "DEFAULT_TIMEOUT": 300}}
+    # A task that runs longer is stopped (RQ kills its process). The renewal run's one task
+    # mails thousands; each SMTP step times out after EMAIL_TIMEOUT on its own.
+    RQ_QUEUES = {"default": {"URL": _redis_url_with_timeouts(REDIS_URL), "DEFAULT_TIMEOUT": 3600}}
     # The queues are watched through /ready/ and /metrics, not django-rq's admin pages.
     RQ_SHOW_ADMIN_LINK = False
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
