@@ -163,10 +163,14 @@ TEMPLATES = [
 
 if not os.environ.get("DATABASE_URL"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+# A connection is kept for a minute of requests, and checked before each request's first query
+# (CONN_HEALTH_CHECKS): one that died with a database restart is replaced there, instead of
+# failing that request.
+DATABASE_CONN_MAX_AGE = 60
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'bieb.sqlite3'}",
-        conn_max_age=60,
+        conn_max_age=DATABASE_CONN_MAX_AGE,
         conn_health_checks=True,
     )
 }
@@ -232,8 +236,36 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Bieb <noreply@bieb.localhost>")
 
+# Background tasks: in the database (embedded, the default), or on Redis through django-tasks'
+# RQ backend when REDIS_URL is set (`bieb serve --role worker` then runs an RQ worker). Either
+# way the database stays the record of the work: a task only carries an id, and a task that is
+# lost (a worker killed, Redis down or restarted without persistence) is redone by its periodic
+# job (the outbox retry, the payment check). docs/deployment.md says what happens when.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _redis_url_with_timeouts(url: str) -> str:
+    """Without timeouts a request that enqueues would hang on an unreachable Redis (redis-py's
+    default is to wait forever); the RQ worker raises its own read timeout above its wait."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("socket_connect_timeout", "2")
+    query.setdefault("socket_timeout", "5")
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+if REDIS_URL:
+    INSTALLED_APPS.append("django_rq")
+    # A task that runs longer is stopped (RQ kills its process). The renewal run's one task
+    # mails thousands; each SMTP step times out after EMAIL_TIMEOUT on its own.
+    RQ_QUEUES = {"default": {"URL": _redis_url_with_timeouts(REDIS_URL), "DEFAULT_TIMEOUT": 3600}}
+    # The queues are watched through /ready/ and /metrics, not django-rq's admin pages.
+    RQ_SHOW_ADMIN_LINK = False
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LOGIN_URL = "/admin/login/"
 
