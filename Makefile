@@ -55,6 +55,7 @@ pytest-postgres: $(STAMP)
 
 # The benchmarks of bench/README.md against the PostgreSQL server on loopback (not part of test).
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	BIEB_DEMO= $(BIN)/python -m bench
 
 clean:

@@ -17,7 +17,7 @@ import time
 from bench.harness import BENCH_DATABASE_URL, Figure, print_table
 
 # In the order of the issues: registration, login, search, purge, numbers, pages; renewals;
-# debits; retention.
+# debits; retention; the national load test.
 MODULES = [
     "registration",
     "login",
@@ -28,6 +28,7 @@ MODULES = [
     "renewals",
     "debits",
     "retention",
+    "load",
 ]
 
 

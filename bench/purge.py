@@ -77,11 +77,12 @@ DOMAINS = [
 SUBSCRIPTIONS = (("0110", "compleet"), ("0141", "compleet"), ("0101", "jeugd"))
 ACCOUNT_COLUMNS = (
     "id, username, email, email_verified, state, origin, password, activation_deadline, "
-    "link_version, activated_at, last_login, created_at"
+    "link_version, activated_at, last_login, created_at, email_link_version, pending_email, "
+    "session_version"
 )
 MEMBERSHIP_COLUMNS = (
     "library_code, library_name, customer_number, subscription_code, digital_rights, "
-    "valid_through, linked_at, account_id"
+    "valid_through, linked_at, account_id, state, pay_url, physical_loans"
 )
 
 
@@ -185,7 +186,7 @@ def rows(
         since = created.isoformat()
         account = (
             f"{pk}\t{username}\t{email}\t{verified}\t{kind.state}\t{origin}\t{password}\t"
-            f"{deadline}\t{versions}\t{activated}\t{last_login}\t{since}"
+            f"{deadline}\t{versions}\t{activated}\t{last_login}\t{since}\t0\t\t0"
         )
         membership = ""
         if counter or rand() < kind.membership_share:
@@ -194,6 +195,7 @@ def rows(
             valid = (now + dt.timedelta(days=1 + int(rand() * 365))).date().isoformat()
             membership = (
                 f"{library}\tBench {library}\t{number}\t{code}\t{rights}\t{valid}\t{since}\t{pk}"
+                "\tactief\t\tf"
             )
         yield account, membership
 

@@ -100,7 +100,8 @@ def _plain_sql(n: int, library, branch, subscription, tariff, staff, rng) -> flo
             (membership_id,) = conn.execute(
                 "INSERT INTO customers_membership (library_id, customer_id, subscription_type_id, "
                 "tariff_id, discount_id, branch_id, start_date, expiry_month, valid_through, "
-                "status, created_at) VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, 'actief', %s) "
+                "status, created_at, cancel_reason) "
+                "VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, 'actief', %s, '') "
                 "RETURNING id",
                 [
                     library.pk,
@@ -116,21 +117,22 @@ def _plain_sql(n: int, library, branch, subscription, tariff, staff, rng) -> flo
             ).fetchone()
             conn.execute(
                 "INSERT INTO customers_ledgerline (library_id, customer_id, membership_id, kind, "
-                "amount, method, description, booked_at, booked_by_id) "
-                "VALUES (%s, %s, %s, 'abonnementskosten', 64.50, '', %s, %s, %s)",
+                "amount, method, description, booked_at, booked_by_id, reason) "
+                "VALUES (%s, %s, %s, 'abonnementskosten', 64.50, '', %s, %s, %s, '')",
                 [library.pk, customer_id, membership_id, "0110 Volwassen Compleet", now, staff.pk],
             )
             conn.execute(
                 "INSERT INTO kb_loginaccount (id, username, email, email_verified, state, origin, "
                 "password, activation_deadline, link_version, activated_at, last_login, "
-                "created_at) VALUES (%s, %s, %s, false, 'wacht', 'balie', '', %s, 0, NULL, NULL, "
-                "%s)",
+                "created_at, email_link_version, pending_email, session_version) "
+                "VALUES (%s, %s, %s, false, 'wacht', 'balie', '', %s, 0, NULL, NULL, %s, 0, '', 0)",
                 [account_id, number, d.email, now + dt.timedelta(hours=24), now],
             )
             conn.execute(
                 "INSERT INTO kb_linkedmembership (account_id, library_code, library_name, "
-                "customer_number, subscription_code, digital_rights, valid_through, linked_at) "
-                "VALUES (%s, %s, %s, %s, '0110', 'volledig', %s, %s)",
+                "customer_number, subscription_code, digital_rights, valid_through, linked_at, "
+                "state, pay_url, physical_loans) "
+                "VALUES (%s, %s, %s, %s, '0110', 'volledig', %s, %s, 'actief', '', true)",
                 [
                     account_id,
                     library.code,

@@ -414,9 +414,11 @@ STEPS = [
         """
         INSERT INTO kb_linkedmembership (
             account_id, library_code, library_name, customer_number, subscription_code,
-            digital_rights, valid_through, state, pay_url, linked_at)
+            digital_rights, valid_through, state, pay_url, linked_at, starts_on,
+            period_through, physical_loans)
         SELECT md5(k.number)::uuid, l.code, l.name, k.number, '0141', 'compleet',
-               m.valid_through, m.status, '', k.created_at
+               m.valid_through, m.status, '', k.created_at, m.start_date, m.valid_through,
+               false
         FROM bench_retention_k k
         JOIN libraries_library l ON l.id = k.library_id
         JOIN customers_membership m ON m.customer_id = k.id

@@ -96,6 +96,10 @@ if BIEB_ROLE == "library" and not (BIEB_KB_URL and BIEB_KB_CLIENT_ID and BIEB_KB
 # The KB role: the base URLs of the library installations whose sign-up and Mijn bibliotheek
 # sign members in here (their OIDC redirect URIs are registered for each), comma-separated.
 BIEB_LIBRARY_URLS = [url.rstrip("/") for url in env_list("BIEB_LIBRARY_URLS")]
+# The library's calls to the KB (bieb.kboutbox) are made right after the commit that queued
+# them, in the same process, when the KB runs in this process (the demo: the counter shows the
+# result at once, as before); otherwise a background task makes them.
+BIEB_KB_OUTBOX_INLINE = env_bool("BIEB_KB_OUTBOX_INLINE", BIEB_KB_IN_PROCESS)
 BIEB_ACTIVATION_HOURS = float(os.environ.get("BIEB_ACTIVATION_HOURS", "24"))
 # A reset link is asked for by the member a moment before it is used: it lives shorter.
 BIEB_RESET_HOURS = float(os.environ.get("BIEB_RESET_HOURS", "2"))
@@ -113,6 +117,7 @@ _KB_APPS = {"bieb.kb", "bieb.online", "oauth2_provider", "ninja"}
 _LIBRARY_APPS = {
     "bieb.audit",
     "bieb.customers",
+    "bieb.kboutbox",
     "bieb.payments",
     "bieb.debits",
     "bieb.signup",
@@ -127,6 +132,7 @@ INSTALLED_APPS = [
     "bieb.libraries",
     "bieb.audit",
     "bieb.customers",
+    "bieb.kboutbox",
     "bieb.kb",
     "bieb.mail",
     "bieb.payments",
@@ -200,10 +206,14 @@ TEMPLATES = [
 
 if not os.environ.get("DATABASE_URL"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+# A connection is kept for a minute of requests, and checked before each request's first query
+# (CONN_HEALTH_CHECKS): one that died with a database restart is replaced there, instead of
+# failing that request.
+DATABASE_CONN_MAX_AGE = 60
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'bieb.sqlite3'}",
-        conn_max_age=60,
+        conn_max_age=DATABASE_CONN_MAX_AGE,
         conn_health_checks=True,
     )
 }
@@ -269,8 +279,36 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Bieb <noreply@bieb.localhost>")
 
+# Background tasks: in the database (embedded, the default), or on Redis through django-tasks'
+# RQ backend when REDIS_URL is set (`bieb serve --role worker` then runs an RQ worker). Either
+# way the database stays the record of the work: a task only carries an id, and a task that is
+# lost (a worker killed, Redis down or restarted without persistence) is redone by its periodic
+# job (the outbox retry, the payment check). docs/deployment.md says what happens when.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _redis_url_with_timeouts(url: str) -> str:
+    """Without timeouts a request that enqueues would hang on an unreachable Redis (redis-py's
+    default is to wait forever); the RQ worker raises its own read timeout above its wait."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("socket_connect_timeout", "2")
+    query.setdefault("socket_timeout", "5")
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+if REDIS_URL:
+    INSTALLED_APPS.append("django_rq")
+    # A task that runs longer is stopped (RQ kills its process). The renewal run's one task
+    # mails thousands; each SMTP step times out after EMAIL_TIMEOUT on its own.
+    RQ_QUEUES = {"default": {"URL": _redis_url_with_timeouts(REDIS_URL), "DEFAULT_TIMEOUT": 3600}}
+    # The queues are watched through /ready/ and /metrics, not django-rq's admin pages.
+    RQ_SHOW_ADMIN_LINK = False
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LOGIN_URL = "/admin/login/"
 

@@ -88,4 +88,6 @@ def on_postgres() -> bool:
 
 
 from tests.browser import browser_page, browser_page_for, chromium  # noqa: E402,F401
+from tests.kb_outbox import kb_calls_after_commit  # noqa: E402,F401  (the KB calls after commit)
+from tests.redis import redis_server  # noqa: E402,F401  (a Redis server of its own)
 from tests.smtp import smtp_server  # noqa: E402,F401  (a real SMTP server, for every test tree)

@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+import threading
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -28,7 +29,20 @@ class SmtpServer:
         # Seconds between taking in a message and answering "250": a slow server, during which
         # the sender can die after the message has arrived.
         self.reply_delay = 0.0
+        # Seconds before answering a recipient (RCPT TO): a sender held there is in the middle
+        # of its conversation, with nothing delivered yet. `rcpt_seen` is set at each RCPT.
+        self.rcpt_delay = 0.0
+        self.rcpt_seen = threading.Event()
         self._controller: Controller | None = None
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        envelope.rcpt_tos.append(address)
+        self.rcpt_seen.set()
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         # SMTP carries CRLF line ends; the email package's default policy works with LF.

@@ -1,16 +1,21 @@
 """The site's error pages: Dutch, in the look of the part of the site they appear in (picked by
 the address), each with a way onward. Django's own (English) pages never show.
 
-Wired in bieb/urls.py (handler400/403/404/500) and settings.CSRF_FAILURE_VIEW. A part may
+Wired in bieb/urls.py (handler400/403/404/500) and settings.CSRF_FAILURE_VIEW. A request that
+failed because the database could not be reached (it restarts, the network is away) gets 503
+with Retry-After instead of the 500: nothing is wrong with the request, it can be sent again in
+a moment, and the transaction it ran in was rolled back. A part may
 offer to recover a form that failed the CSRF check (the counter keeps what was typed); it
 registers that with `csrf_recovery_register`, so this module imports no domain app.
 """
 
 import logging
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
 
@@ -50,6 +55,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "404": (
         "Pagina niet gevonden",
         "Deze pagina bestaat niet (meer). Controleer het adres, of ga verder via de startpagina.",
+    ),
+    "503": (
+        "Even niet bereikbaar",
+        "Bieb kan zijn gegevens op dit moment niet bereiken. Probeer het over een minuut "
+        "opnieuw. Wat net is verstuurd, is misschien niet opgeslagen: kijk het dan na.",
     ),
     "500": (
         "Er ging iets mis",
@@ -130,8 +140,17 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return error_page(request, kind="404", status=404)
 
 
+# Seconds a client is asked to wait after a 503: about as long as a database restart takes.
+RETRY_AFTER = 30
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # Without the request: whatever broke (the database, the session) must not break this too.
+    # Django calls this handler while it handles the exception, so it is still the current one.
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        response = error_page(None, kind="503", status=503, path=request.path_info)
+        response["Retry-After"] = str(RETRY_AFTER)
+        return response
     return error_page(None, kind="500", status=500, path=request.path_info)
 
 

@@ -122,12 +122,32 @@ def metrics(request: HttpRequest) -> HttpResponse:
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
-@metric_source("bieb_tasks_waiting", "Background tasks waiting in the database queue")
+@metric_source(
+    "bieb_tasks_waiting",
+    "Background tasks waiting to run: in the database queue, or on Redis (RQ) with REDIS_URL",
+)
 def tasks_waiting() -> Iterable[tuple[tuple[str, ...], float]]:
+    import django_rq
     from django_tasks import TaskResultStatus, task_backends
     from django_tasks_db import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
+    from django_tasks_rq import RQBackend
 
-    if not isinstance(task_backends["default"], DatabaseBackend):
-        return []
-    return [((), DBTaskResult.objects.filter(status=TaskResultStatus.READY).count())]
+    backend = task_backends["default"]
+    if isinstance(backend, DatabaseBackend):
+        return [((), DBTaskResult.objects.filter(status=TaskResultStatus.READY).count())]
+    if isinstance(backend, RQBackend):
+        return [((), sum(django_rq.get_queue(name).count for name in sorted(backend.queues)))]
+    return []
+
+
+@metric_source("bieb_task_queue_up", "1 when the task queue (the database's, or Redis) answers")
+def task_queue_up() -> Iterable[tuple[tuple[str, ...], float]]:
+    from bieb.core.health import task_queue_check
+
+    try:
+        task_queue_check()
+    except Exception:
+        logger.warning("the task queue does not answer", exc_info=True)
+        return [((), 0)]
+    return [((), 1)]

@@ -53,7 +53,7 @@ from bieb.customers.models import Customer
 from bieb.customers.selectors import (
     customer_by_registration_key,
     customer_likely_duplicates,
-    customer_login_account,
+    customer_login_account_state,
 )
 from bieb.customers.services import (
     CARD_TAKEN,
@@ -500,9 +500,11 @@ def _registered_by(desk: Desk, key: uuid.UUID) -> HttpResponse | None:
     if customer is None:
         return None
     choice = ""
-    account = customer_login_account(customer=customer)
-    if account is not None:
-        new = login_service.is_counter_username(account.username, number=customer.number)
+    state = customer_login_account_state(customer=customer)
+    if state.call is not None:
+        choice = NEW if state.call.call.kind == "account_create" else EXISTING
+    elif state.account is not None:
+        new = login_service.is_counter_username(state.account.username, number=customer.number)
         choice = NEW if new else EXISTING
     return _to_result(customer, choice)
 

@@ -53,6 +53,7 @@ from bieb.customers.selectors import (
     customer_get,
     customer_ledger,
     customer_login_account,
+    customer_login_account_state,
     customer_memberships,
     customer_saldo,
     customer_search,
@@ -71,6 +72,8 @@ from bieb.customers.validators import format_iban
 from bieb.customers.year import ONE_DAY
 from bieb.debits.services import mandate_active, mandate_follow_customer_iban
 from bieb.kb import interface as login_service
+from bieb.kboutbox.models import KBCall, KBCallState
+from bieb.kboutbox.selectors import KBCallView, kb_calls_shown
 from bieb.payments.selectors import payments_to_refund
 
 EDIT_FIELDS = [name for name in CUSTOMER_FIELDS if name != "use_login_account"]
@@ -208,14 +211,16 @@ def _membership_rows(
 
 
 def _account_context(customer: Customer) -> dict[str, Any]:
-    account = customer_login_account(customer=customer)
-    if account is None:
-        return {"account": None}
-    return {
-        "account": account,
-        "account_deadline": local_moment(account.activation_deadline),
-        "email_differs": email_differs(customer, account),
+    state = customer_login_account_state(customer=customer)
+    context: dict[str, Any] = {
+        "account": state.account,
+        "account_state": state,
+        "kb_calls": kb_calls_shown(customer_id=customer.pk),
     }
+    if state.account is not None:
+        context["account_deadline"] = local_moment(state.account.activation_deadline)
+        context["email_differs"] = email_differs(customer, state.account)
+    return context
 
 
 def email_differs(customer: Customer, account: login_service.AccountStatus) -> bool:
@@ -359,7 +364,8 @@ def _registered_page(
     first = min(memberships, key=lambda m: m.pk)
     row = _membership_rows(customer, [first], today=local_today())[0]
     builds = row["builds"]
-    account = customer_login_account(customer=customer)
+    account_state = customer_login_account_state(customer=customer)
+    account = account_state.account
     saldo = customer_saldo(customer=customer)
     mandate = (
         mandate_active(library=desk.library, customer=customer)
@@ -381,6 +387,9 @@ def _registered_page(
         # the registration's own period: the oldest
         "costs": builds[-1][1] if builds else None,
         "account": account,
+        # the KB has not made (or linked) the account yet, or refused: bieb.kboutbox
+        "account_call": account_state.call,
+        "account_unreachable": account_state.unreachable,
         "choice": choice if choice in REGISTERED_CHOICES else "geen",
         # linked to an existing account: its username is not this customer's number
         "linked": choice == "bestaand"
@@ -536,22 +545,57 @@ def _account_change(
     customer: Customer,
     *,
     scope: str,
-    change: Callable[[], None],
+    change: Callable[[], object],
     success: str,
     dialog: str = "",
 ) -> HttpResponse:
+    """A change of the login account: the library's part in one transaction with the form's
+    one-time key; the KB's part (a call in the library's outbox, bieb.kboutbox) is made after
+    that commits. When it is done by the time the page answers (the KB in this process) staff
+    see the result as before; otherwise where it stands."""
+    made: dict[str, object] = {}
+
+    def run() -> None:
+        made["result"] = change()
+
     try:
-        done = _once(request, scope=scope, change=change)
+        done = _once(request, scope=scope, change=run)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message, extra_tags="inlogaccount")
         return redirect(_customer_url(customer, "inlogaccount"))
     if done:
+        call = made.get("result")
+        if isinstance(call, KBCall) and not _call_reported(request, call):
+            return redirect(_customer_url(customer, "inlogaccount"))
         if dialog:
             request.session[DIALOG_SESSION_KEY] = {"number": customer.number, "kind": dialog}
         else:
             messages.success(request, success, extra_tags="inlogaccount")
     return redirect(_customer_url(customer, "inlogaccount"))
+
+
+def _call_reported(request: HttpRequest, call: KBCall) -> bool:
+    """True when the KB has done the call (the caller says so as before); otherwise tells staff
+    where it stands (refused, with what to do; or waiting for the KB) and returns False."""
+    call.refresh_from_db()
+    if call.state == KBCallState.DONE:
+        return True
+    view = KBCallView(call)
+    if view.is_refused:
+        messages.error(
+            request,
+            f"De KB heeft dit geweigerd: {view.refusal} {view.advice}",
+            extra_tags="inlogaccount",
+        )
+    else:
+        messages.warning(
+            request,
+            f"{view.kind_label.capitalize()}: {view.label}. Dit gebeurt vanzelf zodra de KB "
+            "bereikbaar is.",
+            extra_tags="inlogaccount",
+        )
+    return False
 
 
 @counter_view
@@ -563,7 +607,7 @@ def account_generate(request: HttpRequest, desk: Desk, customer: Customer) -> Ht
         desk,
         customer,
         scope="counter.account_generate",
-        change=lambda: _ignore(customer_login_account_generate(actor=desk.user, customer=customer)),
+        change=lambda: customer_login_account_generate(actor=desk.user, customer=customer),
         success="",
         dialog="generated",
     )
@@ -595,22 +639,21 @@ def account_link(request: HttpRequest, desk: Desk, customer: Customer) -> HttpRe
         customer_login_account_link_check(
             actor=desk.user, customer=customer, username=username, code=code
         )
-        done = _once(
-            request,
-            scope="counter.account_link",
-            change=lambda: _ignore(
-                customer_login_account_link(
-                    actor=desk.user, customer=customer, username=username, code=code
-                )
-            ),
-        )
+        made: dict[str, KBCall] = {}
+
+        def link() -> None:
+            made["call"] = customer_login_account_link(
+                actor=desk.user, customer=customer, username=username, code=code
+            )
+
+        done = _once(request, scope="counter.account_link", change=link)
     except ValidationError as error:
         errors = error_lists(error)
         state["errors"] = errors.get("username", []) + errors.get("", [])
         state["code_errors"] = errors.get("link_code", [])
         state["code"] = code
         return _customer_page(request, desk, customer, link=state, status=400)
-    if done:
+    if done and _call_reported(request, made["call"]):
         request.session[DIALOG_SESSION_KEY] = {"number": customer.number, "kind": "linked"}
     return redirect(_customer_url(customer, "inlogaccount"))
 
@@ -642,7 +685,7 @@ def account_resend(request: HttpRequest, desk: Desk, customer: Customer) -> Http
         desk,
         customer,
         scope="counter.account_resend",
-        change=lambda: _ignore(customer_login_account_resend(actor=desk.user, customer=customer)),
+        change=lambda: customer_login_account_resend(actor=desk.user, customer=customer),
         success=(
             f"De activeringsmail is opnieuw verstuurd naar het e-mailadres van het "
             f"inlogaccount{to}. De nieuwe link werkt "
@@ -675,9 +718,7 @@ def account_email_change(request: HttpRequest, desk: Desk, customer: Customer) -
         desk,
         customer,
         scope="counter.account_email_change",
-        change=lambda: _ignore(
-            customer_login_account_email_change(actor=desk.user, customer=customer)
-        ),
+        change=lambda: customer_login_account_email_change(actor=desk.user, customer=customer),
         success=success,
     )
 

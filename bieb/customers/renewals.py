@@ -55,12 +55,11 @@ from bieb.customers.models import (
     PeriodState,
     RenewalRun,
 )
-from bieb.customers.year import ONE_DAY, customers_year_refresh, memberships_data
+from bieb.customers.year import ONE_DAY, customers_year_refresh, memberships_push
 from bieb.debits.collect import DEBIT_OPEN, batches_process_due, debits_for_periods
 from bieb.debits.models import Debit
 from bieb.debits.services import mandates_lapse
 from bieb.debits.stale import debits_settle_stale
-from bieb.kb import interface as login_service
 from bieb.libraries.models import (
     Library,
     RenewalKind,
@@ -331,7 +330,7 @@ def _login_copies_push(booked: list[MembershipPeriod], *, pricing: Pricing) -> N
         membership.subscription_type = pricing.types[period.subscription_type_id]
         renewed.append(membership)
     if renewed:
-        login_service.update_memberships(memberships=memberships_data(renewed))
+        memberships_push(renewed)
 
 
 def _rights_may_change(booked: list[MembershipPeriod], *, library: Library) -> set[int]:

@@ -19,6 +19,8 @@ from bieb.customers.models import Bytewise, Customer, CustomerDisplay, LedgerLin
 from bieb.customers.validators import clean_initials
 from bieb.customers.year import customer_saldo_of
 from bieb.kb import interface as login_service
+from bieb.kboutbox.selectors import KBCallView, kb_call_account
+from bieb.kboutbox.services import kb_sync_call
 from bieb.libraries.models import Library
 
 
@@ -36,14 +38,54 @@ def customer_likely_duplicates(
 
 def customer_login_account(*, customer: Customer) -> login_service.AccountStatus | None:
     """The customer's login account as the login service sees it now, found by its id; None
-    without one. One whose account the login service deleted unactivated reads "verlopen"."""
+    without one, while the KB has not yet made or linked it (`customer_login_account_state`
+    says so), or when the KB cannot be reached now. One whose account the login service deleted
+    unactivated reads "verlopen"."""
+    return customer_login_account_state(customer=customer).account
+
+
+@dataclass(frozen=True)
+class LoginAccountState:
+    """What the counter shows of a customer's login account."""
+
+    # As the KB told just now; None without one, or when not (yet) known.
+    account: login_service.AccountStatus | None = None
+    # The call to the KB that makes or links the account, while it is open or when the KB
+    # refused it (bieb.kboutbox).
+    call: KBCallView | None = None
+    # The KB could not be reached to read the account's state.
+    unreachable: bool = False
+
+    @property
+    def pending(self) -> bool:
+        return self.call is not None and self.call.is_open
+
+
+def customer_login_account_state(*, customer: Customer) -> LoginAccountState:
+    call = kb_call_account(customer_id=customer.pk)
+    if (
+        call is not None
+        and call.call.kind == "account_create"
+        and call.call.payload.get("account_id") != str(customer.login_account_id)
+    ):
+        call = None  # an account forgotten since (its creation may still be made, then undone)
+    if call is not None and (call.is_open or customer.login_account_id is None):
+        return LoginAccountState(call=call)
     if customer.login_account_id is not None:
-        return login_service.account_status_by_id(account_id=customer.login_account_id)
+        try:
+            account = kb_sync_call(
+                login_service.account_status_by_id, account_id=customer.login_account_id
+            )
+        except login_service.KBUnavailable:
+            return LoginAccountState(call=call, unreachable=True)
+        return LoginAccountState(account=account, call=call)
     if customer.login_account_lapsed:
-        return login_service.AccountStatus(
-            username="", email="", state=login_service.AccountState.EXPIRED
+        return LoginAccountState(
+            account=login_service.AccountStatus(
+                username="", email="", state=login_service.AccountState.EXPIRED
+            )
         )
-    return None
+    return LoginAccountState(call=call)
 
 
 def customer_get(*, library: Library, number: str) -> Customer:

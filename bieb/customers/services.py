@@ -29,8 +29,11 @@ from bieb.customers.selectors import (
     customer_login_account,
 )
 from bieb.customers.validators import clean_card_number
-from bieb.customers.year import customer_year_refresh, membership_data
+from bieb.customers.year import customer_year_refresh
 from bieb.kb import interface as login_service
+from bieb.kboutbox.models import KBCall, KBCallKind
+from bieb.kboutbox.selectors import ACCOUNT_KINDS, kb_calls_link_open
+from bieb.kboutbox.services import UNAVAILABLE_NOW, kb_call_queue, kb_calls_cancel, kb_sync_call
 from bieb.libraries.models import Branch, Discount, Library, SubscriptionType, Tariff
 from bieb.staff.models import User
 
@@ -65,8 +68,12 @@ class Registration:
     customer: Customer
     membership: Membership
     costs: CostBuildUp
+    # The login account as the KB last told (None until its call to the KB is done: a new
+    # registration's account is made after the commit, see `kb_call`).
     account: login_service.AccountStatus | None = None
     repeated: bool = False
+    # The call to the KB that makes or links the login account (None without one).
+    kb_call: KBCall | None = None
 
 
 def _check_tenancy(*, actor: User | None, branch: Branch, items: list[object]) -> None:
@@ -104,6 +111,9 @@ def customer_register(
     with `existing_username` and the `link_code` its holder received by mail (their consent,
     see `login_account_link_code_request`), the membership is linked to that existing active
     account; both in the same transaction as the customer.
+    The login service is not called in this transaction: the account's creation or link is a
+    call in the library's outbox (bieb.kboutbox), made once the registration has committed; the
+    checks whose answer is needed now (the link code) are made before it.
     `registration_key` makes a repeated submit of the same form return the first registration.
     `then` is the caller's own write for the new customer (a direct-debit mandate), run in the
     registration's transaction: when it raises, nothing is saved. A repeated submit that returns
@@ -187,7 +197,7 @@ def customer_register(
     if use_login_account and existing_username and actor is not None:
         # Before the registration's transaction, so that a wrong code counts even though the
         # registration is then not saved.
-        login_service.check_link_code(
+        link_code_check(
             username=existing_username,
             code=link_code,
             library_code=library.code,
@@ -239,15 +249,14 @@ def _register(
 ) -> Registration:
     library = branch.library
     number = card_number or customer_number_allocate(library=library)
-    new_account = use_login_account and not existing_username and account_id is None
     customer = Customer.objects.create(
         library=library,
         number=number,
         registered_branch=branch,
         uses_login_account=use_login_account,
-        # A new account's id is chosen here and given to the login service, so that the row is
-        # written once; a linked account's id is written once the login service has found it.
-        login_account_id=uuid.uuid4() if new_account else account_id,
+        # Set with the call to the login service below, after the year's refresh: the KB gets
+        # the membership with that call, not before.
+        login_account_id=None,
         newsletter_consent_at=timezone.now() if details.newsletter else None,
         registration_key=registration_key,
         created_by=actor,
@@ -289,18 +298,20 @@ def _register(
     )
     customer_year_refresh(customer=customer, today=costs.start, actor=actor)
     membership.refresh_from_db()
-    account = None
+    call = None
     if use_login_account:
-        account = _login_account_attach(
+        call = _login_account_attach(
             actor=actor,
             customer=customer,
             membership=membership,
             existing_username=existing_username,
             link_code=link_code,
+            account_id=account_id,
         )
+    username = str(call.payload.get("username", "")) if call is not None else ""
     audit_record(
         actor=actor,
-        actor_name=_actor_name(actor, account.username if account else existing_username),
+        actor_name=_actor_name(actor, username),
         action="customer.registered",
         library=library,
         target=customer,
@@ -312,12 +323,12 @@ def _register(
             "fee": str(costs.fee),
             "discount": str(costs.discount_amount),
             "valid_through": costs.valid_through.isoformat(),
-            "login_account": account.username if account else "",
+            "login_account": username,
         },
     )
     channel = "balie" if actor is not None else "online"
     transaction.on_commit(lambda: REGISTRATIONS.labels(channel).inc())
-    return Registration(customer=customer, membership=membership, costs=costs, account=account)
+    return Registration(customer=customer, membership=membership, costs=costs, kb_call=call)
 
 
 def _actor_name(actor: User | None, username: str) -> str:
@@ -331,36 +342,98 @@ def _login_account_attach(
     membership: Membership,
     existing_username: str,
     link_code: str,
-) -> login_service.AccountStatus:
-    data = membership_data(membership)
+    account_id: uuid.UUID | None,
+) -> KBCall:
+    """Queue the call that gives the new customer a login account (made after the commit)."""
     if actor is None:
         # Online: the member's own account, by the id of their sign-in.
-        assert customer.login_account_id is not None  # noqa: S101  (customer_register checks)
-        try:
-            account = login_service.link_account_by_id(
-                account_id=customer.login_account_id, membership=data, actor="online"
-            )
-        except ValidationError as error:
-            raise ValidationError({"existing_username": error.messages}) from None
-    elif existing_username:
-        account = login_service.link_account(
-            username=existing_username,
-            code=link_code,
-            membership=data,
-            actor=actor.get_username(),
-        )
-    else:
-        assert customer.login_account_id is not None  # noqa: S101  (chosen in _register)
-        account = login_service.create_account(
-            email=customer.email,
-            membership=data,
-            actor=actor.get_username(),
-            account_id=customer.login_account_id,
-        )
-    if customer.login_account_id != account.id:
-        customer.login_account_id = account.id
+        assert account_id is not None  # noqa: S101  (customer_register checks)
+        customer.login_account_id = account_id
         customer.save(update_fields=["login_account_id"])
-    return account
+        try:  # the member's username, for the audit row: a read, if the KB can answer now
+            username = kb_sync_call(login_service.account_status_by_id, account_id=account_id)
+        except login_service.KBUnavailable:
+            username = None
+        return customer_kb_call_queue(
+            kind=KBCallKind.ACCOUNT_LINK_OWN,
+            customer=customer,
+            actor="online",
+            payload={
+                "membership_id": membership.pk,
+                "account_id": str(account_id),
+                "username": username.username if username is not None else "",
+            },
+        )
+    if existing_username:
+        # The id comes with the KB's answer (bieb.customers.kb_calls).
+        return customer_kb_call_queue(
+            kind=KBCallKind.ACCOUNT_LINK,
+            customer=customer,
+            actor=actor.get_username(),
+            payload={
+                "membership_id": membership.pk,
+                "username": existing_username.strip(),
+                "code": link_code,
+            },
+        )
+    return _account_create_queue(actor=actor, customer=customer, membership=membership)
+
+
+def _account_create_queue(*, actor: User, customer: Customer, membership: Membership) -> KBCall:
+    """A new account's id is chosen here, stored with the customer and given to the KB: a
+    retried call (its answer lost) finds the account it made instead of making a second."""
+    new_id = uuid.uuid4()
+    customer.login_account_id = new_id
+    customer.login_account_lapsed = False
+    customer.uses_login_account = True
+    customer.save(update_fields=["login_account_id", "login_account_lapsed", "uses_login_account"])
+    return customer_kb_call_queue(
+        kind=KBCallKind.ACCOUNT_CREATE,
+        customer=customer,
+        actor=actor.get_username(),
+        idempotency_key=new_id,
+        payload={
+            "membership_id": membership.pk,
+            "email": customer.email,
+            "account_id": str(new_id),
+            "username": customer.number,
+        },
+    )
+
+
+def customer_kb_call_queue(
+    *,
+    kind: KBCallKind,
+    customer: Customer,
+    payload: dict[str, Any],
+    actor: str,
+    idempotency_key: uuid.UUID | None = None,
+) -> KBCall:
+    """A call to the KB about this customer, in the order of the customer's calls."""
+    return kb_call_queue(
+        kind=kind,
+        library_id=customer.library_id,
+        customer_id=customer.pk,
+        ordering_key=f"customer:{customer.pk}",
+        payload=payload,
+        actor=actor,
+        idempotency_key=idempotency_key,
+    )
+
+
+def link_code_check(*, username: str, code: str, library_code: str, actor: str) -> None:
+    """The KB checks the code its holder gave, now (the answer is needed now); a wrong code
+    counts. A KB that cannot be reached is said in Dutch, as a refusal of the code."""
+    try:
+        kb_sync_call(
+            login_service.check_link_code,
+            username=username,
+            code=code,
+            library_code=library_code,
+            actor=actor,
+        )
+    except login_service.KBUnavailable:
+        raise ValidationError({"link_code": UNAVAILABLE_NOW}, code="kb_unavailable") from None
 
 
 def _registration_by_key(key: uuid.UUID, *, library_id: int) -> Registration | None:
@@ -466,6 +539,13 @@ def _locked_for_login(actor: User, customer: Customer, *, has_account: bool) -> 
     _check_counter_actor(actor, customer)
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     linked = locked.login_account_id is not None or locked.login_account_lapsed
+    if locked.login_account_id is None and kb_calls_link_open(customer_id=locked.pk):
+        # A link the KB has not made yet: its id comes with the answer.
+        raise ValidationError(
+            "Het inlogaccount wordt nog gekoppeld: de KB heeft nog niet geantwoord. Probeer "
+            "het opnieuw als het koppelen klaar is.",
+            code="pending",
+        )
     if has_account and not linked:
         raise ValidationError("Deze klant heeft geen inlogaccount.", code="no_account")
     if not has_account and linked:
@@ -476,11 +556,10 @@ def _locked_for_login(actor: User, customer: Customer, *, has_account: bool) -> 
     return locked
 
 
-def customer_login_account_generate(
-    *, actor: User, customer: Customer
-) -> login_service.AccountStatus:
+def customer_login_account_generate(*, actor: User, customer: Customer) -> KBCall:
     """'Nieuw inlogaccount genereren': a new login account (username = customer number) that
-    waits for activation; the login service mails the customer the link."""
+    waits for activation; the login service mails the customer the link. Made by the KB after
+    this commits (the counter shows "wordt aangemaakt" until then)."""
     with transaction.atomic():
         locked = _locked_for_login(actor, customer, has_account=False)
         if not locked.email:
@@ -491,24 +570,16 @@ def customer_login_account_generate(
                 }
             )
         membership = _membership_for_login(locked)
-        try:
-            account = login_service.create_account(
-                email=locked.email,
-                membership=membership_data(membership),
-                actor=actor.username,
-                account_id=uuid.uuid4(),
-            )
-        except ValidationError:
-            # The only refusal for a valid e-mail: the username (the customer number) is taken,
-            # by an account that was activated once and then forgotten here.
-            raise ValidationError(
-                f"Er bestaat al een inlogaccount met gebruikersnaam {locked.number}. Heeft de "
-                "klant dat account nog? Kies dan 'Bestaand inlogaccount gebruiken'.",
-                code="taken",
-            ) from None
-        _login_account_set(actor, locked, account, action="customer.login_account_generated")
+        call = _account_create_queue(actor=actor, customer=locked, membership=membership)
+        audit_record(
+            actor=actor,
+            action="customer.login_account_generated",
+            library=locked.library,
+            target=locked,
+            data={"username": locked.number},
+        )
     customer.refresh_from_db()
-    return account
+    return call
 
 
 def login_account_link_code_request(*, actor: User, library: Library, username: str) -> str:
@@ -518,9 +589,16 @@ def login_account_link_code_request(*, actor: User, library: Library, username: 
     if actor.library_id != library.pk:
         raise ValidationError("U werkt niet voor deze bibliotheek.", code="forbidden")
     name = username.strip()
-    answer = login_service.request_link_code(
-        username=name, library_code=library.code, library_name=library.name, actor=actor.username
-    )
+    try:
+        answer = kb_sync_call(
+            login_service.request_link_code,
+            username=name,
+            library_code=library.code,
+            library_name=library.name,
+            actor=actor.username,
+        )
+    except login_service.KBUnavailable:
+        raise ValidationError({"username": UNAVAILABLE_NOW}, code="kb_unavailable") from None
     audit_record(
         actor=actor,
         action="login_account.link_code_requested",
@@ -542,7 +620,7 @@ def customer_login_account_link_check(
         )
     if not code.strip():
         raise ValidationError({"link_code": "Vul de code uit de e-mail in."})
-    login_service.check_link_code(
+    link_code_check(
         username=username,
         code=code,
         library_code=customer.library.code,
@@ -552,10 +630,11 @@ def customer_login_account_link_check(
 
 def customer_login_account_link(
     *, actor: User, customer: Customer, username: str, code: str
-) -> login_service.AccountStatus:
+) -> KBCall:
     """'Bestaand inlogaccount gebruiken': link the customer's membership to the existing,
     activated account of a member who moves here from another library, with the code its
-    holder received by mail."""
+    holder received by mail (checked before, by `customer_login_account_link_check`). The KB
+    links after this commits; the customer has the account's id once it answered."""
     username = username.strip()
     if not username:
         raise ValidationError(
@@ -564,56 +643,57 @@ def customer_login_account_link(
     with transaction.atomic():
         locked = _locked_for_login(actor, customer, has_account=False)
         membership = _membership_for_login(locked)
-        account = login_service.link_account(
-            username=username,
-            code=code,
-            membership=membership_data(membership),
+        locked.uses_login_account = True
+        locked.login_account_lapsed = False
+        locked.save(update_fields=["uses_login_account", "login_account_lapsed", "updated_at"])
+        call = customer_kb_call_queue(
+            kind=KBCallKind.ACCOUNT_LINK,
+            customer=locked,
             actor=actor.username,
+            payload={"membership_id": membership.pk, "username": username, "code": code},
         )
-        _login_account_set(actor, locked, account, action="customer.login_account_linked")
+        audit_record(
+            actor=actor,
+            action="customer.login_account_linked",
+            library=locked.library,
+            target=locked,
+            data={"username": username},
+        )
     customer.refresh_from_db()
-    return account
-
-
-def _login_account_set(
-    actor: User, customer: Customer, account: login_service.AccountStatus, *, action: str
-) -> None:
-    customer.login_account_id = account.id
-    customer.login_account_lapsed = False
-    customer.uses_login_account = True
-    customer.save(
-        update_fields=[
-            "login_account_id",
-            "login_account_lapsed",
-            "uses_login_account",
-            "updated_at",
-        ]
-    )
-    audit_record(
-        actor=actor,
-        action=action,
-        library=customer.library,
-        target=customer,
-        data={"username": account.username},
-    )
+    return call
 
 
 def customer_login_account_forget(*, actor: User, customer: Customer) -> str:
     """'Vergeet inlogaccount': unlink the membership from the account; the login service
     deletes an account that was never activated. Then a new one can be generated. Returns the
-    username that was forgotten ("" if the account was gone already)."""
+    username that was forgotten ("" if the account was gone already, or unknown while the KB
+    cannot be reached).
+
+    The library forgets at once; the KB is told after the commit, after any earlier call about
+    this customer. A new account whose creation has not been tried yet is not made at all."""
     with transaction.atomic():
         locked = _locked_for_login(actor, customer, has_account=True)
         username = ""
         if locked.login_account_id is not None:
-            username = login_service.account_status_by_id(
-                account_id=locked.login_account_id
-            ).username
-            login_service.forget_account(
-                account_id=locked.login_account_id,
-                library_code=locked.library.code,
-                customer_number=locked.number,
+            open_create = KBCall.objects.filter(
+                customer_id=locked.pk, kind__in=ACCOUNT_KINDS, state__in=("pending", "running")
+            )
+            kb_calls_cancel(open_create)
+            try:
+                username = kb_sync_call(
+                    login_service.account_status_by_id, account_id=locked.login_account_id
+                ).username
+            except login_service.KBUnavailable:
+                username = ""
+            customer_kb_call_queue(
+                kind=KBCallKind.ACCOUNT_FORGET,
+                customer=locked,
                 actor=actor.username,
+                payload={
+                    "account_id": str(locked.login_account_id),
+                    "library_code": locked.library.code,
+                    "customer_number": locked.number,
+                },
             )
         locked.login_account_id = None
         locked.login_account_lapsed = False
@@ -629,13 +709,26 @@ def customer_login_account_forget(*, actor: User, customer: Customer) -> str:
     return username
 
 
-def customer_login_account_email_change(
-    *, actor: User, customer: Customer
-) -> login_service.AccountStatus:
+def _status_before(account_id: uuid.UUID) -> login_service.AccountStatus | None:
+    """The account as the KB tells it before a resend or e-mail change (None when the KB
+    cannot be reached now): a retry compares its deadline (bieb.customers.kb_calls)."""
+    try:
+        return kb_sync_call(login_service.account_status_by_id, account_id=account_id)
+    except login_service.KBUnavailable:
+        return None
+
+
+def _deadline(status: login_service.AccountStatus | None) -> str:
+    deadline = status.activation_deadline if status is not None else None
+    return deadline.isoformat() if deadline else ""
+
+
+def customer_login_account_email_change(*, actor: User, customer: Customer) -> KBCall:
     """'E-mail van inlogaccount wijzigen': the login service is asked to confirm the customer's
     e-mail address (as changed at the counter) for the login account: it mails a link there,
     and the account's address changes only when the customer uses it (an account still waiting
-    for activation gets its activation link there instead). Staff never set it themselves."""
+    for activation gets its activation link there instead). Staff never set it themselves. The
+    KB is asked after the commit."""
     with transaction.atomic():
         locked = _locked_for_login(actor, customer, has_account=True)
         if locked.login_account_id is None:
@@ -648,24 +741,35 @@ def customer_login_account_email_change(
                 "Vul eerst het e-mailadres van de klant in (Wijzig persoonsgegevens).",
                 code="no_email",
             )
-        account = login_service.account_email_change_request(
-            account_id=locked.login_account_id, email=locked.email, actor=actor.username
+        before = _status_before(locked.login_account_id)
+        call = customer_kb_call_queue(
+            kind=KBCallKind.EMAIL_CHANGE,
+            customer=locked,
+            actor=actor.username,
+            payload={
+                "account_id": str(locked.login_account_id),
+                "email": locked.email,
+                "deadline_before": _deadline(before),
+            },
         )
         audit_record(
             actor=actor,
             action="customer.login_account_email_change_requested",
             library=locked.library,
             target=locked,
-            data={"username": account.username, "state": str(account.state)},
+            data={
+                "username": before.username if before else "",
+                "state": str(before.state) if before else "",
+                "kb_call": call.pk,
+            },
         )
-    return account
+    return call
 
 
-def customer_login_account_resend(
-    *, actor: User, customer: Customer
-) -> login_service.AccountStatus:
+def customer_login_account_resend(*, actor: User, customer: Customer) -> KBCall:
     """'Opnieuw versturen': a new activation link with a new deadline; the old link stops
-    working. The login service refuses within a minute of the last mail."""
+    working. The login service refuses within a minute of the last mail. Asked after the
+    commit."""
     with transaction.atomic():
         locked = _locked_for_login(actor, customer, has_account=True)
         if locked.login_account_id is None:
@@ -673,14 +777,22 @@ def customer_login_account_resend(
                 "Dit inlogaccount bestaat niet meer. Kies 'Vergeet inlogaccount' en genereer een "
                 "nieuw inlogaccount."
             )
-        account = login_service.resend_activation(
-            account_id=locked.login_account_id, actor=actor.username
+        before = _status_before(locked.login_account_id)
+        call = customer_kb_call_queue(
+            kind=KBCallKind.ACTIVATION_RESEND,
+            customer=locked,
+            actor=actor.username,
+            payload={
+                "account_id": str(locked.login_account_id),
+                "deadline_before": _deadline(before),
+            },
         )
+        # Staff's request; whether the KB sent it (or refused: its cooldown) is the call's state.
         audit_record(
             actor=actor,
             action="customer.login_account_resent",
             library=locked.library,
             target=locked,
-            data={"username": account.username},
+            data={"username": before.username if before else "", "kb_call": call.pk},
         )
-    return account
+    return call

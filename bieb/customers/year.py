@@ -38,6 +38,8 @@ from bieb.customers.models import (
     PeriodState,
 )
 from bieb.kb import interface as login_service
+from bieb.kboutbox.models import KBCallKind
+from bieb.kboutbox.services import kb_call_queue
 from bieb.libraries.models import Library
 from bieb.staff.models import User
 
@@ -269,8 +271,24 @@ def customers_year_refresh(
             membership.customer = customer
             pushed.append(membership)
     if pushed:
-        login_service.update_memberships(memberships=memberships_data(pushed))
+        memberships_push(pushed)
     return changed
+
+
+def memberships_push(memberships: list[Membership]) -> None:
+    """Tell the login service of these memberships (its copies of them), after the commit,
+    through the library's outbox: one call per library, in the order of that library's calls.
+    The data is read when the call is made (bieb.customers.kb_calls)."""
+    by_library: dict[int, list[int]] = {}
+    for membership in memberships:
+        by_library.setdefault(membership.library_id, []).append(membership.pk)
+    for library_id, ids in by_library.items():
+        kb_call_queue(
+            kind=KBCallKind.MEMBERSHIPS_UPDATE,
+            library_id=library_id,
+            ordering_key=f"memberships:{library_id}",
+            payload={"membership_ids": sorted(set(ids))},
+        )
 
 
 # --- what the login service keeps, and the member's payment link -----------------------------

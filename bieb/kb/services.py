@@ -246,7 +246,14 @@ def account_create(
     A self-chosen name that is taken, or held back after its account gave it up
     (HeldUsername), is refused ("al in gebruik"). A counter's name (the customer number) never
     stops a registration: when the number is taken (a legacy account) the account gets the
-    first free `<number>-N`, a name nobody can choose themselves."""
+    first free `<number>-N`, a name nobody can choose themselves.
+
+    Idempotent on `account_id`: a caller that retries a call whose answer it lost (the
+    library's outbox) gets the account its first call made, with no second activation mail."""
+    if account_id is not None:
+        made = LoginAccount.objects.filter(pk=account_id).first()
+        if made is not None:
+            return made
     counter = origin == AccountOrigin.COUNTER
     name = username_clean(username, self_chosen=not counter)
     candidates = [name]
@@ -611,7 +618,22 @@ def account_link(
     *, username: str, code: str, membership: MembershipData, actor: str
 ) -> LoginAccount:
     """Link a membership to an existing, activated account with the code its holder received
-    (their consent), use the code up, and tell the holder by mail."""
+    (their consent), use the code up, and tell the holder by mail.
+
+    Idempotent: when the membership is linked to this account already (a retried call whose
+    answer was lost; the code is used up by then), that link is the answer, and nothing is
+    mailed again."""
+    linked = (
+        LinkedMembership.objects.filter(
+            library_code=membership.library_code,
+            customer_number=membership.customer_number,
+            account__username=username_normalize(username),
+        )
+        .select_related("account")
+        .first()
+    )
+    if linked is not None:
+        return linked.account
     row = _link_code_live(username=username, library_code=membership.library_code)
     if not _link_code_matches(row, code):
         raise ValidationError({"link_code": LINK_CODE_WRONG}, code="link_code")
@@ -635,7 +657,14 @@ def account_link_own(
 
 
 def _linked(account: LoginAccount, membership: MembershipData, actor: str) -> LoginAccount:
+    already = LinkedMembership.objects.filter(
+        account=account,
+        library_code=membership.library_code,
+        customer_number=membership.customer_number,
+    ).exists()
     _membership_link(account, membership)
+    if already:  # a retried call: the link holds its data now; no second event or mail
+        return account
     event_record(
         event="account.linked",
         account=account,

@@ -10,7 +10,9 @@ Anonymising replaces the personal data and keeps what the financial retention ne
   ledger stay;
 - the login account: unlinked at the login service (`interface.forget_accounts`, which
   deletes an account that was never activated and leaves any other alone: it may be linked to
-  other libraries, and the login service has its own retention);
+  other libraries, and the login service has its own retention), by a call in the library's
+  outbox after the batch commits (bieb.kboutbox); the customer's finished calls to the login
+  service (which named its e-mail address) are removed;
 - mandates: IBAN, BIC, holder, consent evidence (text, address, browser) blank; an active one
   lapses ("vervallen"); their history keeps each event's kind, not its text (which named IBANs);
 - debits: the IBANs they were collected from; the bank's returns of them: name and IBAN;
@@ -41,6 +43,7 @@ row per library (action "retention.run", actor "retention") with its counts: no 
 import datetime as dt
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -66,6 +69,8 @@ from bieb.debits.models import (
     ReturnItem,
 )
 from bieb.kb import interface as login_service
+from bieb.kboutbox.models import OPEN_STATES, KBCall, KBCallKind
+from bieb.kboutbox.services import kb_call_handler, kb_call_queue
 from bieb.libraries.models import Library
 from bieb.mail.models import OutboxMessage
 from bieb.payments.models import Payment
@@ -389,10 +394,20 @@ def _anonymise_batch(ids: list[int], *, library: Library, today: dt.date, now: d
         pks = [pk for pk, _, _ in rows]
         links = [(account, number) for _, number, account in rows if account is not None]
         if links:
-            login_service.forget_accounts(library_code=library.code, links=links, actor=ACTOR)
+            kb_call_queue(
+                kind=KBCallKind.ACCOUNTS_FORGET,
+                library_id=library.pk,
+                ordering_key=f"retention:{library.pk}",
+                actor=ACTOR,
+                payload={
+                    "library_code": library.code,
+                    "links": [[str(account), number] for account, number in links],
+                },
+            )
         related = _Related.of(pks)
         _audit_scrub(related.audit(library, pks))
         related.mails(pks).delete()
+        KBCall.objects.filter(customer_id__any=pks).exclude(state__in=OPEN_STATES).delete()
         _mandates_scrub(pks, now=now)
         if related.debits:
             Debit.objects.filter(pk__any=related.debits).update(iban="", original_iban="")
@@ -506,6 +521,7 @@ def _delete_batch(ids: list[int], *, library: Library, today: dt.date) -> int:
         using = Customer.objects.db
         related.audit(library, pks).delete()
         related.mails(pks).delete()
+        KBCall.objects.filter(customer_id__any=pks).update(customer=None, payload={})
         if related.debits:
             ReturnItem.objects.filter(debit_id__any=related.debits).update(debit=None)
             Debit.objects.filter(pk__any=related.debits)._raw_delete(using)
@@ -540,3 +556,16 @@ def retention_summary(result: LibraryRetention, *, dry_run: bool) -> str:
         f"{result.library.code} ({result.library.name}): geanonimiseerd {result.anonymised}, "
         f"verwijderd {result.deleted}, incassobestanden geleegd {result.files}"
     )
+
+
+def _accounts_forget(call: KBCall) -> dict[str, Any]:
+    """The retention batch's unlinking at the login service: the same however often it is
+    done."""
+    links = [(uuid.UUID(account), number) for account, number in call.payload["links"]]
+    login_service.forget_accounts(
+        library_code=call.payload["library_code"], links=links, actor=call.actor or ACTOR
+    )
+    return {"count": len(links)}
+
+
+kb_call_handler(KBCallKind.ACCOUNTS_FORGET)(_accounts_forget)

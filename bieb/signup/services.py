@@ -47,6 +47,7 @@ from bieb.debits.services import (
 )
 from bieb.integrations.kb.client import kb_base_url
 from bieb.kb import interface as login_service
+from bieb.kboutbox.services import kb_sync_call
 from bieb.libraries.models import Branch, Library, RenewalKind, SubscriptionType
 from bieb.mail.services import mail_queue
 from bieb.payments.handlers import FulfilmentProblem, fulfilment_handler
@@ -289,7 +290,14 @@ def signup_payment_start(
         today=today,
     )
     account_id = uuid.UUID(str(account_id))
-    if not login_service.account_status_by_id(account_id=account_id).is_active:
+    try:
+        active = kb_sync_call(login_service.account_status_by_id, account_id=account_id).is_active
+    except login_service.KBUnavailable:
+        raise SignupError(
+            "De KB (de landelijke inlogdienst) is nu niet bereikbaar. Probeer het over een paar "
+            "minuten opnieuw; er is niets betaald."
+        ) from None
+    if not active:
         raise SignupError(
             f"Inlogaccount {username} is niet (meer) actief. Log opnieuw in bij de KB."
         )
@@ -401,7 +409,12 @@ def signup_fulfil(payment: Payment) -> None:
         library=signup.library, account_id=signup.login_account_id, on=signup.on_date
     )
     if current is not None:
-        username = login_service.account_status_by_id(account_id=signup.login_account_id).username
+        try:
+            username = kb_sync_call(
+                login_service.account_status_by_id, account_id=signup.login_account_id
+            ).username
+        except login_service.KBUnavailable:
+            username = "(KB niet bereikbaar)"
         raise FulfilmentProblem(
             f"Terugbetalen (dubbele inschrijving): inlogaccount {username} is al "
             f"lid (klant {current.customer.number}, {current.subscription_type.name}, geldig "
@@ -439,7 +452,15 @@ def signup_fulfil(payment: Payment) -> None:
     signup.save(
         update_fields=["status", "customer", "membership", "details", "mandate", "updated_at"]
     )
-    username = registration.account.username if registration.account else ""
+    # The member's own account, which they signed in with a moment ago; linked to the new
+    # membership after this commits (bieb.kboutbox). Its name for the welcome mail, if the KB
+    # can say now.
+    try:
+        username = kb_sync_call(
+            login_service.account_status_by_id, account_id=signup.login_account_id
+        ).username
+    except login_service.KBUnavailable:
+        username = ""
     _mail_welcome(
         registration.customer,
         registration.membership,

@@ -53,6 +53,14 @@ def test_bad_request(part: str) -> None:
 
 
 @pytest.mark.parametrize("part", PARTS)
+def test_the_database_unreachable_is_a_503_that_asks_to_try_again(part: str) -> None:
+    response = Client(raise_request_exception=False).get(PARTS[part][0] + "test-fout/503/")
+    _assert_page(response, 503, "Even niet bereikbaar", part)
+    assert "Probeer het over een minuut opnieuw" in response.content.decode()
+    assert response["Retry-After"] == "30"
+
+
+@pytest.mark.parametrize("part", PARTS)
 def test_server_error(part: str) -> None:
     response = Client(raise_request_exception=False).get(PARTS[part][0] + "test-fout/500/")
     _assert_page(response, 500, "Er ging iets mis", part)

@@ -16,6 +16,7 @@ from bieb.customers.models import Customer, LedgerKind, LedgerLine
 from bieb.customers.selectors import customer_saldo
 from bieb.kb import interface
 from bieb.kb.models import AccountState, LinkedMembership, LoginAccount
+from bieb.kboutbox.models import KBCall
 from bieb.staff.models import User
 from tests.counter.conftest import focused
 from tests.customers.factories import mailed_link_code
@@ -200,7 +201,10 @@ def test_resend_has_a_cooldown_and_says_so(balie_client: Client, tester: Custome
         balie_client.post(url(tester, "inlogaccount/opnieuw-versturen/"), {"once": once(page)})
         content = balie_client.get(url(tester)).content.decode()
         assert "Wacht een minuut" in content
-    assert AuditEvent.objects.filter(action="customer.login_account_resent").count() == 1
+    # Both requests are audited (staff asked twice); the KB sent one and refused the other.
+    assert AuditEvent.objects.filter(action="customer.login_account_resent").count() == 2
+    states = KBCall.objects.filter(kind="activation_resend").order_by("pk")
+    assert list(states.values_list("state", flat=True)) == ["done", "refused"]
 
 
 def test_generating_needs_an_email_address(balie_client: Client, tester: Customer) -> None:

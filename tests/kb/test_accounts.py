@@ -370,10 +370,18 @@ def test_linking_needs_the_holders_code_from_their_own_mail_and_tells_them() -> 
         username="VERHUIZER", code=code, membership=MEMBERSHIP, actor="balie"
     )
     assert status.state == "actief"
+    linked_mails = OutboxMessage.objects.filter(kind="kb.linked").count()
+    # The same link again (a retry whose answer was lost): the link it made is the answer, and
+    # nothing is mailed twice ...
+    again = interface.link_account(
+        username="verhuizer", code=code, membership=MEMBERSHIP, actor="balie"
+    )
+    assert again.id == status.id
+    assert OutboxMessage.objects.filter(kind="kb.linked").count() == linked_mails
+    # ... but the code links once: not another membership.
+    other = replace(MEMBERSHIP, customer_number="25280000000099")
     with pytest.raises(ValidationError, match="code klopt niet"):  # once
-        interface.link_account(
-            username="verhuizer", code=code, membership=MEMBERSHIP, actor="balie"
-        )
+        interface.link_account(username="verhuizer", code=code, membership=other, actor="balie")
     assert LinkedMembership.objects.get().account.username == "verhuizer"
     mail = OutboxMessage.objects.filter(to="v@example.nl").latest("id")
     assert "Bibliotheken Bind" in mail.subject

@@ -53,6 +53,20 @@ def unused() -> LoginAccount:
         return active_account("lang.niet.gebruikt")
 
 
+def linked_until(account: LoginAccount, valid_through: dt.date) -> LinkedMembership:
+    """A Digital only membership at Bind linked to the account, with rights through that day."""
+    return LinkedMembership.objects.create(
+        account=account,
+        library_code="bind",
+        library_name="Bibliotheken Bind",
+        customer_number="25280000000016",
+        subscription_code="0141",
+        digital_rights="compleet",
+        valid_through=valid_through,
+        state="actief",
+    )
+
+
 def mails(to: str, kind: str) -> list[OutboxMessage]:
     return list(OutboxMessage.objects.filter(to=to, kind=kind).order_by("id"))
 
@@ -120,16 +134,7 @@ def test_a_warning_lapses_when_the_account_was_used_otherwise(unused: LoginAccou
 
 
 def test_a_member_with_a_valid_membership_is_never_warned(unused: LoginAccount) -> None:
-    LinkedMembership.objects.create(
-        account=unused,
-        library_code="bind",
-        library_name="Bibliotheken Bind",
-        customer_number="25280000000016",
-        subscription_code="0141",
-        digital_rights="compleet",
-        valid_through=D(2030, 5, 31),
-        state="actief",
-    )
+    linked_until(unused, D(2030, 5, 31))
     assert retention(WARNED) == (0, 0, 0)
     assert retention(D(2030, 5, 31)) == (0, 0, 0)
     assert not mails("lang.niet.gebruikt@example.nl", "kb.retention_warning")
@@ -139,16 +144,7 @@ def test_a_member_with_a_valid_membership_is_never_warned(unused: LoginAccount) 
 
 def test_a_warned_account_that_gets_a_membership_again_is_kept(unused: LoginAccount) -> None:
     assert retention(WARNED) == (1, 0, 0)
-    LinkedMembership.objects.create(
-        account=unused,
-        library_code="bind",
-        library_name="Bibliotheken Bind",
-        customer_number="25280000000016",
-        subscription_code="0141",
-        digital_rights="compleet",
-        valid_through=D(2030, 1, 31),
-        state="actief",
-    )
+    linked_until(unused, D(2030, 1, 31))
     assert retention(DELETE_ON) == (0, 0, 1)
     assert LoginAccount.objects.filter(pk=unused.pk, retention_warned_at=None).exists()
 

@@ -6,6 +6,7 @@ import pytest
 from bieb.demo.loader import demo_load
 from bieb.kb.models import LibraryContact
 from bieb.libraries.models import Library
+from tests.kb_outbox import kb_calls_flush
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +20,12 @@ def test_a_new_library_and_each_change_reach_the_login_service() -> None:
     library = Library.objects.create(
         code="west", name="Bibliotheek West", customer_number_prefix="27000"
     )
+    kb_calls_flush()  # saved (committed): the KB is told after the commit
     assert copy("west") == ("Bibliotheek West", "", "", "", "")
     library.contact_phone = "010 123 45 67"
     library.website = "https://www.west.example/"
     library.save()
+    kb_calls_flush()
     assert copy("west") == (
         "Bibliotheek West",
         "",

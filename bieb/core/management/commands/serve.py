@@ -1,10 +1,13 @@
-"""Serve Bieb: gunicorn (web), the background-task worker and the periodic jobs, together
+"""Serve Bieb: gunicorn (web), the background-task worker (the database queue's, or RQ's when
+REDIS_URL is set) and the periodic jobs, together
 (`--role all`, the default, as `make run` does), or one of them (`--role web|worker|periodic`)
 on as many servers as needed against one PostgreSQL database: the periodic jobs run once per
 due time whichever servers run them (bieb.core.periodic).
 
 Ctrl-C (or SIGTERM) stops them all, each gracefully (gunicorn finishes its requests, the
-worker its task); if one of them dies, the others are stopped too.
+worker its task). If gunicorn dies, the others are stopped too (and systemd starts the unit
+again); a worker or periodic runner that stops by itself is started again after RESTART_DELAY,
+as the database queue's worker does when PostgreSQL restarts under it.
 """
 
 import os
@@ -20,6 +23,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 ROLES = ("web", "worker", "periodic")
+# Seconds before a worker or periodic runner that stopped by itself is started again.
+RESTART_DELAY = 5.0
 
 
 class Command(BaseCommand):
@@ -41,6 +46,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         bin_dir = os.path.dirname(sys.executable)
         bieb = [sys.executable, "-m", "bieb"]
+        rq_job = "--job-class=django_tasks_rq.Job"
         commands = {
             "web": [
                 os.path.join(bin_dir, "gunicorn"),
@@ -56,7 +62,13 @@ class Command(BaseCommand):
                 # One shared control socket per user would clash between installations.
                 "--no-control-socket",
             ],
-            "worker": [*bieb, "db_worker", "--queue-name=*", "--no-startup-delay"],
+            "worker": (
+                # RQ's worker runs each task in a forked process of its own and, with its
+                # scheduler, the tasks deferred to later; SIGTERM lets it finish the task.
+                [*bieb, "rqworker", "default", rq_job, "--with-scheduler"]
+                if settings.REDIS_URL
+                else [*bieb, "db_worker", "--queue-name=*", "--no-startup-delay"]
+            ),
             "periodic": [*bieb, "runperiodic", "--loop"],
         }
         chosen = ROLES if options["role"] == "all" else (options["role"],)
@@ -85,13 +97,27 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         exit_code = 0
+        restart_at: dict[str, float] = {}
         while not stopping:
             for name, process in processes.items():
-                if process.poll() is not None:
+                if process.poll() is None or name in restart_at:
+                    continue
+                if name == "web":
                     self.stderr.write(f"{name} stopped (exit {process.returncode}); stopping all.")
                     exit_code = process.returncode or 1
                     stopping = True
                     break
+                # The worker stops when it loses the database (the database queue's worker) or
+                # cannot reach Redis at its start (RQ's); it is started again until they are back.
+                self.stderr.write(
+                    f"{name} stopped (exit {process.returncode}); "
+                    f"starting it again in {RESTART_DELAY:.0f} s."
+                )
+                restart_at[name] = time.monotonic() + RESTART_DELAY
+            for name, at in list(restart_at.items()):
+                if not stopping and time.monotonic() >= at:
+                    processes[name] = subprocess.Popen(commands[name])  # noqa: S603
+                    del restart_at[name]
             time.sleep(0.5)
         for process in processes.values():
             if process.poll() is None:
