@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 
 class LibrariesConfig(AppConfig):
@@ -7,7 +7,11 @@ class LibrariesConfig(AppConfig):
     verbose_name = "Bibliotheken en abonnementen"
 
     def ready(self) -> None:
-        from bieb.libraries import (
-            periodic,  # noqa: F401  (reads the login service's event feed)
-            receivers,  # noqa: F401  (tells the login service of changes)
-        )
+        # A login service of its own (BIEB_ROLE=kb) keeps the libraries' tables only for its
+        # staff users (they belong to a library): no library side there to tell the KB of
+        # changes, or to read its feed.
+        if apps.is_installed("bieb.kboutbox"):
+            from bieb.libraries import (
+                periodic,  # noqa: F401  (reads the login service's event feed)
+                receivers,  # noqa: F401  (tells the login service of changes, by the outbox)
+            )
