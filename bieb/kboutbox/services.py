@@ -155,6 +155,12 @@ class AfterCommit:
     call_id: int
     request_id: str
 
+    def __post_init__(self) -> None:
+        # Django logs a robust on_commit callback that fails by its __qualname__; an instance
+        # has none of its own, and the AttributeError would fail the request (a 500 where the
+        # database went away between the commit and the call).
+        object.__setattr__(self, "__qualname__", "AfterCommit")
+
     def __call__(self) -> None:
         if settings.BIEB_KB_OUTBOX_INLINE:
             kb_call_run(call_id=self.call_id)

@@ -10,8 +10,8 @@ import datetime as dt
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
-from functools import partial
 from typing import ClassVar
 
 import requests
@@ -99,7 +99,7 @@ def demo_checkout_decide(*, checkout_id: str, outcome: str) -> DemoCheckout:
             status=status, decided_at=timezone.now()
         )
         if changed:
-            transaction.on_commit(partial(_enqueue_webhook, checkout_id, attempt=1), robust=True)
+            transaction.on_commit(_webhook_after_commit(checkout_id), robust=True)
     return DemoCheckout.objects.get(pk=checkout_id)
 
 
@@ -117,10 +117,19 @@ def demo_checkouts_expire() -> int:
                 status=PaymentStatus.EXPIRED, decided_at=timezone.now()
             ):
                 expired += 1
-                transaction.on_commit(
-                    partial(_enqueue_webhook, checkout_id, attempt=1), robust=True
-                )
+                transaction.on_commit(_webhook_after_commit(checkout_id), robust=True)
     return expired
+
+
+def _webhook_after_commit(checkout_id: str) -> Callable[[], None]:
+    """The first webhook's enqueue, as a plain function: Django names a robust on_commit
+    callback that fails by its __qualname__, which a functools.partial does not have (the
+    request would fail with an AttributeError instead of logging the failed enqueue)."""
+
+    def enqueue_webhook() -> None:
+        _enqueue_webhook(checkout_id, attempt=1)
+
+    return enqueue_webhook
 
 
 def _enqueue_webhook(checkout_id: str, *, attempt: int, delay: dt.timedelta | None = None) -> None:
