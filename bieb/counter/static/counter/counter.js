@@ -251,6 +251,19 @@
     }
   }
 
+  // "Inlogaccount wordt aangemaakt" right after OK: the KB's answer is normally a moment away
+  // (a double click's second answer can come before the first's call is done). Look again a
+  // few times; once the KB has been tried and did not answer, the page says so and stays.
+  if (document.querySelector("[data-refresh-soon]")) {
+    var tries = Number(sessionStorage.getItem("bieb-refresh-soon") || "0");
+    if (tries < 5) {
+      sessionStorage.setItem("bieb-refresh-soon", String(tries + 1));
+      window.setTimeout(function () { window.location.reload(); }, 1000);
+    }
+  } else {
+    sessionStorage.removeItem("bieb-refresh-soon");
+  }
+
   // One submit per form: a second click while the page is loading is ignored (the server
   // would ignore it as well). A form marked data-allow-repeat is left alone (tests).
   document.addEventListener("submit", function (ev) {
