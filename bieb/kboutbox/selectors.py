@@ -20,7 +20,8 @@ REFUSED_ADVICE = {
         "genereer daarna een nieuw inlogaccount."
     ),
     KBCallKind.ACCOUNT_LINK: (
-        "Vraag de klant om een nieuwe code: kies opnieuw 'Bestaand inlogaccount gebruiken'."
+        "Het koppelen is niet gebeurd: kies opnieuw 'Bestaand inlogaccount gebruiken' voor een "
+        "nieuwe code."
     ),
     KBCallKind.ACCOUNT_LINK_OWN: (
         "Het inlogaccount van de klant is niet (meer) actief. Koppel het met 'Bestaand "
