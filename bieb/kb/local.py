@@ -54,17 +54,6 @@ class InProcessKB:
         account_id: uuid.UUID | None = None,
         idempotency_key: str | None = None,
     ) -> AccountStatus:
-        if account_id is not None:
-            # A retry of a creation that went through (the library's outbox, or an answer
-            # lost): the account with this id, linked to this membership, is the answer, as
-            # the API answers a repeated Idempotency-Key. No second account, no second mail.
-            done = LoginAccount.objects.filter(
-                pk=account_id,
-                memberships__library_code=membership.library_code,
-                memberships__customer_number=membership.customer_number,
-            ).first()
-            if done is not None:
-                return account_status_of(done)
         account = services.account_create(
             username=membership.customer_number,
             email=email,

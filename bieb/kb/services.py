@@ -75,6 +75,10 @@ FORGOT_PER_ADDRESS = Limit(free=20, window=dt.timedelta(hours=1))
 PURGE_BATCH = 500
 
 LOGIN_REFUSED = "Gebruikersnaam of wachtwoord klopt niet."
+ACCOUNT_ID_TAKEN = (
+    "Dit inlogaccount hoort bij een andere inschrijving. Kies 'Vergeet inlogaccount' en "
+    "genereer een nieuw inlogaccount."
+)
 
 
 def _login_wait(wait: dt.timedelta) -> str:
@@ -249,11 +253,21 @@ def account_create(
     first free `<number>-N`, a name nobody can choose themselves.
 
     Idempotent on `account_id`: a caller that retries a call whose answer it lost (the
-    library's outbox) gets the account its first call made, with no second activation mail."""
+    library's outbox) gets the account its first call made for this membership, with no second
+    activation mail. An id that is another membership's account is refused and tells nothing
+    about that account (a library names only its own)."""
     if account_id is not None:
         made = LoginAccount.objects.filter(pk=account_id).first()
         if made is not None:
-            return made
+            if (
+                membership is not None
+                and made.memberships.filter(
+                    library_code=membership.library_code,
+                    customer_number=membership.customer_number,
+                ).exists()
+            ):
+                return made
+            raise ValidationError(ACCOUNT_ID_TAKEN, code="account_id_taken")
     counter = origin == AccountOrigin.COUNTER
     name = username_clean(username, self_chosen=not counter)
     candidates = [name]

@@ -93,6 +93,31 @@ def test_a_retried_create_makes_one_account_and_one_mail(kb: KBInterface) -> Non
     assert activations("twee@example.nl") == 1
 
 
+def test_an_account_id_of_another_membership_is_refused_and_tells_nothing(
+    kb: KBInterface,
+) -> None:
+    """A library names only its own accounts: creating with the id of an account made for
+    another customer (of this library or another) is refused in Dutch, without its username or
+    address, and makes nothing."""
+    account_id = new_id()
+    kb.create_account(
+        email="klant@example.nl",
+        membership=membership(NUMBER),
+        actor="balie",
+        account_id=account_id,
+    )
+    for other in (membership("25280000000018"), membership("1234567", library="oost")):
+        with pytest.raises(ValidationError) as refused:
+            kb.create_account(
+                email="ander@example.nl", membership=other, actor="balie", account_id=account_id
+            )
+        text = " ".join(refused.value.messages)
+        assert "hoort bij een andere inschrijving" in text
+        assert NUMBER not in text and "klant@example.nl" not in text
+    assert LoginAccount.objects.count() == 1
+    assert activations("ander@example.nl") == 0
+
+
 def test_link_an_existing_account_with_the_mailed_code(kb: KBInterface) -> None:
     oost = kb.create_account(
         email="verhuisd@example.nl",
