@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(hours=1)
 RETRY = dt.timedelta(minutes=5)
+# The outboxes' back-off (mail, the library's calls to the KB): the wait after a row's n-th
+# failed attempt doubles from a minute up to this.
+RETRY_DELAY_MAX = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -156,3 +159,9 @@ def prune_job_runs() -> object:
         started_at__lt=timezone.now() - dt.timedelta(days=30)
     ).delete()
     return {"job_runs": deleted}
+
+
+def retry_delay(*, attempts: int) -> dt.timedelta:
+    """The wait after the `attempts`-th failed attempt of an outbox row: 1, 2, 4, ... minutes,
+    at most an hour (the exponent is bounded, so a row tried for weeks never overflows)."""
+    return min(dt.timedelta(minutes=2 ** min(max(attempts - 1, 0), 10)), RETRY_DELAY_MAX)

@@ -33,6 +33,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from bieb.core.periodic import retry_delay
 from bieb.core.requestid import request_id_current
 from bieb.kb.interface import KBUnavailable
 from bieb.kboutbox.models import OPEN_STATES, KBCall, KBCallKind, KBCallState
@@ -40,7 +41,6 @@ from bieb.kboutbox.tasks import kb_call_run_task
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRY_DELAY = dt.timedelta(hours=1)
 # How long a claim holds: far longer than one call can take (the HTTP adapter's timeouts are
 # seconds), so only a worker that died loses its claim.
 CALL_LEASE = dt.timedelta(minutes=5)
@@ -109,11 +109,6 @@ def _kb_own_transaction(call: Callable[[], T]) -> T:
         except ValidationError as error:
             refusal = error
     raise refusal
-
-
-def kb_retry_delay(*, attempts: int) -> dt.timedelta:
-    """The wait after the `attempts`-th failed attempt: 1, 2, 4, ... minutes, at most an hour."""
-    return min(dt.timedelta(minutes=2 ** min(max(attempts - 1, 0), 10)), MAX_RETRY_DELAY)
 
 
 def kb_call_queue(
@@ -285,7 +280,7 @@ def _failed(call: KBCall, error: BaseException, *, unavailable: bool) -> KBCall:
     call.state = KBCallState.PENDING
     call.unavailable = unavailable
     call.last_error = f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
-    call.next_attempt_at = timezone.now() + kb_retry_delay(attempts=call.attempts)
+    call.next_attempt_at = timezone.now() + retry_delay(attempts=call.attempts)
     call.save(update_fields=["state", "unavailable", "last_error", "next_attempt_at"])
     logger.warning(
         "KB call %s (%s) attempt %s failed, retry at %s: %s",

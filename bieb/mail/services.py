@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from bieb.core.bulk import bulk_insert
+from bieb.core.periodic import retry_delay
 from bieb.core.requestid import request_id_current
 from bieb.mail.models import OutboxMessage, OutboxStatus
 from bieb.mail.selectors import outbox_message_due_ids
@@ -32,7 +33,6 @@ from bieb.mail.tasks import mail_send_many_task, mail_send_task
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-MAX_RETRY_DELAY = dt.timedelta(hours=1)
 ERROR_MAX_LENGTH = 2000
 # How long a claim to send holds. Far longer than one SMTP conversation can take (each step of
 # it times out after EMAIL_TIMEOUT), so only a worker that died loses its claim.
@@ -58,11 +58,6 @@ def mail_message_id() -> str:
 
 def _sender_domain() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "bieb.localhost"
-
-
-def mail_retry_delay(*, attempts: int) -> dt.timedelta:
-    """The wait after the `attempts`-th failed attempt: 1, 2, 4, ... minutes, at most an hour."""
-    return min(dt.timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_RETRY_DELAY)
 
 
 def mail_queue(
@@ -256,7 +251,7 @@ def _record_failure(
         )
     else:
         message.status = OutboxStatus.QUEUED
-        message.next_attempt_at = timezone.now() + mail_retry_delay(attempts=message.attempts)
+        message.next_attempt_at = timezone.now() + retry_delay(attempts=message.attempts)
         logger.warning(
             "mail %s (%s) attempt %s failed, retry at %s: %s",
             message.pk,

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from bieb.core.metrics import SOURCES
-from bieb.core.periodic import JOBS
+from bieb.core.periodic import JOBS, retry_delay
 from bieb.customers.models import Customer
 from bieb.customers.services import (
     customer_login_account_resend,
@@ -23,7 +23,6 @@ from bieb.kboutbox.services import (
     kb_call_run,
     kb_calls_prune,
     kb_calls_run_due,
-    kb_retry_delay,
 )
 from bieb.libraries.models import Branch, SubscriptionType
 from bieb.mail.models import OutboxMessage
@@ -45,7 +44,7 @@ def _register(balie: User, branch: Branch, subscription: SubscriptionType, email
 
 
 def test_the_retry_waits_grow_to_an_hour() -> None:
-    waits = [kb_retry_delay(attempts=n) for n in (1, 2, 3, 7, 8, 50)]
+    waits = [retry_delay(attempts=n) for n in (1, 2, 3, 7, 8, 50)]
     assert waits[:3] == [dt.timedelta(minutes=m) for m in (1, 2, 4)]
     assert waits[3:] == [dt.timedelta(hours=1)] * 3  # 64 minutes and more: an hour
 

@@ -14,13 +14,12 @@ from django.db import close_old_connections, connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from bieb.core.periodic import JOBS
+from bieb.core.periodic import JOBS, retry_delay
 from bieb.mail.models import OutboxMessage, OutboxStatus
 from bieb.mail.services import (
     MAX_ATTEMPTS,
     SEND_LEASE,
     mail_queue,
-    mail_retry_delay,
     mail_send,
 )
 from bieb.mail.tasks import mail_send_task
@@ -311,7 +310,7 @@ def test_retries_back_off_and_give_up_after_the_last_attempt(smtp_server: SmtpSe
 
 
 def test_the_retry_delay_doubles_up_to_an_hour() -> None:
-    delays = [mail_retry_delay(attempts=n) for n in range(1, 10)]
+    delays = [retry_delay(attempts=n) for n in range(1, 10)]
     assert delays == [dt.timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 32, 60, 60, 60)]
 
 
