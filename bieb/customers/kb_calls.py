@@ -89,6 +89,7 @@ def _link_own(call: KBCall) -> dict[str, Any]:
         account_id=uuid.UUID(call.payload["account_id"]),
         membership=_membership(call),
         actor=call.actor or "online",
+        id_token=call.payload.get("id_token", ""),
     )
     return _account(status)
 

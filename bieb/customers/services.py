@@ -98,6 +98,7 @@ def customer_register(
     existing_username: str = "",
     link_code: str = "",
     account_id: uuid.UUID | None = None,
+    id_token: str = "",
     confirm_duplicate: bool = False,
     registration_key: uuid.UUID | None = None,
     on: dt.date | None = None,
@@ -120,7 +121,9 @@ def customer_register(
     the first registration does not run it again.
     `actor` None is a member signing up online: then the membership is linked to their own login
     account, `account_id` (the `sub` of their sign-in), and `status` is usually "wacht op
-    betaling" until paid.
+    betaling" until paid. `id_token` is the ID token of that sign-in: their consent to the
+    link, which the KB wants (bieb.kb.consent); it travels in the outbox call's payload and is
+    dropped from it once the call is done or refused.
     Raises ValidationError (a dict keyed by field) or LikelyDuplicate.
     """
     on = on or local_today()
@@ -217,6 +220,7 @@ def customer_register(
                 existing_username=existing_username,
                 link_code=link_code,
                 account_id=account_id,
+                id_token=id_token,
                 registration_key=registration_key,
             )
             if then is not None:
@@ -245,6 +249,7 @@ def _register(
     existing_username: str,
     link_code: str,
     account_id: uuid.UUID | None,
+    id_token: str,
     registration_key: uuid.UUID | None,
 ) -> Registration:
     library = branch.library
@@ -307,6 +312,7 @@ def _register(
             existing_username=existing_username,
             link_code=link_code,
             account_id=account_id,
+            id_token=id_token,
         )
     username = str(call.payload.get("username", "")) if call is not None else ""
     audit_record(
@@ -343,6 +349,7 @@ def _login_account_attach(
     existing_username: str,
     link_code: str,
     account_id: uuid.UUID | None,
+    id_token: str,
 ) -> KBCall:
     """Queue the call that gives the new customer a login account (made after the commit)."""
     if actor is None:
@@ -362,6 +369,7 @@ def _login_account_attach(
                 "membership_id": membership.pk,
                 "account_id": str(account_id),
                 "username": username.username if username is not None else "",
+                "id_token": id_token,
             },
         )
     if existing_username:

@@ -86,10 +86,16 @@ class InProcessKB:
     def link_account_by_id(
         self, *, account_id: uuid.UUID, membership: MembershipData, actor: str, id_token: str = ""
     ) -> AccountStatus:
-        # In process the member's sign-in was checked by the caller (the OIDC relying party of
-        # this very process); the ID token proves it only to a KB elsewhere.
+        # The ID token of the member's sign-in is their consent (bieb.kb.consent), checked
+        # when given. Without one, the caller is the library side of this very process, whose
+        # relying party verified that sign-in itself (role `all`); the API always gives one.
         return account_status_of(
-            services.account_link_own(account_id=account_id, membership=membership, actor=actor)
+            services.account_link_own(
+                account_id=account_id,
+                membership=membership,
+                actor=actor,
+                id_token=id_token or None,
+            )
         )
 
     def forget_account(

@@ -23,6 +23,7 @@ from bieb.core.emails import email_clean
 from bieb.core.http import address_group
 from bieb.core.logins import login_attempt, login_failures_forget, login_succeeded
 from bieb.kb.api.events import LibraryEventKind, library_events_record
+from bieb.kb.consent import link_own_consent_check
 from bieb.kb.models import (
     AccountEvent,
     AccountOrigin,
@@ -659,9 +660,14 @@ def account_link(
 
 @transaction.atomic
 def account_link_own(
-    *, account_id: uuid.UUID, membership: MembershipData, actor: str
+    *, account_id: uuid.UUID, membership: MembershipData, actor: str, id_token: str | None
 ) -> LoginAccount:
-    """Link a membership to the account of the member who is signed in with it."""
+    """Link a membership to the account of the member who signed in with it at the library's
+    online sign-up. `id_token` is the ID token of that sign-in, their consent
+    (bieb.kb.consent: up to LINK_OWN_CONSENT_AGE old, expired or not); None only from a
+    library side in this very process, whose relying party verified the sign-in itself."""
+    if id_token is not None:
+        link_own_consent_check(id_token=id_token, account_id=account_id)
     account = LoginAccount.objects.filter(pk=account_id, state=AccountState.ACTIVE).first()
     if account is None:
         raise ValidationError(

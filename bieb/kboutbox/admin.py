@@ -30,7 +30,7 @@ class KBCallAdmin(admin.ModelAdmin):
     search_fields = ["ordering_key", "=idempotency_key", "customer__number"]
     date_hierarchy = "created_at"
     actions = ["retry_now"]
-    exclude = ["payload"]  # may hold a link code and an e-mail address
+    exclude = ["payload"]  # may hold a link code, an ID token and an e-mail address
     readonly_fields = [f.name for f in KBCall._meta.fields if f.name != "payload"]
 
     @admin.display(description="laatste fout")

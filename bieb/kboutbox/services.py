@@ -251,8 +251,7 @@ def _claimed_run(call_id: int) -> KBCall:
         call.next_attempt_at = None
         call.unavailable = False
         call.last_error = ""
-        # The one secret a payload holds (a link code) is not kept once used.
-        call.payload.pop("code", None)
+        _secrets_drop(call)
         call.save(
             update_fields=[
                 "state",
@@ -268,13 +267,23 @@ def _claimed_run(call_id: int) -> KBCall:
     return call
 
 
+# What a payload may hold that is the member's secret or consent (a link code, the ID token of
+# an online sign-up's sign-in): kept only until the call is done or refused.
+PAYLOAD_SECRETS = ("code", "id_token")
+
+
+def _secrets_drop(call: KBCall) -> None:
+    for key in PAYLOAD_SECRETS:
+        call.payload.pop(key, None)
+
+
 def _refused(call: KBCall, error: ValidationError) -> KBCall:
     call.state = KBCallState.REFUSED
     call.last_error = " ".join(error.messages)[:ERROR_MAX_LENGTH]
     call.unavailable = False
     call.finished_at = timezone.now()
     call.next_attempt_at = None
-    call.payload.pop("code", None)
+    _secrets_drop(call)
     call.save(
         update_fields=[
             "state",

@@ -12,3 +12,4 @@ class SignupAdmin(ReadOnlyAdminMixin, LibraryScopedAdmin):
     list_filter = ["library", "status"]
     search_fields = ["customer__number"]
     list_select_related = ["library", "customer"]
+    exclude = ["id_token"]  # the member's consent, for the KB only

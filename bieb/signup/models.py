@@ -37,6 +37,10 @@ class Signup(models.Model):
     # account, the consent and its evidence; empty when not chosen. Made into a mandate with the
     # customer, then removed from here.
     mandate = models.JSONField("machtiging", default=dict, blank=True)
+    # The ID token of the member's sign-in at the KB: their consent to link the new membership
+    # to that account, which a KB elsewhere wants (bieb.kb.consent takes it for 8 days).
+    # Handed to the registration's call when the payment succeeds, then removed from here.
+    id_token = models.TextField("aanmelding bij de KB", blank=True, default="")
     on_date = models.DateField("inschrijfdatum")
     amount = models.DecimalField("bedrag", max_digits=10, decimal_places=2)
     status = models.CharField(

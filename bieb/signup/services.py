@@ -270,10 +270,13 @@ def signup_payment_start(
     today: dt.date,
     return_url: Callable[[uuid.UUID], str],
     mandate: SignupMandate | None = None,
+    id_token: str = "",
 ) -> Payment:
     """Store the sign-up and start (or find again) its payment; returns it with its checkout URL.
     `mandate` is the member's direct debit for the following years (`signup_mandate_clean`),
-    None when not chosen; the last "Betalen" decides.
+    None when not chosen; the last "Betalen" decides. `id_token` is the ID token of the
+    member's sign-in at the KB that told us `account_id`: their consent to the link, kept with
+    the sign-up until the registration hands it to the KB call (bieb.kb.consent).
 
     Under the sign-up's row lock: a paid payment ends it (SignupError); an unsettled payment of
     the same amount is reused; otherwise (none yet, or the last one failed, was cancelled or
@@ -323,6 +326,7 @@ def signup_payment_start(
                 "subscription_type": subscription_type,
                 "branch": branch,
                 "login_account_id": account_id,
+                "id_token": id_token,
                 "details": raw,
                 "mandate": chosen,
                 "on_date": today,
@@ -346,6 +350,7 @@ def signup_payment_start(
         signup.subscription_type = subscription_type
         signup.branch = branch
         signup.login_account_id = account_id
+        signup.id_token = id_token
         signup.details = raw
         signup.mandate = chosen
         signup.on_date = today
@@ -429,6 +434,7 @@ def signup_fulfil(payment: Payment) -> None:
         details=details,
         subscription_type=signup.subscription_type,
         account_id=signup.login_account_id,
+        id_token=signup.id_token,
         confirm_duplicate=True,  # checked before paying; after paying, registering wins
         registration_key=signup.registration_key,
         on=signup.on_date,
@@ -449,8 +455,17 @@ def signup_fulfil(payment: Payment) -> None:
     signup.membership = registration.membership
     signup.details = {}  # the customer row holds them now
     signup.mandate = {}  # ... and the mandate row this
+    signup.id_token = ""  # ... and the KB call the consent
     signup.save(
-        update_fields=["status", "customer", "membership", "details", "mandate", "updated_at"]
+        update_fields=[
+            "status",
+            "customer",
+            "membership",
+            "details",
+            "mandate",
+            "id_token",
+            "updated_at",
+        ]
     )
     # The member's own account, which they signed in with a moment ago; linked to the new
     # membership after this commits (bieb.kboutbox). Its name for the welcome mail, if the KB

@@ -87,6 +87,9 @@ class SignupState:
             "username": "",
             "account_id": "",
             "account_email": "",
+            # The ID token of that sign-in: the member's consent to link the membership to
+            # the account (bieb.kb.consent), handed on with "Betalen".
+            "id_token": "",
             "details": {},
             "details_ok": False,
             # The direct debit for the following years, as typed: chosen, iban, holder_name
@@ -292,7 +295,9 @@ class AccountStep(Step):
         if flow.request.POST.get("actie") != "ander":
             return self.get(flow)
         # Another account: forget ours, and let the member sign out at the KB as well.
-        flow.state.data.update(username="", account_id="", account_email="", details_ok=False)
+        flow.state.data.update(
+            username="", account_id="", account_email="", id_token="", details_ok=False
+        )
         flow.__dict__.pop("current_membership", None)
         flow.state.save()
         back = flow.absolute(flow.url(self.name))
@@ -514,6 +519,7 @@ class PaymentStep(Step):
                 today=local_today(),
                 return_url=return_url,
                 mandate=mandate,
+                id_token=str(flow.state.data.get("id_token") or ""),
             )
         except ValidationError:
             flow.state.data["details_ok"] = False

@@ -144,6 +144,7 @@ def account_callback(request: HttpRequest) -> HttpResponse:
         flow.state.data["details_ok"] = False
     flow.state.data["username"] = member.username
     flow.state.data["account_id"] = member.sub
+    flow.state.data["id_token"] = str(member.token.get("id_token") or "")
     flow.state.data["account_email"] = member.email
     details = flow.state.data.get("details") or {}
     if details and not details.get("email"):

@@ -59,9 +59,11 @@ def start_payment(
     *,
     username: str = "e.b.tester",
     key: uuid.UUID | None = None,
+    id_token: str = "",
     **details: Any,
 ) -> Payment:
-    """Press "Betalen" for a sign-up (the service behind the button)."""
+    """Press "Betalen" for a sign-up (the service behind the button); `id_token` is the ID
+    token of the member's sign-in at the KB (tests.kb.api.test_accounts.id_token_for)."""
     return signup_payment_start(
         library=library,
         registration_key=key or uuid.uuid4(),
@@ -71,4 +73,5 @@ def start_payment(
         raw=raw_details(**details),
         today=local_today(),
         return_url=return_url,
+        id_token=id_token,
     )

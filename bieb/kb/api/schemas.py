@@ -94,7 +94,8 @@ class AccountLink(Schema):
 class AccountLinkOwn(Schema):
     id_token: Annotated[str, text(min_length=1, max_length=8000)] = Field(
         description="The ID token the KB issued at the member's sign-in (the online sign-up's "
-        "OpenID Connect login): their consent. Unexpired, and about this account."
+        "OpenID Connect login, client bibliotheek-website): their consent. About this account "
+        "and issued (iat) at most 8 days ago; it may have expired (exp) since."
     )
     membership: MembershipIn
 

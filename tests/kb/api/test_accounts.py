@@ -375,18 +375,31 @@ def test_the_service_says_how_long_an_activation_link_works(bind_api: Caller) ->
     }
 
 
-def id_token_for(account: LoginAccount, *, hours: float = 1) -> str:
+def id_token_for(
+    account: LoginAccount,
+    *,
+    hours: float = 1,
+    issued: dt.datetime | None = None,
+    client_id: str = "bibliotheek-website",
+) -> str:
     """An ID token as the KB's provider issues it at a sign-in (bieb.kb.oidc, the toolkit's
-    finalize_id_token): signed with the provider's key for a registered client, kept by jti."""
+    finalize_id_token): signed with the provider's key for a registered client (by default the
+    online sign-up's, whose tokens are consent for `link-own`), kept by jti; issued `issued`
+    (now), expiring `hours` later."""
     import json
 
     from jwcrypto import jwt
+    from oauth2_provider.settings import oauth2_settings
 
-    from bieb.kb.clients import online_client_register
+    from bieb.kb.clients import online_client_register, website_client_register
     from bieb.kb.models import OIDCIDToken
 
-    client = online_client_register()
-    now = dt.datetime.now(dt.UTC)
+    registered = {
+        "bibliotheek-website": website_client_register,
+        "online-bibliotheek": online_client_register,
+    }
+    client = registered[client_id]()
+    now = issued or dt.datetime.now(dt.UTC)
     jti = uuid.uuid4()
     OIDCIDToken.objects.create(
         user=account,
@@ -396,7 +409,7 @@ def id_token_for(account: LoginAccount, *, hours: float = 1) -> str:
         scope="openid",
     )
     claims = {
-        "iss": "http://127.0.0.1:8000/kb",
+        "iss": oauth2_settings.OIDC_ISS_ENDPOINT,
         "aud": client.client_id,
         "sub": str(account.pk),
         "jti": str(jti),
@@ -427,7 +440,8 @@ def test_link_own_takes_the_members_sign_in_as_consent(bind_api: Caller, oost_ap
         account=account, library_code="bind", customer_number=NUMBER
     ).exists()
 
-    # Someone else's sign-in, a forged token or an expired one: no link.
+    # Someone else's sign-in, a forged token, one older than the consent's 8 days, or one
+    # the KB issued to another client: no link.
     refused = bind_api.call(
         "POST",
         f"/libraries/bind/accounts/{other['id']}/link-own",
@@ -436,8 +450,15 @@ def test_link_own_takes_the_members_sign_in_as_consent(bind_api: Caller, oost_ap
     assert problem(refused, 422)["errors"][0]["field"] == "id_token"
     forged = bind_api.call("POST", path, {**body, "id_token": "eyJhbGciOiJub25lIn0.e30."})
     problem(forged, 422)
-    expired = id_token_for(account, hours=-1)
-    problem(bind_api.call("POST", path, {**body, "id_token": expired}), 422)
+    too_old = id_token_for(account, issued=dt.datetime.now(dt.UTC) - dt.timedelta(days=8, hours=1))
+    problem(bind_api.call("POST", path, {**body, "id_token": too_old}), 422)
+    online = id_token_for(account, client_id="online-bibliotheek")
+    assert (
+        problem(bind_api.call("POST", path, {**body, "id_token": online}), 422)["errors"][0][
+            "field"
+        ]
+        == "id_token"
+    )
 
 
 def test_the_library_keeps_its_contact_details_at_the_kb(bind_api: Caller) -> None:

@@ -170,6 +170,61 @@ def test_link_by_id_with_the_members_own_sign_in(kb: KBInterface) -> None:
     assert LinkedMembership.objects.filter(account_id=made.id, library_code="bind").exists()
 
 
+def test_the_sign_up_sign_in_is_consent_for_eight_days_and_for_its_own_account_only(
+    kb: KBInterface,
+) -> None:
+    """The library registers an online member when the payment settles, hours or days after
+    they signed in; the ID token of that sign-in (expired after an hour) is still their consent
+    for SIGNUP_LIFETIME + UNSETTLED_GRACE after it was issued, and never anyone else's."""
+    import time_machine
+
+    from bieb.kb.consent import ID_TOKEN_REFUSED, LINK_OWN_CONSENT_AGE
+    from bieb.signup.services import SIGNUP_LIFETIME, UNSETTLED_GRACE
+
+    assert LINK_OWN_CONSENT_AGE == SIGNUP_LIFETIME + UNSETTLED_GRACE
+    made, other = (
+        kb.create_account(
+            email=f"{name}@example.nl",
+            membership=membership(number, "oost"),
+            actor="balie-oost",
+            account_id=new_id(),
+        )
+        for name, number in (("lid", "26100000000011"), ("ander", "26100000000012"))
+    )
+    assert made.id is not None
+    account, stranger = activate(made.username), activate(other.username)
+    signed_in = dt.datetime.now(dt.UTC)
+    token = id_token_for(account, issued=signed_in)
+
+    def link(number: str, id_token: str) -> AccountStatus:
+        assert made.id is not None
+        return kb.link_account_by_id(
+            account_id=made.id, membership=membership(number), actor="online", id_token=id_token
+        )
+
+    with time_machine.travel(signed_in + LINK_OWN_CONSENT_AGE - dt.timedelta(minutes=5)):
+        linked = link(NUMBER, token)  # paid a week later: the token expired long ago
+    assert (linked.id, linked.state) == (made.id, AccountState.ACTIVE)
+    assert LinkedMembership.objects.filter(account_id=made.id, customer_number=NUMBER).exists()
+
+    too_late = signed_in + LINK_OWN_CONSENT_AGE + dt.timedelta(minutes=5)
+    with time_machine.travel(too_late), pytest.raises(ValidationError) as late:
+        link("25280000000018", token)
+    assert messages(late) == {"id_token": [ID_TOKEN_REFUSED]}
+
+    with pytest.raises(ValidationError) as someone_else:
+        link("25280000000019", id_token_for(stranger))
+    assert messages(someone_else) == {"id_token": [ID_TOKEN_REFUSED]}
+    with pytest.raises(ValidationError) as other_client:
+        link("25280000000019", id_token_for(account, client_id="online-bibliotheek"))
+    assert messages(other_client) == {"id_token": [ID_TOKEN_REFUSED]}
+    assert set(
+        LinkedMembership.objects.filter(account_id=made.id).values_list(
+            "customer_number", flat=True
+        )
+    ) == {"26100000000011", NUMBER}
+
+
 def test_resend_gives_a_new_link_and_says_why_not_in_dutch(kb: KBInterface) -> None:
     import time_machine
 
