@@ -88,3 +88,14 @@ def month_year_nl(day: dt.date) -> str:
 def date_nl(day: dt.date) -> str:
     """`2025-05-31` → `31-05-2025`, the counter's dd-mm-jjjj."""
     return day.strftime("%d-%m-%Y")
+
+
+def lifetime_label(lifetime: dt.timedelta) -> str:
+    """How long a link works, in words: `24 uur`, `90 minuten`, `1 minuut`, `36 seconden`."""
+    seconds = round(lifetime.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} uur"
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return "1 minuut" if minutes == 1 else f"{minutes} minuten"
+    return "1 seconde" if seconds == 1 else f"{seconds} seconden"

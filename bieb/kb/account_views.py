@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from bieb.core.dates import lifetime_label
 from bieb.core.http import client_address
 from bieb.core.models import Submission
 from bieb.core.submissions import AlreadySubmitted, submission_claim, submission_key_parse
@@ -35,7 +36,7 @@ from bieb.kb.forms import (
 from bieb.kb.models import LinkedMembership, LoginAccount
 from bieb.kb.session import current_account, kb_logout, kb_session_keep
 from bieb.kb.signins import sign_ins_recent
-from bieb.kb.tokens import decode_account, email_change_tokens, lifetime_label
+from bieb.kb.tokens import decode_account, email_change_tokens
 from bieb.kb.views import _add_errors
 
 AccountView = Callable[..., HttpResponse]

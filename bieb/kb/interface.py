@@ -210,7 +210,8 @@ def adapter() -> KBInterface:
 
 def activation_lifetime_label() -> str:
     """How long a new activation link works, in the words of its mail (`24 uur`): what the
-    counter tells the customer."""
+    counter tells the customer. Never KBUnavailable: over HTTP, while the KB cannot be asked,
+    what it said last or this installation's BIEB_ACTIVATION_HOURS."""
     return adapter().activation_lifetime_label()
 
 

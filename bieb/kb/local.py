@@ -8,10 +8,10 @@ import uuid
 
 from django.core.exceptions import ValidationError
 
+from bieb.core.dates import lifetime_label
 from bieb.kb import self_service, services
 from bieb.kb.api.events import library_events as feed_page
 from bieb.kb.models import AccountOrigin, LoginAccount
-from bieb.kb.tokens import lifetime_label
 from bieb.kb.types import (
     ACCOUNT_GONE,
     AccountState,

@@ -27,10 +27,12 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import requests
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 from requests.adapters import HTTPAdapter
 
+from bieb.core.dates import lifetime_label
 from bieb.kb.interface import KBUnavailable
 from bieb.kb.types import (
     AccountState,
@@ -274,7 +276,17 @@ class HttpKB:
     # --- KBInterface ------------------------------------------------------------------------
 
     def activation_lifetime_label(self) -> str:
-        return str(self._facts()["activation_lifetime"])
+        """The KB's own words (GET /service). What the counter tells the customer must not
+        need the KB at that moment (it is on every customer page): while the KB cannot be
+        asked, the answer it gave last, or else this installation's BIEB_ACTIVATION_HOURS
+        (default 24, the work instruction's), never an error page."""
+        try:
+            return str(self._facts()["activation_lifetime"])
+        except KBUnavailable:
+            known = self._service
+            if known is not None and known[0].get("activation_lifetime"):
+                return str(known[0]["activation_lifetime"])
+            return lifetime_label(dt.timedelta(hours=settings.BIEB_ACTIVATION_HOURS))
 
     def create_account(
         self,

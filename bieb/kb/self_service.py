@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from bieb.core.attempts import Limit, attempts_take, wait_words
+from bieb.core.dates import lifetime_label
 from bieb.core.logins import login_attempt, login_succeeded
 from bieb.kb.api.events import LibraryEventKind, library_events_record
 from bieb.kb.models import (
@@ -48,7 +49,7 @@ from bieb.kb.services import (
     username_hold,
 )
 from bieb.kb.signals import accounts_deleted_send
-from bieb.kb.tokens import email_change_tokens, encode_account, lifetime_label
+from bieb.kb.tokens import email_change_tokens, encode_account
 from bieb.mail.services import mail_queue
 
 # A confirmation mail goes to an address that is not (yet) the account's: a few an hour per

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from bieb.core.attempts import Limit, attempts_take, wait_words
+from bieb.core.dates import lifetime_label
 from bieb.core.emails import email_clean
 from bieb.core.http import address_group
 from bieb.core.logins import login_attempt, login_failures_forget, login_succeeded
@@ -46,7 +47,6 @@ from bieb.kb.tokens import (
     ResetTokenGenerator,
     activation_tokens,
     encode_account,
-    lifetime_label,
     reset_tokens,
 )
 from bieb.kb.types import LibraryData, MembershipData

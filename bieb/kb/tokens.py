@@ -129,17 +129,6 @@ reset_tokens = ResetTokenGenerator()
 email_change_tokens = EmailChangeTokenGenerator()
 
 
-def lifetime_label(lifetime: dt.timedelta) -> str:
-    """How long a link works, in words: `24 uur`, `90 minuten`, `1 minuut`, `36 seconden`."""
-    seconds = round(lifetime.total_seconds())
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} uur"
-    if seconds % 60 == 0:
-        minutes = seconds // 60
-        return "1 minuut" if minutes == 1 else f"{minutes} minuten"
-    return "1 seconde" if seconds == 1 else f"{seconds} seconden"
-
-
 def encode_account(account: LoginAccount) -> str:
     return urlsafe_base64_encode(force_bytes(account.pk))
 

@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver
 from ninja import Header, NinjaAPI, Path, Query, Status, Swagger
 from ninja.openapi.schema import OpenAPISchema
 
+from bieb.core.dates import lifetime_label
 from bieb.core.http import client_address
 from bieb.kb import services
 from bieb.kb.api import events as feed
@@ -62,7 +63,6 @@ from bieb.kb.api.schemas import (
 )
 from bieb.kb.local import InProcessKB, account_status_of
 from bieb.kb.models import LinkedMembership, LoginAccount
-from bieb.kb.tokens import lifetime_label
 from bieb.kb.types import AccountState, AccountStatus, LibraryData, MembershipData
 
 DESCRIPTION = """

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,18 @@ def test_a_kb_that_is_down_raises_kb_unavailable() -> None:
         kb.create_account(email="a@example.nl", membership=membership("25280000000017"), actor="b")
     with pytest.raises(KBUnavailable):
         kb.account_status_by_id(account_id=new_id())
+
+
+def test_what_the_counter_tells_of_the_activation_link_needs_no_kb(settings: Any) -> None:
+    """Every customer page says how long the activation link works; a KB that is down (and a
+    library server that never asked it since its start) still gives the page its sentence."""
+    kb = HttpKB(base_url=f"http://127.0.0.1:{free_port()}", client_id="x", client_secret="y")
+    assert kb.activation_lifetime_label() == "24 uur"
+    settings.BIEB_ACTIVATION_HOURS = 0.5
+    assert kb.activation_lifetime_label() == "30 minuten"
+    # what the KB said last, once it said anything
+    kb._service = ({"activation_lifetime": "48 uur", "libraries": ["bind"]}, 0.0)
+    assert kb.activation_lifetime_label() == "48 uur"
 
 
 class _Silent(BaseHTTPRequestHandler):
