@@ -64,7 +64,7 @@ def consent_account(id_token: str, *, now: dt.datetime | None = None) -> uuid.UU
         claims = json.loads(token.claims)
         issued = dt.datetime.fromtimestamp(int(claims["iat"]), tz=dt.UTC)
         account_id = uuid.UUID(str(claims["sub"]))
-    except (JWException, ValueError, KeyError, TypeError, UnicodeError, OverflowError):
+    except (JWException, ValueError, KeyError, TypeError, UnicodeError, OverflowError, OSError):
         return None
     now = now or timezone.now()
     if not now - LINK_OWN_CONSENT_AGE <= issued <= now + CLOCK_LEEWAY:
