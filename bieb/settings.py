@@ -10,6 +10,7 @@ import os
 import secrets
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import dj_email_url
@@ -317,6 +318,15 @@ SESSION_ENGINE = "bieb.core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# A browser sends a host's cookies to each of its ports (RFC 6265 8.5), so installations on one
+# host (README "Rollen": the KB on 8300 and two libraries on 8301 and 8302) would share one
+# `sessionid`: signing in at the KB would replace the library's session in the middle of its
+# online sign-up. An installation of a role of its own names its cookies after the role and
+# its port; `all` (one installation) keeps Django's names.
+_cookie_owner = [BIEB_ROLE, str(urlsplit(BIEB_BASE_URL).port or "")] if BIEB_ROLE != "all" else []
+_cookie_suffix = "".join(f"_{part}" for part in _cookie_owner if part)
+SESSION_COOKIE_NAME = f"sessionid{_cookie_suffix}"
+CSRF_COOKIE_NAME = f"csrftoken{_cookie_suffix}"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
