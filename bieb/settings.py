@@ -319,9 +319,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 # A browser sends a host's cookies to each of its ports (RFC 6265 8.5), so installations on one
-# host (README "Rollen": the KB on 8300 and two libraries on 8301 and 8302) would share one
-# `sessionid`: signing in at the KB would replace the library's session in the middle of its
-# online sign-up. An installation of a role of its own names its cookies after the role and
+# host (README "Rollen": the KB on 8300 and two libraries on 8301 and 8302) would overwrite
+# each other's `sessionid`: an online sign-up that goes to the KB and back would lose one of
+# its two sessions. An installation of a role of its own names its cookies after the role and
 # its port; `all` (one installation) keeps Django's names.
 _cookie_owner = [BIEB_ROLE, str(urlsplit(BIEB_BASE_URL).port or "")] if BIEB_ROLE != "all" else []
 _cookie_suffix = "".join(f"_{part}" for part in _cookie_owner if part)
