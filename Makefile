@@ -50,7 +50,8 @@ PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-# The data tests again, on PostgreSQL (BIEB_TEST_POSTGRES_URL, default the local server).
+# The data tests again, on PostgreSQL (BIEB_TEST_POSTGRES_URL, default the local server);
+# the browser tests run once, in the pass above.
 pytest-postgres: $(STAMP)
 	$(BIN)/python -m tests.postgres_run -n $(PYTEST_WORKERS) --dist loadgroup
 

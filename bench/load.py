@@ -346,6 +346,7 @@ def _locust(setup: dict[str, Any], multiple: float, seconds: int, folder: Path) 
         "--csv",
         str(prefix),
         "--only-summary",
+        "--reset-stats",  # from the moment every user is started
         "--loglevel",
         "WARNING",
         "--host",

@@ -24,6 +24,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import gevent
 from locust import FastHttpUser, constant_pacing, events, task
 
 SETUP: dict[str, Any] = json.loads(os.environ.get("BIEB_LOAD_SETUP", "{}") or "{}")
@@ -41,6 +42,12 @@ def _count(name: str) -> int:
 
 def _pacing(name: str) -> float:
     return float(SETUP.get("pacing", {}).get(name, 10))
+
+
+def _stagger(name: str) -> None:
+    """Wait a random part of the class's pacing before the first task: members do not all
+    arrive in the same second, and a step measures its load, not the stampede of its start."""
+    gevent.sleep(random.uniform(0, _pacing(name)))
 
 
 @events.init_command_line_parser.add_listener
@@ -194,6 +201,9 @@ class Member(Visitor):
     fixed_count = _count("member")
     wait_time = constant_pacing(_pacing("member"))
 
+    def on_start(self) -> None:
+        _stagger("member")
+
     @task
     def session(self) -> None:
         self.cookies.clear()
@@ -231,6 +241,7 @@ class Platform(FastHttpUser):
     def on_start(self) -> None:
         self.rng = random.Random()
         self.host = self.rng.choice(HOSTS)
+        _stagger("platform")
 
     @task
     def check(self) -> None:
@@ -257,6 +268,7 @@ class Desk(Visitor):
     wait_time = constant_pacing(_pacing("desk"))
 
     def on_start(self) -> None:
+        _stagger("desk")
         desk = SETUP["desks"][Visitor._serial % len(SETUP["desks"])]
         self.samples: list[dict[str, str]] = desk["samples"]
         page = self.send("GET", "/balie/inloggen/", name="counter: inloggen")
@@ -297,6 +309,7 @@ class Registrar(Visitor):
     wait_time = constant_pacing(_pacing("registrar"))
 
     def on_start(self) -> None:
+        _stagger("registrar")
         page = self.send("GET", "/balie/inloggen/", name="counter: inloggen")
         data = {
             "csrfmiddlewaretoken": self.csrf(page),
@@ -372,6 +385,9 @@ class Signup(Visitor):
 
     fixed_count = _count("signup")
     wait_time = constant_pacing(_pacing("signup"))
+
+    def on_start(self) -> None:
+        _stagger("signup")
 
     @task
     def signup(self) -> None:

@@ -1,11 +1,14 @@
 """1. Counter registrations per second in one process, against the same rows in plain SQL.
 
 Ours: `customer_register` as the counter calls it after the form is valid (a generated
-number, the membership with its fee line, a new login account linked to it, the activation
-mail in the outbox with its send task, the audit rows), one registration per transaction.
-The limit: the same rows written with plain SQL on a psycopg connection, one transaction per
-registration (number, customer, membership, ledger line, account, linked membership, account
-event, outbox mail, audit row; then the send task after the commit).
+number, the membership with its first period and fee line, the call to the KB in the library's
+outbox, the audit row; after that commits, the KB's transaction: a new login account linked to
+the membership, its event, the activation mail in the outbox; then the mail's send task).
+The limit: the same rows written with plain SQL on a psycopg connection, in the same
+transactions, as the design has them since the KB became a service of its own (issue 14): the
+library's (number, customer, membership, period, ledger line, outbox call, audit row), then the
+KB's (account, linked membership, account event, outbox mail, the call marked done), then the
+send task. Before that the limit was one transaction without the period and the outbox call.
     .venv/bin/python -m bench.registration
 """
 
@@ -115,12 +118,72 @@ def _plain_sql(n: int, library, branch, subscription, tariff, staff, rng) -> flo
                     now,
                 ],
             ).fetchone()
+            valid_through = dt.date(now.year + 1, 11, 30)
+            (period_id,) = conn.execute(
+                "INSERT INTO customers_membershipperiod (library_id, membership_id, "
+                'subscription_type_id, tariff_id, discount_id, start, "end", fee, '
+                "discount_amount, state, renewal_run_id, created_at, booked_at, mailed_at, "
+                "reminders_sent, reminded_at) "
+                "VALUES (%s, %s, %s, %s, NULL, %s, %s, 64.50, 0, 'geboekt', NULL, %s, %s, %s, "
+                "0, NULL) RETURNING id",
+                [
+                    library.pk,
+                    membership_id,
+                    subscription.pk,
+                    tariff.pk,
+                    now.date(),
+                    valid_through,
+                    now,
+                    now,
+                    now,
+                ],
+            ).fetchone()
             conn.execute(
-                "INSERT INTO customers_ledgerline (library_id, customer_id, membership_id, kind, "
-                "amount, method, description, booked_at, booked_by_id, reason) "
-                "VALUES (%s, %s, %s, 'abonnementskosten', 64.50, '', %s, %s, %s, '')",
-                [library.pk, customer_id, membership_id, "0110 Volwassen Compleet", now, staff.pk],
+                "INSERT INTO customers_ledgerline (library_id, customer_id, membership_id, "
+                "period_id, kind, amount, method, description, booked_at, booked_by_id, reason) "
+                "VALUES (%s, %s, %s, %s, 'abonnementskosten', 64.50, '', %s, %s, %s, '')",
+                [
+                    library.pk,
+                    customer_id,
+                    membership_id,
+                    period_id,
+                    "0110 Volwassen Compleet",
+                    now,
+                    staff.pk,
+                ],
             )
+            (call_id,) = conn.execute(
+                "INSERT INTO kboutbox_kbcall (kind, library_id, customer_id, ordering_key, "
+                "payload, idempotency_key, actor, state, attempts, next_attempt_at, "
+                "last_attempt_at, unavailable, last_error, result, created_at, finished_at) "
+                "VALUES ('account_create', %s, %s, %s, %s, %s, %s, 'pending', 0, %s, NULL, "
+                "false, '', '{}', %s, NULL) RETURNING id",
+                [
+                    library.pk,
+                    customer_id,
+                    f"customer:{customer_id}",
+                    json.dumps({"email": d.email, "account_id": str(account_id)}),
+                    uuid.uuid4(),
+                    staff.username,
+                    now,
+                    now,
+                ],
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO audit_auditevent (at, actor_id, actor_name, library_id, action, "
+                "object_type, object_id, data) VALUES (%s, %s, %s, %s, 'customer.registered', "
+                "'customers.customer', %s, %s)",
+                [
+                    now,
+                    staff.pk,
+                    staff.username,
+                    library.pk,
+                    str(customer_id),
+                    json.dumps({"number": number, "branch": branch.number, "fee": "64.50"}),
+                ],
+            )
+        # The KB's transaction, after the library's has committed (the design since issue 14).
+        with conn.transaction():
             conn.execute(
                 "INSERT INTO kb_loginaccount (id, username, email, email_verified, state, origin, "
                 "password, activation_deadline, link_version, activated_at, last_login, "
@@ -138,7 +201,7 @@ def _plain_sql(n: int, library, branch, subscription, tariff, staff, rng) -> flo
                     library.code,
                     library.name,
                     number,
-                    dt.date(now.year + 1, 11, 30),
+                    valid_through,
                     now,
                 ],
             )
@@ -165,17 +228,9 @@ def _plain_sql(n: int, library, branch, subscription, tariff, staff, rng) -> flo
                 ],
             ).fetchone()
             conn.execute(
-                "INSERT INTO audit_auditevent (at, actor_id, actor_name, library_id, action, "
-                "object_type, object_id, data) VALUES (%s, %s, %s, %s, 'customer.registered', "
-                "'customers.customer', %s, %s)",
-                [
-                    now,
-                    staff.pk,
-                    staff.username,
-                    library.pk,
-                    str(customer_id),
-                    json.dumps({"number": number, "branch": branch.number, "fee": "64.50"}),
-                ],
+                "UPDATE kboutbox_kbcall SET state = 'done', attempts = 1, last_attempt_at = %s, "
+                "next_attempt_at = NULL, finished_at = %s, result = %s WHERE id = %s",
+                [now, now, json.dumps({"account_id": str(account_id)}), call_id],
             )
         conn.execute(
             "INSERT INTO django_tasks_database_dbtaskresult (id, status, enqueued_at, started_at, "
@@ -243,7 +298,7 @@ def run(scale: float) -> list[Figure]:
             "counter registrations, customer_register, one process",
             ours_rate,
             "/s",
-            "same rows in plain SQL, one transaction each",
+            "same rows in plain SQL, the same transactions",
             plain_rate,
             ratio,
             "time ratio <= 2",

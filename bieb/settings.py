@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from bieb.kb.keys import signing_key
 
@@ -150,7 +151,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "bieb.core.apps.StaticFilesConfig",  # django.contrib.staticfiles, less ReDoc
     "django_tasks",
     "django_tasks_db",
     "oauth2_provider",
@@ -258,6 +259,11 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Source maps (django-ninja's API pages bring 5 MB of them) are kept for the browsers' tools but
+# not compressed: Brotli at its best spends most of `collectstatic`, so of `make run`, on them.
+# Only the hashed names are compressed and kept: every page links through {% static %}.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

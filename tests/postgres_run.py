@@ -1,5 +1,10 @@
 """Run the data tests on PostgreSQL.
 
+The browser tests stay with the SQLite pass: what they check (the pages, the keyboard, axe,
+the policy) does not depend on the engine, and the services under them run here in the data
+tests, with PostgreSQL's locks and its concurrency tests. They are the slowest tests, and CI
+has 15 minutes.
+
 The server is BIEB_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test). In CI
 (CI=true) an unreachable server fails the run; elsewhere the tests are skipped with one line.
 """
@@ -27,7 +32,7 @@ def main() -> int:
         )
         return 0
     env = {**os.environ, "DATABASE_URL": url, "BIEB_TEST_ON_POSTGRES": "1"}
-    command = [sys.executable, "-m", "pytest", "-m", "data", *sys.argv[1:]]
+    command = [sys.executable, "-m", "pytest", "-m", "data and not browser", *sys.argv[1:]]
     return subprocess.call(command, env=env)
 
 

@@ -29,7 +29,7 @@ from bieb.customers.selectors import (
     customer_login_account,
 )
 from bieb.customers.validators import clean_card_number
-from bieb.customers.year import customer_year_refresh
+from bieb.customers.year import new_customer_year_refresh
 from bieb.kb import interface as login_service
 from bieb.kboutbox.models import KBCall, KBCallKind
 from bieb.kboutbox.selectors import ACCOUNT_KINDS, kb_calls_link_open
@@ -295,14 +295,20 @@ def _register(
         # ("Later betalen") count from here.
         mailed_at=timezone.now() if costs.fee > costs.discount_amount else None,
     )
-    ledger_period_book(
+    lines = ledger_period_book(
         period=period,
         actor=actor,
         description=f"{subscription_type.label}, {costs.valid_through_label}",
         refresh=False,
     )
-    customer_year_refresh(customer=customer, today=costs.start, actor=actor)
-    membership.refresh_from_db()
+    new_customer_year_refresh(
+        customer=customer,
+        membership=membership,
+        period=period,
+        lines=lines,
+        today=costs.start,
+        actor=actor,
+    )
     call = None
     if use_login_account:
         call = _login_account_attach(

@@ -2,6 +2,7 @@
 Ctrl-C stops all of it."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -59,7 +60,10 @@ def test_make_run_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert "Verificatiecode" in login and 'id="demo-code"' in login  # beheer's code
         _, discovery = get(f"{base}/kb/.well-known/openid-configuration")
         assert f'"issuer": "{base}/kb"' in discovery  # links and issuer follow PORT
-        status, css = get(f"{base}/static/admin/css/base.css")
+        # The page's stylesheet, by the hashed name collectstatic gave it (only those are kept).
+        stylesheet = re.search(r'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', login)
+        assert stylesheet is not None, login
+        status, css = get(f"{base}{stylesheet.group(1)}")
         assert status == 200 and "body" in css
 
         output = (tmp_path / "run.log").read_text()

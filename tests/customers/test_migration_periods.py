@@ -9,7 +9,9 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# On PostgreSQL only, the engine the data was migrated on: taking the migrations back and
+# forth is among the slowest tests, and SQLite rebuilds a table for each change of it.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 # The libraries' later migrations are taken back too: the historical Library model inserted
 # here must have the columns the table has.
