@@ -44,16 +44,15 @@ migrations-check: $(STAMP)
 	$(BIEB) makemigrations --check --dry-run
 
 # The suite runs on one worker per core (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
-# Tests marked `xdist_group` run on one worker together (their module's servers start once).
 PYTEST_WORKERS ?= auto
 
 pytest: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 # The data tests again, on PostgreSQL (BIEB_TEST_POSTGRES_URL, default the local server);
 # the browser tests run once, in the pass above.
 pytest-postgres: $(STAMP)
-	$(BIN)/python -m tests.postgres_run -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m tests.postgres_run -n $(PYTEST_WORKERS)
 
 # The benchmarks of bench/README.md against the PostgreSQL server on loopback (not part of test).
 bench: $(STAMP)
