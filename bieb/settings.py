@@ -151,7 +151,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "bieb.core.apps.StaticFilesConfig",  # django.contrib.staticfiles, less ReDoc
+    "bieb.core.staticfiles.StaticFilesConfig",  # django.contrib.staticfiles, less ReDoc
     "django_tasks",
     "django_tasks_db",
     "oauth2_provider",
