@@ -124,6 +124,7 @@ _LIBRARY_APPS = {
     "bieb.mijn",
     "bieb.counter",
     "bieb.retention",
+    "bieb.statistics",
     "bieb.demo",
 }
 INSTALLED_APPS = [
@@ -142,6 +143,7 @@ INSTALLED_APPS = [
     "bieb.mijn",
     "bieb.counter",
     "bieb.retention",
+    "bieb.statistics",
     "bieb.demo",
     "bieb.staff.apps.BiebAdminConfig",
     "django.contrib.auth",
