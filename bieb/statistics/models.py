@@ -80,6 +80,9 @@ class DailyFigure(models.Model):
                     "kind",
                 ],
                 name="statistics_figure_once",
+                violation_error_message=(
+                    "Deze bibliotheek heeft voor die dag al een cijfer met deze indeling."
+                ),
             ),
         ]
 

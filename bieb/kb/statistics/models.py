@@ -43,6 +43,7 @@ class DailyFigure(models.Model):
             models.UniqueConstraint(
                 fields=["day", "metric", "library_code", "origin", "bucket"],
                 name="kb_figure_once",
+                violation_error_message="Voor die dag is er al een cijfer met deze indeling.",
             )
         ]
 

@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'dagcijfer',
                 'verbose_name_plural': 'dagcijfers',
                 'indexes': [models.Index(fields=['library', 'metric', 'day'], name='statistics_read'), models.Index(fields=['day'], name='statistics_day')],
-                'constraints': [models.UniqueConstraint(fields=('library', 'day', 'metric', 'channel', 'subscription', 'age_band', 'method', 'kind'), name='statistics_figure_once')],
+                'constraints': [models.UniqueConstraint(fields=('library', 'day', 'metric', 'channel', 'subscription', 'age_band', 'method', 'kind'), name='statistics_figure_once', violation_error_message='Deze bibliotheek heeft voor die dag al een cijfer met deze indeling.')],
             },
         ),
     ]
