@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'dagcijfer',
                 'verbose_name_plural': 'dagcijfers',
                 'indexes': [models.Index(fields=['metric', 'day'], name='kb_figure_read')],
-                'constraints': [models.UniqueConstraint(fields=('day', 'metric', 'library_code', 'origin', 'bucket'), name='kb_figure_once')],
+                'constraints': [models.UniqueConstraint(fields=('day', 'metric', 'library_code', 'origin', 'bucket'), name='kb_figure_once', violation_error_message='Voor die dag is er al een cijfer met deze indeling.')],
             },
         ),
     ]
