@@ -17,7 +17,7 @@ import time
 from bench.harness import BENCH_DATABASE_URL, Figure, print_table
 
 # In the order of the issues: registration, login, search, purge, numbers, pages; renewals;
-# debits; retention; the national load test.
+# debits; retention; the national load test; statistics.
 MODULES = [
     "registration",
     "login",
@@ -29,6 +29,7 @@ MODULES = [
     "debits",
     "retention",
     "load",
+    "statistics",
 ]
 
 

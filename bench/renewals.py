@@ -330,9 +330,9 @@ ORDER BY p.id
 ACCOUNTS_SQL = """
 INSERT INTO kb_loginaccount (
     id, username, email, email_verified, state, origin, password, link_version, activated_at,
-    created_at)
+    created_at, session_version, email_link_version, pending_email)
 SELECT gen_random_uuid(), 'bench-' || lower(c.number), c.email, true, 'actief', 'balie', '!',
-       0, c.created_at, c.created_at
+       0, c.created_at, c.created_at, 0, 0, ''
 FROM customers_customer c
 WHERE c.library_id = ANY(%(libraries)s) AND c.email <> ''
 """
@@ -347,9 +347,9 @@ WHERE c.library_id = ANY(%(libraries)s) AND c.email <> ''
 LINKED_SQL = """
 INSERT INTO kb_linkedmembership (
     account_id, library_code, library_name, customer_number, subscription_code, digital_rights,
-    valid_through, state, pay_url, linked_at)
+    valid_through, state, pay_url, linked_at, physical_loans)
 SELECT c.login_account_id, l.code, l.name, c.number, st.code, st.digital_rights,
-       m.rights_through, m.status, '', m.created_at
+       m.rights_through, m.status, '', m.created_at, false
 FROM customers_membership m
 JOIN customers_customer c ON c.id = m.customer_id
 JOIN libraries_library l ON l.id = m.library_id

@@ -126,6 +126,7 @@ _LIBRARY_APPS = {
     "bieb.mijn",
     "bieb.counter",
     "bieb.retention",
+    "bieb.statistics",
     "bieb.demo",
 }
 INSTALLED_APPS = [
@@ -144,6 +145,7 @@ INSTALLED_APPS = [
     "bieb.mijn",
     "bieb.counter",
     "bieb.retention",
+    "bieb.statistics",
     "bieb.demo",
     "bieb.staff.apps.BiebAdminConfig",
     "django.contrib.auth",

@@ -3,7 +3,17 @@ customer number in a URL is looked up within that library only."""
 
 from django.urls import path
 
-from bieb.counter import access, finance, incasso, inzage, mandates, registration, views, year
+from bieb.counter import (
+    access,
+    finance,
+    incasso,
+    inzage,
+    mandates,
+    registration,
+    statistics,
+    views,
+    year,
+)
 
 app_name = "counter"
 
@@ -112,3 +122,6 @@ urlpatterns += [
         name="finance_return_handled",
     ),
 ]
+
+# Statistiek (bieb.counter.statistics): the library's figures, for staff with the statistics role.
+urlpatterns += [path("statistiek/", statistics.statistics_page, name="statistics")]

@@ -42,6 +42,7 @@ polled by the library's periodic job, which then sends `accounts_deleted` itself
 should not build new behaviour on the shared transaction.
 """
 
+import datetime as dt
 import threading
 import uuid
 from typing import Protocol
@@ -50,6 +51,7 @@ from django.conf import settings
 
 from bieb.kb.signals import accounts_deleted
 from bieb.kb.types import (
+    AccountFigures,
     AccountState,
     AccountStatus,
     LibraryData,
@@ -60,6 +62,7 @@ from bieb.kb.types import (
 )
 
 __all__ = [
+    "AccountFigures",
     "AccountState",
     "AccountStatus",
     "KBInterface",
@@ -69,6 +72,7 @@ __all__ = [
     "LibraryEvents",
     "MembershipData",
     "account_email_change_request",
+    "account_figures",
     "account_status",
     "account_status_by_id",
     "account_statuses_by_id",
@@ -161,6 +165,10 @@ class KBInterface(Protocol):
     def library_events(
         self, *, library_code: str, after: int, limit: int = 500
     ) -> LibraryEvents: ...
+
+    def account_figures(
+        self, *, library_code: str, start: dt.date, end: dt.date
+    ) -> AccountFigures: ...
 
 
 # --- choosing the adapter -------------------------------------------------------------------
@@ -345,3 +353,9 @@ def library_events(*, library_code: str, after: int, limit: int = 500) -> Librar
     """What happened to the accounts linked to the library's customers after the cursor
     `after`, oldest first (the KB's event feed)."""
     return adapter().library_events(library_code=library_code, after=after, limit=limit)
+
+
+def account_figures(*, library_code: str, start: dt.date, end: dt.date) -> AccountFigures:
+    """The login accounts the library's counter made from `start` through `end` (days of
+    making): how many, how many were activated in time, how many expired unused."""
+    return adapter().account_figures(library_code=library_code, start=start, end=end)

@@ -73,3 +73,16 @@ def kb_retention_daily() -> object:
 
     result = accounts_retention_run()
     return {"warned": result.warned, "deleted": result.deleted, "cleared": result.cleared}
+
+
+@periodic_job(every=dt.timedelta(hours=1))
+def kb_statistics_daily() -> object:
+    """The statistics' daily figures (bieb.kb.statistics) of today, anew every hour, and of the
+    last days, whose accounts' activation links may have run out since."""
+    from django.utils import timezone
+
+    from bieb.kb.statistics.aggregate import RECENT_DAYS, kb_figures_range_compute
+
+    today = timezone.localdate()
+    done = kb_figures_range_compute(start=today - dt.timedelta(days=RECENT_DAYS), end=today)
+    return {str(day): rows for day, rows in done.items()}

@@ -4,6 +4,7 @@
 Every method runs on the caller's database connection, so inside the caller's transaction (see
 the interface's docstring). Imported only where the login service's app is installed."""
 
+import datetime as dt
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from bieb.kb.api.events import library_events as feed_page
 from bieb.kb.models import AccountOrigin, LoginAccount
 from bieb.kb.types import (
     ACCOUNT_GONE,
+    AccountFigures,
     AccountState,
     AccountStatus,
     LibraryData,
@@ -171,3 +173,8 @@ class InProcessKB:
             cursor=page.cursor,
             more=page.more,
         )
+
+    def account_figures(self, *, library_code: str, start: dt.date, end: dt.date) -> AccountFigures:
+        from bieb.kb.statistics.report import library_account_figures
+
+        return library_account_figures(library_code=library_code, start=start, end=end)

@@ -322,12 +322,14 @@ from bieb.kb.oidc_models import (  # noqa: E402  (Django finds the app's models 
     OIDCIDToken,
     OIDCRefreshToken,
 )
+from bieb.kb.statistics.models import DailyFigure  # noqa: E402  (the statistics' table)
 
 __all__ = [
     "AccountEvent",
     "AccountOrigin",
     "AccountState",
     "ApiCall",
+    "DailyFigure",
     "HeldUsername",
     "IdempotentCall",
     "LibraryEvent",

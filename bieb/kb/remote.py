@@ -35,6 +35,7 @@ from requests.adapters import HTTPAdapter
 from bieb.core.dates import lifetime_label
 from bieb.kb.interface import KBUnavailable
 from bieb.kb.types import (
+    AccountFigures,
     AccountState,
     AccountStatus,
     LibraryData,
@@ -493,4 +494,18 @@ class HttpKB:
             ],
             cursor=int(page["cursor"]),
             more=bool(page["more"]),
+        )
+
+    def account_figures(self, *, library_code: str, start: dt.date, end: dt.date) -> AccountFigures:
+        figures = self._json(
+            self._call(
+                "GET",
+                f"/libraries/{library_code}/statistics/accounts",
+                params={"start": start.isoformat(), "end": end.isoformat()},
+            )
+        )
+        return AccountFigures(
+            made=int(figures["made"]),
+            activated_in_time=int(figures["activated_in_time"]),
+            expired=int(figures["expired"]),
         )

@@ -294,7 +294,15 @@ def account_create(
         raise ValidationError({"username": USERNAME_TAKEN})
     if membership is not None:
         _membership_link(account, membership)
-    event_record(event="account.created", account=account, actor=actor, ip=ip)
+    # Where the account came from stays in the log after a purge deletes the account: the
+    # statistics (bieb.kb.statistics) count each library's counter accounts that expire unused.
+    origin_data = {"origin": origin}
+    if membership is not None:
+        origin_data |= {
+            "library": membership.library_code,
+            "customer": membership.customer_number,
+        }
+    event_record(event="account.created", account=account, actor=actor, ip=ip, data=origin_data)
     _send_activation(account, next_url=next_url)
     return account
 

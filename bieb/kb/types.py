@@ -116,6 +116,16 @@ class LibraryEvents:
     more: bool = False
 
 
+@dataclass(frozen=True)
+class AccountFigures:
+    """The login accounts a library's counter made in a period, as the KB counts them
+    (`bieb.kb.statistics`): made, activated within the link's lifetime, expired unused (purged)."""
+
+    made: int = 0
+    activated_in_time: int = 0
+    expired: int = 0
+
+
 def counter_username_matches(username: str, *, number: str) -> bool:
     """The name a counter account for customer `number` gets: the number, or `number-N` when
     the number was taken (see `bieb.kb.services.account_create`)."""

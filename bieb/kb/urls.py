@@ -1,6 +1,7 @@
 from django.urls import path
 
 from bieb.kb import account_views, views
+from bieb.kb.statistics import views as statistics_views
 
 app_name = "kb"
 
@@ -31,6 +32,8 @@ urlpatterns = [
     path("account/gegevens/", account_views.data_page, name="account_data"),
     path("account/gegevens.json", account_views.data_json, name="account_data_json"),
     path("account/verwijderen/", account_views.delete_page, name="account_delete"),
+    # KB operators (bieb.kb.statistics)
+    path("beheer/statistiek/", statistics_views.statistics_page, name="statistics"),
     path(
         "e-mail-bevestigen/<str:uidb64>/<str:token>/",
         account_views.email_confirm,

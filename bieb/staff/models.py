@@ -39,6 +39,10 @@ class User(AbstractUser):
     def has_finance(self) -> bool:
         return self.has_perm("staff.finance")
 
+    @property
+    def has_statistics(self) -> bool:
+        return self.has_perm("staff.statistics")
+
     def clean(self) -> None:
         super().clean()
         if self.branch is not None and self.branch.library_id != self.library_id:

@@ -44,6 +44,8 @@ WITHOUT_CUSTOMER = {
     "finance_returns_upload",
     # A POST names customers by id: tests/counter/test_incasso_open.py posts another library's.
     "finance_open_amounts_plan",
+    # Statistiek reads the library's figures only (tests/counter/test_statistics.py).
+    "statistics",
 }
 # URLs that name a renewal run: tests/counter/test_finance.py asks them about another
 # library's run; those that name a debit file or return file (and its item):

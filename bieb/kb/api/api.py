@@ -12,6 +12,7 @@ one does. The one way to an account not yet linked is the member's own: the ID t
 sign-in (`link-own`), or the code mailed to them (`link-codes`, `accounts/link`).
 """
 
+import datetime as dt
 import functools
 import uuid
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from bieb.kb.api.schemas import (
     LIBRARY_CODE_PATTERN,
     MAX_STATUS,
     AccountCreate,
+    AccountFiguresOut,
     AccountLink,
     AccountLinkOwn,
     AccountOut,
@@ -656,6 +658,35 @@ def library_events(
         ],
         "cursor": page.cursor,
         "more": page.more,
+    }
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+FirstDay = Query(..., description="The first day the accounts were made, YYYY-MM-DD.")
+LastDay = Query(..., description="The last day the accounts were made, YYYY-MM-DD.")
+
+
+@api.get(
+    "/libraries/{library}/statistics/accounts",
+    response={200: AccountFiguresOut, **_errors(422)},
+    tags=["Statistiek"],
+    operation_id="library_account_figures",
+)
+def library_account_figures(
+    request: HttpRequest,
+    library: str = Library,
+    start: dt.date = FirstDay,
+    end: dt.date = LastDay,
+) -> dict[str, int]:
+    """The login accounts this library's counter made from `start` through `end`: how many,
+    how many were activated before their link ran out, how many expired unused and were
+    removed. From the KB's daily figures (computed every hour)."""
+    figures = InProcessKB().account_figures(library_code=library, start=start, end=end)
+    return {
+        "made": figures.made,
+        "activated_in_time": figures.activated_in_time,
+        "expired": figures.expired,
     }
 
 

@@ -195,6 +195,12 @@ class EventsOut(Schema):
     more: bool = Field(description="Whether more events wait (read again at once).")
 
 
+class AccountFiguresOut(Schema):
+    made: int = Field(description="Accounts this library's counter made in the period.")
+    activated_in_time: int = Field(description="Of those, activated before the link ran out.")
+    expired: int = Field(description="Of those, never activated and removed (purged).")
+
+
 class LibraryIn(Schema):
     name: Annotated[str, text(min_length=1, max_length=200)]
     contact_address: Annotated[str, text(max_length=200)] = ""

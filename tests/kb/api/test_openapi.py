@@ -72,7 +72,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(
     ]
     started = time.monotonic()
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 15
+    assert len(operations) == 16
     calls = 0
     cases = [
         (operation, mode)

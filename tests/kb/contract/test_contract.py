@@ -381,3 +381,23 @@ def test_the_event_feed_tells_of_a_purge(kb: KBInterface) -> None:
     ]
     assert kb.library_events(library_code="bind", after=page.cursor).events == []
     assert kb.library_events(library_code="oost", after=0).events == []
+
+
+def test_account_figures_count_the_librarys_counter_accounts(kb: KBInterface) -> None:
+    from bieb.kb.interface import AccountFigures
+    from bieb.kb.statistics.models import DailyFigure, KBMetric
+
+    day = dt.date(2025, 3, 10)
+    for code, origin, metric, count in (
+        ("bind", "balie", KBMetric.CREATED, 3),
+        ("bind", "balie", KBMetric.MADE_ACTIVATED, 2),
+        ("bind", "balie", KBMetric.MADE_EXPIRED, 1),
+        ("oost", "balie", KBMetric.CREATED, 7),
+        ("", "online", KBMetric.CREATED, 5),
+    ):
+        DailyFigure.objects.create(
+            day=day, metric=metric, library_code=code, origin=origin, count=count
+        )
+    assert kb.account_figures(library_code="bind", start=day, end=day) == AccountFigures(3, 2, 1)
+    later = day + dt.timedelta(days=1)
+    assert kb.account_figures(library_code="bind", start=later, end=later) == AccountFigures()

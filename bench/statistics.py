@@ -1,0 +1,143 @@
+"""11 statistics: the daily figures' job for one day with the 4 million customers (one
+membership each, with its period and ledger lines: bench.renewals' memberships), and the two
+statistics pages with a year of figures behind them: median and 95th percentile.
+
+A year of figures is the computed day's rows copied to the 365 days before it (computing 365
+days would take the job's time 365 times and measure nothing more): the pages then read as many
+rows as after a year of the periodic job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from bench.harness import Figure, bench_staff, main, median, percentile, timings
+
+DAY = dt.date(2026, 11, 28)  # bench.data's today
+PAGE_RUNS = 40
+
+
+def _copy_year(table: str, day: dt.date, columns: str) -> int:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE day < %s AND day >= %s", [day, day - dt.timedelta(days=365)]
+        )
+        cursor.execute(
+            f"INSERT INTO {table} (day, {columns}) "
+            f"SELECT d::date, {columns} FROM {table}, "
+            "generate_series(%s::date - 365, %s::date - 1, interval '1 day') AS d "
+            f"WHERE {table}.day = %s",
+            [day, day, day],
+        )
+        copied = cursor.rowcount
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {table}")
+    return copied
+
+
+def _page(client: Any, url: str) -> list[float]:
+    first = client.get(url)
+    assert first.status_code == 200, (url, first.status_code)
+    return timings(lambda: client.get(url), PAGE_RUNS)
+
+
+def run(scale: float) -> list[Figure]:
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from bench.data import ensure_customers
+    from bench.renewals import ensure_memberships
+    from bieb.kb.statistics.aggregate import kb_figures_day_compute
+    from bieb.staff.models import User
+    from bieb.statistics.aggregate import figures_day_compute
+
+    dataset = ensure_customers(scale)
+    ensure_memberships(dataset)
+    figures: list[Figure] = []
+
+    started = time.perf_counter()
+    rows = figures_day_compute(day=DAY)
+    job = time.perf_counter() - started
+    started = time.perf_counter()
+    again = figures_day_compute(day=DAY)
+    job_again = time.perf_counter() - started
+    print(f"library job, one day: {job:.1f} s ({rows} rows), again {job_again:.1f} s", flush=True)
+    figures += [
+        Figure(
+            "11 statistics", "library figures of one day, all libraries", job, "s", goal="seconds"
+        ),
+        Figure(
+            "11 statistics", "the same day again (same rows)", job_again, "s", met=again == rows
+        ),
+    ]
+    started = time.perf_counter()
+    kb_rows = kb_figures_day_compute(day=DAY)
+    kb_job = time.perf_counter() - started
+    figures.append(Figure("11 statistics", "KB figures of one day", kb_job, "s", goal="seconds"))
+    print(f"KB job, one day: {kb_job:.1f} s ({kb_rows} rows)", flush=True)
+
+    copied = _copy_year(
+        "statistics_dailyfigure",
+        DAY,
+        "library_id, metric, channel, subscription, age_band, method, kind, count, amount",
+    )
+    _copy_year("kb_dailyfigure", DAY, "metric, library_code, origin, bucket, count")
+    print(f"a year of library figures: {copied:,} rows", flush=True)
+
+    manager = bench_staff(dataset.largest, f"statistiek-{dataset.largest.code}")
+    manager.user_permissions.add(Permission.objects.get(codename="statistics"))
+    client = Client()
+    client.force_login(User.objects.get(pk=manager.pk))
+    for label, url in (
+        ("per maand, 12 maanden", "/balie/statistiek/?van=2025-12-01&tot=2026-11-28"),
+        ("per week, 12 maanden", "/balie/statistiek/?van=2025-12-01&tot=2026-11-28&per=week"),
+    ):
+        times = _page(client, url)
+        p95 = percentile(times, 95) * 1000
+        print(f"/balie/statistiek/ {label}: median {median(times) * 1000:.0f} ms, p95 {p95:.0f} ms")
+        figures.append(
+            Figure(
+                "11 statistics",
+                f"/balie/statistiek/ {label}: p95",
+                p95,
+                "ms",
+                goal="p95 < 200 ms",
+                met=p95 < 200,
+            )
+        )
+
+    operator, _ = User.objects.get_or_create(
+        username="bench-kb-beheer", defaults={"is_superuser": True, "is_staff": True}
+    )
+    device = TOTPDevice.objects.filter(user=operator).first() or TOTPDevice.objects.create(
+        user=operator, name="bench", confirmed=True
+    )
+    kb_client = Client()
+    kb_client.force_login(operator)
+    session = kb_client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    times = _page(kb_client, "/kb/beheer/statistiek/?van=2025-12-01&tot=2026-11-28")
+    p95 = percentile(times, 95) * 1000
+    print(f"/kb/beheer/statistiek/: median {median(times) * 1000:.0f} ms, p95 {p95:.0f} ms")
+    figures.append(
+        Figure(
+            "11 statistics",
+            "/kb/beheer/statistiek/ per maand, 12 maanden: p95",
+            p95,
+            "ms",
+            goal="p95 < 200 ms",
+            met=p95 < 200,
+        )
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    main(run)
