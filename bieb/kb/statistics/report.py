@@ -59,7 +59,12 @@ def _rows(metric: str, period: Period, *fields: str) -> list[dict[str, Any]]:
 
 
 def kb_figures_through() -> Any:
-    return DailyFigure.objects.aggregate(d=Max("day"))["d"]
+    """The last day with figures: per metric, so that each is one step down its index."""
+    days = [
+        DailyFigure.objects.filter(metric=metric).aggregate(d=Max("day"))["d"]
+        for metric in KBMetric.values
+    ]
+    return max((day for day in days if day is not None), default=None)
 
 
 def kb_report(*, period: Period) -> list[Section]:
@@ -220,6 +225,7 @@ def _logins(period: Period, before: Period) -> Section:
 
 def _by_library(period: Period) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # One query per metric: each reads its part of the (metric, day) index.
     for metric in (KBMetric.CREATED, KBMetric.MADE_ACTIVATED, KBMetric.MADE_EXPIRED):
         for row in (
             DailyFigure.objects.filter(
