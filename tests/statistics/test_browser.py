@@ -65,11 +65,31 @@ def test_the_library_page_by_keyboard(
     expect(page.get_by_role("img", name="Nieuwe abonnementen per week")).to_be_visible()
     checked(page, "statistiek-week")
 
+    # A period that ends before it starts: said at the field, the focus there to correct it,
+    # what was typed kept.
+    page.get_by_label("Tot en met", exact=True).fill("2025-01-01")
+    with page.expect_navigation():
+        page.get_by_label("Tot en met", exact=True).press("Enter")
+    wrong = page.get_by_label("Tot en met", exact=True)
+    expect(wrong).to_be_focused()
+    expect(wrong).to_have_value("2025-01-01")
+    expect(wrong).to_have_accessible_description("De einddatum ligt vóór de begindatum.")
+    checked(page, "statistiek-fout")
+
     phone = browser_page_for(390, 844)
     log_in(phone, live_server.url, "manager")
     phone.goto(f"{live_server.url}/balie/statistiek/")
     expect(phone.get_by_role("heading", level=1)).to_have_text("Statistiek")
-    step(phone, "statistiek-telefoon")
+    checked(phone, "statistiek-telefoon")
+
+    # Staff without the manager's right: no menu item, and the address says why in Dutch.
+    desk = browser_page_for()
+    log_in(desk, live_server.url, "balie")
+    menu = desk.get_by_role("navigation", name="Balie")
+    expect(menu.get_by_role("link", name="Statistiek")).to_have_count(0)
+    desk.goto(f"{live_server.url}/balie/statistiek/")
+    expect(desk.get_by_role("heading", level=1)).to_have_text("Geen toegang")
+    checked(desk, "statistiek-geen-toegang")
 
 
 def test_the_kb_page_for_an_operator(
@@ -88,3 +108,14 @@ def test_the_kb_page_for_an_operator(
         page.get_by_role("img", name="Aandeel ongebruikt verlopen, per bibliotheek")
     ).to_be_visible()
     checked(page, "kb-statistiek")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Naar de inhoud")).to_be_focused()
+
+    page.goto(f"{live_server.url}/kb/beheer/statistiek/?van=1-2-2026&per=jaar")
+    wrong = page.get_by_label("Van", exact=True)
+    expect(wrong).to_be_focused()  # the first of the two fields that were wrong
+    expect(wrong).to_have_accessible_description("Vul een datum in als dd-mm-jjjj.")
+    expect(page.get_by_label("Per", exact=True)).to_have_accessible_description(
+        "Kies week of maand."
+    )
+    checked(page, "kb-statistiek-fout")
