@@ -4,6 +4,7 @@ import argparse
 import calendar
 import datetime as dt
 
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 MONTHS_NL = (
@@ -29,6 +30,33 @@ def day_argument(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError("gebruik YYYY-MM-DD, bijvoorbeeld 2026-05-02.") from None
+
+
+# How many days a backfill command computes in one go (ten years).
+BACKFILL_MAX_DAYS = 3660
+
+
+def day_range_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--from` and `--to` of a command that computes days anew (a backfill of figures)."""
+    parser.add_argument(
+        "--from", dest="start", type=day_argument, help="first day, YYYY-MM-DD (default: today)"
+    )
+    parser.add_argument(
+        "--to", dest="end", type=day_argument, help="last day, YYYY-MM-DD (default: --from)"
+    )
+
+
+def day_range_of(options: dict[str, object]) -> tuple[dt.date, dt.date]:
+    """The days of `day_range_arguments`: today alone by default; refused in Dutch when the
+    range runs backwards or is longer than BACKFILL_MAX_DAYS."""
+    start = options.get("start") or local_today()
+    end = options.get("end") or start
+    assert isinstance(start, dt.date) and isinstance(end, dt.date)  # noqa: S101  (argparse)
+    if end < start:
+        raise CommandError("--to ligt vóór --from.")
+    if (end - start).days >= BACKFILL_MAX_DAYS:
+        raise CommandError(f"Hoogstens {BACKFILL_MAX_DAYS} dagen per keer.")
+    return start, end
 
 
 def local_today() -> dt.date:

@@ -4,11 +4,13 @@ string, with the same period a year before), the tables of figures, and their CS
 import csv
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
 from bieb.core.charts import Series, bar_chart, number_nl
@@ -224,3 +226,40 @@ def section(
         percent=percent,
     )
     return Section(key, heading, summary, chart, tables, [one.name for one in series])
+
+
+def figures_page(
+    request: HttpRequest,
+    *,
+    today: dt.date,
+    report: Callable[[Period], list["Section"]],
+    through: Callable[[], dt.date | None],
+    csv_name: Callable[[str, Period], str],
+    template: str,
+    context: Mapping[str, object],
+) -> HttpResponse:
+    """A statistics page of either side: the period its query string chooses (with the one a
+    year before and the Dutch errors of what could not be read), the `report`'s sections, and
+    `?csv=<table>` as that table's download, named `csv_name(table key, period)`. `through` is
+    the last day the daily figures were computed for."""
+    period, typed, errors = period_from_query(request.GET, today=today)
+    sections = report(period)
+    table = table_find(sections, request.GET.get("csv", ""))
+    if table is not None:
+        return table.csv_response(csv_name(table.key, period))
+    query = urlencode({"van": typed["van"], "tot": typed["tot"], "per": typed["per"]})
+    last = through()
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "period": period,
+            "before": period.before,
+            "typed": typed,
+            "errors": errors,
+            "sections": sections,
+            "csv_base": f"{request.path}?{query}&csv=",
+            "through": date_nl(last) if last else "",
+        },
+    )

@@ -10,10 +10,9 @@ gets a Dutch 403 page.
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import urlencode
 
-from bieb.core.dates import date_nl, local_today
-from bieb.core.figures import period_from_query, table_find
+from bieb.core.dates import local_today
+from bieb.core.figures import figures_page
 from bieb.counter.access import Desk, counter_view
 from bieb.statistics.report import figures_through, library_report
 
@@ -34,25 +33,16 @@ def statistics_page(request: HttpRequest, desk: Desk) -> HttpResponse:
             "home_label": "Naar Klanten",
         }
         return render(request, "counter/error.html", context, status=403)
-    period, typed, errors = period_from_query(request.GET, today=local_today())
-    sections = library_report(library=desk.library, period=period)
-    table = table_find(sections, request.GET.get("csv", ""))
-    if table is not None:
-        return table.csv_response(
-            f"statistiek-{table.key}-{desk.library.code}-"
-            f"{period.start.isoformat()}-{period.end.isoformat()}.csv"
-        )
-    query = urlencode({"van": typed["van"], "tot": typed["tot"], "per": typed["per"]})
-    through = figures_through(desk.library)
-    context = {
-        "desk": desk,
-        "section": "statistiek",
-        "period": period,
-        "before": period.before,
-        "typed": typed,
-        "errors": errors,
-        "sections": sections,
-        "csv_base": f"{reverse('counter:statistics')}?{query}&csv=",
-        "through": date_nl(through) if through else "",
-    }
-    return render(request, "counter/statistics.html", context)
+    library = desk.library
+    return figures_page(
+        request,
+        today=local_today(),
+        report=lambda period: library_report(library=library, period=period),
+        through=lambda: figures_through(library),
+        csv_name=lambda key, period: (
+            f"statistiek-{key}-{library.code}-{period.start.isoformat()}-"
+            f"{period.end.isoformat()}.csv"
+        ),
+        template="counter/statistics.html",
+        context={"desk": desk, "section": "statistiek"},
+    )

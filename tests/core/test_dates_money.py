@@ -2,6 +2,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from bieb.core.dates import age_on, month_year_nl, period_valid_through
 from bieb.core.money import format_euro
@@ -44,3 +46,12 @@ def test_someone_born_on_29_february_ages_on_1_march_in_other_years() -> None:
     assert age_on(born, dt.date(2026, 2, 28)) == 17
     assert age_on(born, dt.date(2026, 3, 1)) == 18
     assert age_on(born, dt.date(2028, 2, 29)) == 20
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", ["statistics", "kb_statistics"])
+def test_a_backfill_refuses_a_range_backwards_or_over_ten_years_in_dutch(command: str) -> None:
+    with pytest.raises(CommandError, match="--to ligt vóór --from"):
+        call_command(command, "--from=2026-02-02", "--to=2026-02-01")
+    with pytest.raises(CommandError, match="Hoogstens 3660 dagen"):
+        call_command(command, "--from=2016-01-01", "--to=2026-01-08")  # 3660 days on

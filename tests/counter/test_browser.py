@@ -134,6 +134,20 @@ def fill_customer(page: Any, *, surname: str = "Tester", email: str = "") -> Non
     page.get_by_label("E-mail").fill(email or f"{surname.lower()}@example.nl")
 
 
+def to_costs_with_a_new_account(page: Any, base: str) -> None:
+    """Logged in: a new customer filled in, "Nieuw inlogaccount genereren" with Digital only,
+    OK: on the costs page, before "Opslaan"."""
+    page.goto(f"{base}/balie/klanten/nieuw/")
+    fill_customer(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Volgende").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Nieuw inlogaccount genereren").click()
+    page.get_by_label(DIGITAL_ONLY).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="OK", exact=True).click()
+
+
 def test_register_e_b_tester_activate_and_see_actief(
     base: str, browser_page: Any, smtp_server: SmtpServer
 ) -> None:
@@ -447,15 +461,7 @@ def test_expired_link_forget_and_a_new_account(
 def test_a_double_clicked_ok_registers_one_customer(base: str, browser_page: Any) -> None:
     page = browser_page
     log_in(page, base)
-    page.goto(f"{base}/balie/klanten/nieuw/")
-    fill_customer(page)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Volgende").click()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Nieuw inlogaccount genereren").click()
-    page.get_by_label(DIGITAL_ONLY).check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="OK", exact=True).click()
+    to_costs_with_a_new_account(page, base)
     posts: list[str] = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
     if connection.vendor == "postgresql":

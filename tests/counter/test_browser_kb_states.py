@@ -17,12 +17,15 @@ from bieb.kboutbox.models import KBCall, KBCallKind, KBCallState
 from bieb.kboutbox.services import kb_calls_run_due
 from tests.axe import axe_violations
 from tests.browser import expect_focus
-from tests.counter.test_browser import fill_customer, keyboard_to_a_new_customer, log_in, step
+from tests.counter.test_browser import (
+    keyboard_to_a_new_customer,
+    log_in,
+    step,
+    to_costs_with_a_new_account,
+)
 from tests.kb_outbox import kb_calls_due_now, kb_down
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-DIGITAL_ONLY = "0141 Digital only € 42,00 /12 mnd"
 
 
 def looked_at(page: Any, name: str) -> None:
@@ -112,15 +115,7 @@ def test_wordt_aangemaakt_looks_again_until_the_kb_has_answered(
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     page = browser_page
     log_in(page, kb_live)
-    page.goto(f"{kb_live}/balie/klanten/nieuw/")
-    fill_customer(page)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Volgende").click()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Nieuw inlogaccount genereren").click()
-    page.get_by_label(DIGITAL_ONLY).check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="OK", exact=True).click()
+    to_costs_with_a_new_account(page, kb_live)
     with page.expect_navigation():
         page.locator("#id_save").click()
     expect(page.get_by_role("dialog", name="Inlogaccount wordt aangemaakt")).to_be_visible()

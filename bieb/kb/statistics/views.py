@@ -5,14 +5,11 @@ refused (403); someone not signed in is sent to the admin's login."""
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 
-from bieb.core.dates import date_nl
-from bieb.core.figures import period_from_query, table_find
+from bieb.core.figures import figures_page
 from bieb.kb.statistics.report import kb_figures_through, kb_report
 
 
@@ -34,22 +31,14 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     if not kb_operator(request.user):
         raise PermissionDenied
-    period, typed, errors = period_from_query(request.GET, today=timezone.localdate())
-    sections = kb_report(period=period)
-    table = table_find(sections, request.GET.get("csv", ""))
-    if table is not None:
-        return table.csv_response(
-            f"kb-statistiek-{table.key}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-        )
-    query = urlencode({"van": typed["van"], "tot": typed["tot"], "per": typed["per"]})
-    through = kb_figures_through()
-    context = {
-        "period": period,
-        "before": period.before,
-        "typed": typed,
-        "errors": errors,
-        "sections": sections,
-        "csv_base": f"{reverse('kb:statistics')}?{query}&csv=",
-        "through": date_nl(through) if through else "",
-    }
-    return render(request, "kb/beheer/statistics.html", context)
+    return figures_page(
+        request,
+        today=timezone.localdate(),
+        report=lambda period: kb_report(period=period),
+        through=kb_figures_through,
+        csv_name=lambda key, period: (
+            f"kb-statistiek-{key}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+        ),
+        template="kb/beheer/statistics.html",
+        context={},
+    )

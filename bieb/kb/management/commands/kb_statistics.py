@@ -1,13 +1,9 @@
-import datetime as dt
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
+from django.core.management.base import BaseCommand, CommandParser
 
-from bieb.core.dates import day_argument
+from bieb.core.dates import day_range_arguments, day_range_of
 from bieb.kb.statistics.aggregate import kb_figures_range_compute
-
-MAX_DAYS = 3660
 
 
 class Command(BaseCommand):
@@ -17,19 +13,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--from", dest="start", type=day_argument, help="first day, YYYY-MM-DD (default: today)"
-        )
-        parser.add_argument(
-            "--to", dest="end", type=day_argument, help="last day, YYYY-MM-DD (default: --from)"
-        )
+        day_range_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        start: dt.date = options["start"] or timezone.localdate()
-        end: dt.date = options["end"] or start
-        if end < start:
-            raise CommandError("--to ligt vóór --from.")
-        if (end - start).days >= MAX_DAYS:
-            raise CommandError(f"Hoogstens {MAX_DAYS} dagen per keer.")
+        start, end = day_range_of(options)
         for day, rows in kb_figures_range_compute(start=start, end=end).items():
             self.stdout.write(f"{day.isoformat()}: {rows} regels")

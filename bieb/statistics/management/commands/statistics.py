@@ -2,11 +2,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bieb.core.dates import day_argument, local_today
+from bieb.core.dates import day_range_arguments, day_range_of
 from bieb.libraries.models import Library
 from bieb.statistics.aggregate import figures_range_compute
-
-MAX_DAYS = 3660
 
 
 class Command(BaseCommand):
@@ -16,21 +14,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--from", dest="start", type=day_argument, help="first day, YYYY-MM-DD (default: today)"
-        )
-        parser.add_argument(
-            "--to", dest="end", type=day_argument, help="last day, YYYY-MM-DD (default: --from)"
-        )
+        day_range_arguments(parser)
         parser.add_argument("--library", default="", help="only this library (its code)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        start = options["start"] or local_today()
-        end = options["end"] or start
-        if end < start:
-            raise CommandError("--to ligt vóór --from.")
-        if (end - start).days >= MAX_DAYS:
-            raise CommandError(f"Hoogstens {MAX_DAYS} dagen per keer.")
+        start, end = day_range_of(options)
         ids = None
         code = options["library"].strip()
         if code:
