@@ -93,7 +93,7 @@ def run(scale: float) -> list[Figure]:
 
     from bench.data import ensure_customers
     from bench.renewals import ensure_memberships
-    from bieb.kb.statistics.aggregate import kb_figures_day_compute
+    from bieb.kb.statistics.aggregate import kb_figures_day_compute, kb_months_compute
     from bieb.staff.models import User
     from bieb.statistics.aggregate import figures_day_compute
 
@@ -129,6 +129,9 @@ def run(scale: float) -> list[Figure]:
         "library_id, metric, channel, subscription, age_band, method, kind, count, amount",
     )
     _copy_year("kb_dailyfigure", DAY, "metric, library_code, origin, bucket, count")
+    started = time.perf_counter()
+    months = kb_months_compute(start=DAY - dt.timedelta(days=365), end=DAY)
+    print(f"KB month sums of the year: {months} rows in {time.perf_counter() - started:.1f} s")
     print(f"a year of library figures: {copied:,} rows", flush=True)
 
     call_command("collectstatic", interactive=False, verbosity=0)  # as `make run`
@@ -165,19 +168,24 @@ def run(scale: float) -> list[Figure]:
     session = kb_client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
-    times = _page(kb_client, "/kb/beheer/statistiek/?van=2025-12-01&tot=2026-11-28")
-    p95 = percentile(times, 95) * 1000
-    print(f"/kb/beheer/statistiek/: median {median(times) * 1000:.0f} ms, p95 {p95:.0f} ms")
-    figures.append(
-        Figure(
-            "11 statistics",
-            "/kb/beheer/statistiek/ per maand, 12 maanden: p95",
-            p95,
-            "ms",
-            goal="p95 < 200 ms",
-            met=p95 < 200,
+    for label, url in (
+        ("per maand, 12 maanden", "/kb/beheer/statistiek/?van=2025-12-01&tot=2026-11-28"),
+        ("per week, 12 maanden", "/kb/beheer/statistiek/?van=2025-12-01&tot=2026-11-28&per=week"),
+    ):
+        times = _page(kb_client, url)
+        p95 = percentile(times, 95) * 1000
+        middle = median(times) * 1000
+        print(f"/kb/beheer/statistiek/ {label}: median {middle:.0f} ms, p95 {p95:.0f} ms")
+        figures.append(
+            Figure(
+                "11 statistics",
+                f"/kb/beheer/statistiek/ {label}: p95",
+                p95,
+                "ms",
+                goal="p95 < 200 ms",
+                met=p95 < 200,
+            )
         )
-    )
     return figures
 
 

@@ -18,8 +18,13 @@ from bieb.kb.services import (
     account_create,
     accounts_purge_expired,
 )
-from bieb.kb.statistics.aggregate import kb_figures_day_compute, kb_figures_range_compute
-from bieb.kb.statistics.models import DailyFigure, KBMetric
+from bieb.kb.statistics.aggregate import (
+    kb_figures_day_compute,
+    kb_figures_range_compute,
+    kb_months_compute,
+)
+from bieb.kb.statistics.models import DailyFigure, KBMetric, MonthlyFigure
+from bieb.kb.statistics.report import library_account_figures
 from bieb.kb.tokens import activation_tokens
 from bieb.staff.models import User
 from tests.otp import admin_login
@@ -163,3 +168,67 @@ def test_others_are_refused(client: Client, demo: None) -> None:
     assert client.get(PAGE).status_code == 403
     client.force_login(User.objects.get(username="beheer"))  # no second factor given
     assert client.get(PAGE).status_code == 403
+
+
+def made_on(day: dt.date, number: str) -> None:
+    with time_machine.travel(dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC), tick=False):
+        counter_account("bind", number)
+
+
+def test_a_period_reads_its_whole_months_and_the_days_at_either_side(
+    client: Client, demo: None
+) -> None:
+    """Bind's counter made an account on 28 February, 1 and 31 March, 1 and 15 April. A page
+    reads March and April as months and the days at either side of them as days: each account
+    is counted once, whichever way a period cuts the months."""
+    days = [
+        dt.date(2025, 2, 28),
+        dt.date(2025, 3, 1),
+        dt.date(2025, 3, 31),
+        dt.date(2025, 4, 1),
+        dt.date(2025, 4, 15),
+    ]
+    for i, day in enumerate(days):
+        made_on(day, f"2528000000010{i}")
+    kb_figures_range_compute(start=dt.date(2025, 2, 27), end=dt.date(2025, 4, 30))
+    monthly = {
+        (f.month, f.library_code): f.count
+        for f in MonthlyFigure.objects.filter(metric=KBMetric.CREATED)
+    }
+    assert monthly == {
+        (dt.date(2025, 2, 1), "bind"): 1,
+        (dt.date(2025, 3, 1), "bind"): 2,
+        (dt.date(2025, 4, 1), "bind"): 2,
+    }
+    # The same sums from daily figures written some other way (as the bench does).
+    MonthlyFigure.objects.all().delete()
+    assert kb_months_compute(start=dt.date(2025, 2, 27), end=dt.date(2025, 4, 30)) == 3
+    assert {
+        (f.month, f.library_code): f.count
+        for f in MonthlyFigure.objects.filter(metric=KBMetric.CREATED)
+    } == monthly
+
+    def made(start: dt.date, end: dt.date) -> int:
+        return library_account_figures(library_code="bind", start=start, end=end).made
+
+    assert made(dt.date(2025, 2, 28), dt.date(2025, 4, 1)) == 4  # March whole, a day each side
+    assert made(dt.date(2025, 3, 1), dt.date(2025, 3, 31)) == 2  # March alone
+    assert made(dt.date(2025, 3, 2), dt.date(2025, 4, 14)) == 2  # no whole month
+    assert made(dt.date(2025, 1, 1), dt.date(2025, 4, 30)) == 5  # four whole months
+    assert made(dt.date(2025, 3, 2), dt.date(2025, 4, 30)) == 3  # April whole, days before it
+
+    # A day computed again sums its month again: the account of 15 April gone from the log.
+    AccountEvent.objects.filter(username="25280000000104").delete()
+    kb_figures_day_compute(day=dt.date(2025, 4, 15))
+    assert made(dt.date(2025, 4, 1), dt.date(2025, 4, 30)) == 1
+
+    admin_login(client, User.objects.get(username="beheer"), settings.BIEB_DEMO_PASSWORD)
+    for grain in ("maand", "week"):
+        page = f"/kb/beheer/statistiek/?van=2025-02-28&tot=2025-04-30&per={grain}"
+        lines = client.get(page + "&csv=aanmeldingen").content.decode("utf-8-sig").splitlines()
+        made_per_row = [line.split(";")[:2] for line in lines[1:]]
+        assert made_per_row[-1] == ["Totaal", "4"], grain
+        if grain == "maand":
+            assert made_per_row[:-1] == [["feb 2025", "1"], ["mrt 2025", "2"], ["apr 2025", "1"]]
+        lines = client.get(page + "&csv=bibliotheken").content.decode("utf-8-sig").splitlines()
+        assert lines[1].startswith("bind") and ";4;" in lines[1], grain

@@ -12,6 +12,7 @@ import time_machine
 from django.core.management import call_command
 from django.db import transaction
 
+from bieb.core.periodic import job_run_due
 from bieb.customers.ledger import ledger_online_payment_book, ledger_payment_book
 from bieb.customers.memberships import membership_cancel
 from bieb.customers.models import Customer
@@ -253,3 +254,42 @@ def test_renewals_paid_deregistration_and_a_vast_membership_not_renewed(
     assert figures(bind, may_20, Metric.RENEWAL_PAID) == {("contant", 1, renewal)}
     assert figures(bind, june_1, Metric.NOT_RENEWED) == {("0141", 1)}
     assert figures(bind, june_1, Metric.ACTIVE) == {("0110", "45-64", 1)}
+
+
+def test_the_hourly_job_counts_yesterday_again_only_in_its_first_run_after_midnight(
+    bind: Library, balie: User, branch_5280: Branch, adult: SubscriptionType
+) -> None:
+    """A member registered at 23:30 is in the day's figures once the first run after midnight
+    has been; the runs after it no longer compute yesterday (the operator sees which days a
+    run computed in its result)."""
+
+    def registrations() -> int:
+        return sum(
+            f.count
+            for f in DailyFigure.objects.filter(library=bind, day=MARCH_10, metric=Metric.NEW)
+        )
+
+    def run(day: dt.date, hour: int, minute: int = 0) -> str:
+        clock = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC)
+        with time_machine.travel(clock, tick=False):
+            done = job_run_due("statistics_daily", holder="test", force=True)
+        assert done is not None and done.ok, done
+        return done.result
+
+    def member(surname: str, hour: int, minute: int) -> None:
+        clock = dt.datetime(2025, 3, 10, hour, minute, tzinfo=dt.UTC)
+        with time_machine.travel(clock, tick=False):
+            register(
+                balie, branch_5280, adult, surname=surname, birth=dt.date(1990, 1, 1), on=MARCH_10
+            )
+
+    member("Vroeg", 9, 0)
+    assert "2025-03-10" in run(MARCH_10, 20)  # 21:00 in Amsterdam
+    assert registrations() == 1
+    member("Laat", 22, 30)  # 23:30 in Amsterdam, after the day's last run
+    assert registrations() == 1
+    first = run(MARCH_11, 0, 5)  # 01:05 in Amsterdam
+    assert "2025-03-10" in first and "2025-03-11" in first
+    assert registrations() == 2
+    later = run(MARCH_11, 1, 5)
+    assert "2025-03-10" not in later and "2025-03-11" in later

@@ -1,6 +1,7 @@
 """The login service's daily figures (`DailyFigure`), from its security log (`AccountEvent`).
 
     kb_figures_day_compute(day=...)
+    kb_months_compute(start=..., end=...)
     kb_figures_range_compute(start=..., end=...)
 
 The log keeps what the accounts table loses: a purged account's row is gone, its events stay.
@@ -10,8 +11,10 @@ account's row and its linked memberships while those exist, else counts as unkno
 Activation and purge are matched to the making by the account's id.
 
 A day computed twice gives the same rows (its rows are deleted and inserted in one
-transaction). The figures of the accounts made on a day keep changing until their links ran
-out and the purge came by, so the periodic job computes the last `RECENT_DAYS` days again.
+transaction). The same transaction sums the day's month anew (`MonthlyFigure`), so a month's
+rows always equal its days'. The figures of the accounts made on a day keep changing until
+their links ran out and the purge came by, so the periodic job computes the last
+`RECENT_DAYS` days again.
 """
 
 import datetime as dt
@@ -21,13 +24,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
 from bieb.kb.models import AccountEvent, LinkedMembership, LoginAccount
 from bieb.kb.services import activation_lifetime
-from bieb.kb.statistics.models import ACTIVATION_BUCKETS, DailyFigure, KBMetric
+from bieb.kb.statistics.models import ACTIVATION_BUCKETS, DailyFigure, KBMetric, MonthlyFigure
 
 ONE_DAY = dt.timedelta(days=1)
 RECENT_DAYS = 7
@@ -155,6 +158,52 @@ def _day_figures(day: dt.date) -> Iterator[DailyFigure]:
         )
 
 
+def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and the last day of `day`'s month."""
+    first = day.replace(day=1)
+    following = (first + dt.timedelta(days=31)).replace(day=1)
+    return first, following - ONE_DAY
+
+
+def _month_sum(day: dt.date) -> int:
+    """`day`'s month summed anew from its daily figures; how many rows."""
+    first, last = month_of(day)
+    MonthlyFigure.objects.filter(month=first).delete()
+    made = MonthlyFigure.objects.bulk_create(
+        (
+            MonthlyFigure(
+                month=first,
+                metric=metric,
+                library_code=library,
+                origin=origin,
+                bucket=bucket,
+                count=n,
+            )
+            for metric, library, origin, bucket, n in DailyFigure.objects.filter(
+                day__gte=first, day__lte=last
+            )
+            .order_by()
+            .values("metric", "library_code", "origin", "bucket")
+            .annotate(n=Sum("count"))
+            .values_list("metric", "library_code", "origin", "bucket", "n")
+        ),
+        batch_size=1000,
+    )
+    return len(made)
+
+
+def kb_months_compute(*, start: dt.date, end: dt.date) -> int:
+    """The months from `start`'s through `end`'s summed anew from their daily figures (after
+    daily figures were written some other way than `kb_figures_day_compute`); how many rows."""
+    rows = 0
+    first = month_of(start)[0]
+    while first <= end:
+        with transaction.atomic():
+            rows += _month_sum(first)
+        first = month_of(first)[1] + ONE_DAY
+    return rows
+
+
 def kb_figures_day_compute(*, day: dt.date) -> int:
     """Compute the login service's figures of `day` anew; how many rows."""
     for attempt in (1, 2):
@@ -163,6 +212,7 @@ def kb_figures_day_compute(*, day: dt.date) -> int:
                 rows = list(_day_figures(day))
                 DailyFigure.objects.filter(day=day).delete()
                 DailyFigure.objects.bulk_create(rows, batch_size=1000)
+                _month_sum(day)
                 return len(rows)
         except IntegrityError:
             # Computed by another process at the same moment; once more, to end with ours.

@@ -49,3 +49,32 @@ class DailyFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.metric} {self.count}"
+
+
+class MonthlyFigure(models.Model):
+    """The daily figures of a calendar month summed, per metric and combination of dimensions:
+    what a page reads for the months wholly inside its period (a year is 12 rows per library
+    instead of 365). Kept by `bieb.kb.statistics.aggregate` in the transaction that writes a
+    day of the month, so it always equals the sum of that month's `DailyFigure` rows."""
+
+    month = models.DateField("maand")  # its first day
+    metric = models.CharField("cijfer", max_length=20, choices=KBMetric.choices)
+    library_code = models.CharField("bibliotheek", max_length=30, blank=True, default="")
+    origin = models.CharField("aangemaakt via", max_length=10, blank=True, default="")
+    bucket = models.CharField("groep", max_length=10, blank=True, default="")
+    count = models.PositiveBigIntegerField("aantal")
+
+    class Meta:
+        verbose_name = "maandcijfer"
+        verbose_name_plural = "maandcijfers"
+        indexes = [models.Index(fields=["metric", "month"], name="kb_month_figure_read")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "metric", "library_code", "origin", "bucket"],
+                name="kb_month_figure_once",
+                violation_error_message="Voor die maand is er al een cijfer met deze indeling.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.metric} {self.count}"

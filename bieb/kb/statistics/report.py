@@ -3,8 +3,9 @@
 share of counter-made accounts that expire unused. For a period and the same period a year
 before."""
 
-from collections import defaultdict
-from collections.abc import Iterable
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,8 @@ from django.db.models import Max, Sum
 from bieb.core.charts import Series, number_nl
 from bieb.core.figures import Period, Section, Table, section, share
 from bieb.kb.models import LibraryContact
-from bieb.kb.statistics.models import ACTIVATION_BUCKETS, DailyFigure, KBMetric
+from bieb.kb.statistics.aggregate import ONE_DAY, month_of
+from bieb.kb.statistics.models import ACTIVATION_BUCKETS, DailyFigure, KBMetric, MonthlyFigure
 from bieb.kb.types import AccountFigures
 
 BEFORE = "Een jaar eerder"
@@ -26,22 +28,69 @@ BUCKET_LABELS = {
 }
 
 
+def _months_within(
+    start: dt.date, end: dt.date
+) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]]]:
+    """The months wholly within `start` through `end` (their first days), and the days at
+    either side of them (as ranges; the whole span when no month fits)."""
+    months: list[dt.date] = []
+    first = start if start.day == 1 else month_of(start)[1] + ONE_DAY
+    while month_of(first)[1] <= end:
+        months.append(first)
+        first = month_of(first)[1] + ONE_DAY
+    if not months:
+        return [], [(start, end)]
+    edges = []
+    if start < months[0]:
+        edges.append((start, months[0] - ONE_DAY))
+    if month_of(months[-1])[1] < end:
+        edges.append((month_of(months[-1])[1] + ONE_DAY, end))
+    return months, edges
+
+
+def _figures(
+    start: dt.date,
+    end: dt.date,
+    fields: Sequence[str],
+    *,
+    per_day: bool = False,
+    **filters: Any,
+) -> list[dict[str, Any]]:
+    """The figures from `start` through `end` that match `filters`, summed per `fields`: the
+    months wholly inside from their monthly sums, the days at either side from the daily
+    figures. `per_day` adds `day`: a month's sum then falls on the month's first day, so only
+    a caller that counts by month may ask for it."""
+    months, edges = _months_within(start, end)
+    totals: Counter[tuple[Any, ...]] = Counter()
+    keys = ("day", *fields) if per_day else tuple(fields)
+    if months:
+        monthly = MonthlyFigure.objects.filter(
+            month__gte=months[0], month__lte=months[-1], **filters
+        ).order_by()
+        read = ("month", *fields) if per_day else tuple(fields)
+        for row in monthly.values(*read).annotate(n=Sum("count")).values_list(*read, "n"):
+            totals[row[:-1]] += row[-1]
+    for first, last in edges:
+        daily = DailyFigure.objects.filter(day__gte=first, day__lte=last, **filters).order_by()
+        for row in daily.values(*keys).annotate(n=Sum("count")).values_list(*keys, "n"):
+            totals[row[:-1]] += row[-1]
+    return [{**dict(zip(keys, key, strict=True)), "n": n} for key, n in totals.items()]
+
+
 def library_account_figures(*, library_code: str, start: Any, end: Any) -> AccountFigures:
     """The accounts a library's counter made from `start` through `end` (the interface's
     `account_figures`)."""
-    totals = dict(
-        DailyFigure.objects.filter(
+    totals = {
+        row["metric"]: row["n"]
+        for row in _figures(
+            start,
+            end,
+            ["metric"],
             metric__in=[KBMetric.CREATED, KBMetric.MADE_ACTIVATED, KBMetric.MADE_EXPIRED],
             library_code=library_code,
             origin="balie",
-            day__gte=start,
-            day__lte=end,
         )
-        .order_by()
-        .values("metric")
-        .annotate(n=Sum("count"))
-        .values_list("metric", "n")
-    )
+    }
     return AccountFigures(
         made=totals.get(KBMetric.CREATED, 0),
         activated_in_time=totals.get(KBMetric.MADE_ACTIVATED, 0),
@@ -50,10 +99,20 @@ def library_account_figures(*, library_code: str, start: Any, end: Any) -> Accou
 
 
 def _rows(metric: str, period: Period, *fields: str) -> list[dict[str, Any]]:
+    """`metric` in `period`, summed per `fields`; with `day` among them, per day, except
+    that a whole month inside a period shown per month comes as one row on its first day."""
+    per_day = "day" in fields
+    rest = [name for name in fields if name != "day"]
+    if per_day and period.grain == "week":  # a week can cross a month's end
+        return _daily_rows(metric, period, rest)
+    return _figures(period.start, period.end, rest, per_day=per_day, metric=metric)
+
+
+def _daily_rows(metric: str, period: Period, fields: list[str]) -> list[dict[str, Any]]:
     return list(
         DailyFigure.objects.filter(metric=metric, day__gte=period.start, day__lte=period.end)
         .order_by()
-        .values(*fields)
+        .values("day", *fields)
         .annotate(n=Sum("count"))
     )
 
@@ -225,17 +284,14 @@ def _logins(period: Period, before: Period) -> Section:
 
 def _by_library(period: Period) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    # One query per metric: each reads its part of the (metric, day) index.
-    for metric in (KBMetric.CREATED, KBMetric.MADE_ACTIVATED, KBMetric.MADE_EXPIRED):
-        for row in (
-            DailyFigure.objects.filter(
-                metric=metric, origin="balie", day__gte=period.start, day__lte=period.end
-            )
-            .order_by()
-            .values("library_code")
-            .annotate(n=Sum("count"))
-        ):
-            out[row["library_code"]][metric] += row["n"]
+    for row in _figures(
+        period.start,
+        period.end,
+        ["library_code", "metric"],
+        metric__in=[KBMetric.CREATED, KBMetric.MADE_ACTIVATED, KBMetric.MADE_EXPIRED],
+        origin="balie",
+    ):
+        out[row["library_code"]][row["metric"]] += row["n"]
     return out
 
 
