@@ -11,10 +11,10 @@ account's row and its linked memberships while those exist, else counts as unkno
 Activation and purge are matched to the making by the account's id.
 
 A day computed twice gives the same rows (its rows are deleted and inserted in one
-transaction). The same transaction sums the day's month anew (`MonthlyFigure`), so a month's
-rows always equal its days'. The figures of the accounts made on a day keep changing until
-their links ran out and the purge came by, so the periodic job computes the last
-`RECENT_DAYS` days again.
+transaction). The same transaction sums the day over the libraries (`NationalFigure`) and its
+month anew (`MonthlyFigure`), so these sums always equal the daily rows. The figures of the
+accounts made on a day keep changing until their links ran out and the purge came by, so the
+periodic job computes the last `RECENT_DAYS` days again.
 """
 
 import datetime as dt
@@ -30,7 +30,13 @@ from django.utils import timezone
 
 from bieb.kb.models import AccountEvent, LinkedMembership, LoginAccount
 from bieb.kb.services import activation_lifetime
-from bieb.kb.statistics.models import ACTIVATION_BUCKETS, DailyFigure, KBMetric, MonthlyFigure
+from bieb.kb.statistics.models import (
+    ACTIVATION_BUCKETS,
+    DailyFigure,
+    KBMetric,
+    MonthlyFigure,
+    NationalFigure,
+)
 
 ONE_DAY = dt.timedelta(days=1)
 RECENT_DAYS = 7
@@ -165,6 +171,18 @@ def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
     return first, following - ONE_DAY
 
 
+def _national_sum(day: dt.date, rows: list[DailyFigure]) -> None:
+    """`day`'s figures summed over the libraries."""
+    totals: Counter[tuple[str, str, str]] = Counter()
+    for row in rows:
+        totals[(row.metric, row.origin, row.bucket)] += row.count
+    NationalFigure.objects.filter(day=day).delete()
+    NationalFigure.objects.bulk_create(
+        NationalFigure(day=day, metric=metric, origin=origin, bucket=bucket, count=n)
+        for (metric, origin, bucket), n in totals.items()
+    )
+
+
 def _month_sum(day: dt.date) -> int:
     """`day`'s month summed anew from its daily figures; how many rows."""
     first, last = month_of(day)
@@ -212,6 +230,7 @@ def kb_figures_day_compute(*, day: dt.date) -> int:
                 rows = list(_day_figures(day))
                 DailyFigure.objects.filter(day=day).delete()
                 DailyFigure.objects.bulk_create(rows, batch_size=1000)
+                _national_sum(day, rows)
                 _month_sum(day)
                 return len(rows)
         except IntegrityError:

@@ -51,6 +51,33 @@ class DailyFigure(models.Model):
         return f"{self.day} {self.metric} {self.count}"
 
 
+class NationalFigure(models.Model):
+    """The daily figures of a day summed over the libraries, per metric, origin and bucket:
+    what the national funnel reads per day (a year is some 3,600 rows instead of one per
+    library and day). Kept with the day's `DailyFigure` rows, in the same transaction."""
+
+    day = models.DateField("dag")
+    metric = models.CharField("cijfer", max_length=20, choices=KBMetric.choices)
+    origin = models.CharField("aangemaakt via", max_length=10, blank=True, default="")
+    bucket = models.CharField("groep", max_length=10, blank=True, default="")
+    count = models.PositiveIntegerField("aantal")
+
+    class Meta:
+        verbose_name = "landelijk dagcijfer"
+        verbose_name_plural = "landelijke dagcijfers"
+        indexes = [models.Index(fields=["metric", "day"], name="kb_national_figure_read")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "metric", "origin", "bucket"],
+                name="kb_national_figure_once",
+                violation_error_message="Voor die dag is er al een landelijk cijfer zo ingedeeld.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.metric} {self.count}"
+
+
 class MonthlyFigure(models.Model):
     """The daily figures of a calendar month summed, per metric and combination of dimensions:
     what a page reads for the months wholly inside its period (a year is 12 rows per library

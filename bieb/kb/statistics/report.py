@@ -15,7 +15,13 @@ from bieb.core.charts import Series, number_nl
 from bieb.core.figures import Period, Section, Table, section, share
 from bieb.kb.models import LibraryContact
 from bieb.kb.statistics.aggregate import ONE_DAY, month_of
-from bieb.kb.statistics.models import ACTIVATION_BUCKETS, DailyFigure, KBMetric, MonthlyFigure
+from bieb.kb.statistics.models import (
+    ACTIVATION_BUCKETS,
+    DailyFigure,
+    KBMetric,
+    MonthlyFigure,
+    NationalFigure,
+)
 from bieb.kb.types import AccountFigures
 
 BEFORE = "Een jaar eerder"
@@ -49,32 +55,24 @@ def _months_within(
 
 
 def _figures(
-    start: dt.date,
-    end: dt.date,
-    fields: Sequence[str],
-    *,
-    per_day: bool = False,
-    **filters: Any,
+    start: dt.date, end: dt.date, fields: Sequence[str], **filters: Any
 ) -> list[dict[str, Any]]:
     """The figures from `start` through `end` that match `filters`, summed per `fields`: the
     months wholly inside from their monthly sums, the days at either side from the daily
-    figures. `per_day` adds `day`: a month's sum then falls on the month's first day, so only
-    a caller that counts by month may ask for it."""
+    figures."""
     months, edges = _months_within(start, end)
     totals: Counter[tuple[Any, ...]] = Counter()
-    keys = ("day", *fields) if per_day else tuple(fields)
     if months:
         monthly = MonthlyFigure.objects.filter(
             month__gte=months[0], month__lte=months[-1], **filters
         ).order_by()
-        read = ("month", *fields) if per_day else tuple(fields)
-        for row in monthly.values(*read).annotate(n=Sum("count")).values_list(*read, "n"):
+        for row in monthly.values(*fields).annotate(n=Sum("count")).values_list(*fields, "n"):
             totals[row[:-1]] += row[-1]
     for first, last in edges:
         daily = DailyFigure.objects.filter(day__gte=first, day__lte=last, **filters).order_by()
-        for row in daily.values(*keys).annotate(n=Sum("count")).values_list(*keys, "n"):
+        for row in daily.values(*fields).annotate(n=Sum("count")).values_list(*fields, "n"):
             totals[row[:-1]] += row[-1]
-    return [{**dict(zip(keys, key, strict=True)), "n": n} for key, n in totals.items()]
+    return [{**dict(zip(fields, key, strict=True)), "n": n} for key, n in totals.items()]
 
 
 def library_account_figures(*, library_code: str, start: Any, end: Any) -> AccountFigures:
@@ -99,22 +97,16 @@ def library_account_figures(*, library_code: str, start: Any, end: Any) -> Accou
 
 
 def _rows(metric: str, period: Period, *fields: str) -> list[dict[str, Any]]:
-    """`metric` in `period`, summed per `fields`; with `day` among them, per day, except
-    that a whole month inside a period shown per month comes as one row on its first day."""
-    per_day = "day" in fields
-    rest = [name for name in fields if name != "day"]
-    if per_day and period.grain == "week":  # a week can cross a month's end
-        return _daily_rows(metric, period, rest)
-    return _figures(period.start, period.end, rest, per_day=per_day, metric=metric)
-
-
-def _daily_rows(metric: str, period: Period, fields: list[str]) -> list[dict[str, Any]]:
-    return list(
-        DailyFigure.objects.filter(metric=metric, day__gte=period.start, day__lte=period.end)
-        .order_by()
-        .values("day", *fields)
-        .annotate(n=Sum("count"))
-    )
+    """`metric` in `period`, summed per `fields`: per day (`day` among them) from the day's
+    national sums, else from the months wholly inside the period and the days around them."""
+    if "day" in fields:
+        return list(
+            NationalFigure.objects.filter(metric=metric, day__gte=period.start, day__lte=period.end)
+            .order_by()
+            .values(*fields)
+            .annotate(n=Sum("count"))
+        )
+    return _figures(period.start, period.end, fields, metric=metric)
 
 
 def kb_figures_through() -> Any:

@@ -1,4 +1,5 @@
-"""Migration kb 0013: the daily figures computed before it are summed into their months."""
+"""Migration kb 0013: the daily figures computed before it are summed into their months and
+over the libraries."""
 
 import datetime as dt
 
@@ -10,10 +11,10 @@ from django.db.migrations.executor import MigrationExecutor
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 BEFORE = [("kb", "0012_statistics")]
-AFTER = [("kb", "0013_monthly_figures")]
+AFTER = [("kb", "0013_figure_sums")]
 
 
-def test_the_daily_figures_so_far_are_summed_per_month() -> None:
+def test_the_daily_figures_so_far_are_summed_per_month_and_over_the_libraries() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     DailyFigure = executor.loader.project_state(BEFORE).apps.get_model("kb", "DailyFigure")
@@ -30,10 +31,17 @@ def test_the_daily_figures_so_far_are_summed_per_month() -> None:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(AFTER)
-    MonthlyFigure = executor.loader.project_state(AFTER).apps.get_model("kb", "MonthlyFigure")
+    apps = executor.loader.project_state(AFTER).apps
+    MonthlyFigure = apps.get_model("kb", "MonthlyFigure")
+    NationalFigure = apps.get_model("kb", "NationalFigure")
     assert set(MonthlyFigure.objects.values_list("month", "library_code", "count")) == {
         (dt.date(2026, 10, 1), "bind", 3),
         (dt.date(2026, 11, 1), "bind", 9),
         (dt.date(2026, 11, 1), "oost", 6),
+    }
+    assert set(NationalFigure.objects.values_list("day", "origin", "count")) == {
+        (dt.date(2026, 10, 31), "balie", 3),
+        (dt.date(2026, 11, 1), "balie", 4),
+        (dt.date(2026, 11, 30), "balie", 11),
     }
     MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
