@@ -97,7 +97,7 @@ def run(scale: float) -> list[Figure]:
 
     from bench.data import ensure_customers
     from bench.renewals import ensure_memberships
-    from bieb.kb.statistics.aggregate import kb_figures_day_compute, kb_months_compute
+    from bieb.kb.statistics.aggregate import kb_figures_day_compute, kb_sums_compute
     from bieb.staff.models import User
     from bieb.statistics.aggregate import figures_day_compute
 
@@ -133,10 +133,10 @@ def run(scale: float) -> list[Figure]:
         "library_id, metric, channel, subscription, age_band, method, kind, count, amount",
     )
     _copy_history("kb_dailyfigure", DAY, "metric, library_code, origin, bucket, count")
-    _copy_history("kb_nationalfigure", DAY, "metric, origin, bucket, count")
     started = time.perf_counter()
-    months = kb_months_compute(start=DAY - dt.timedelta(days=HISTORY_DAYS), end=DAY)
-    print(f"KB month sums of two years: {months} rows in {time.perf_counter() - started:.1f} s")
+    months = kb_sums_compute(start=DAY - dt.timedelta(days=HISTORY_DAYS), end=DAY)
+    took = time.perf_counter() - started
+    print(f"KB national and monthly sums of two years: {months} monthly rows in {took:.1f} s")
     print(f"two years of library figures: {copied:,} rows", flush=True)
 
     call_command("collectstatic", interactive=False, verbosity=0)  # as `make run`

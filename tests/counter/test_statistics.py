@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from bieb.kb.statistics.aggregate import kb_sums_compute
 from bieb.kb.statistics.models import DailyFigure as KBFigure
 from bieb.kb.statistics.models import KBMetric
 from bieb.libraries.models import Library
@@ -58,6 +59,7 @@ def figures(bind: Library, oost: Library) -> None:
                 origin="balie",
                 count=count,
             )
+    kb_sums_compute(start=dt.date(2025, 1, 6), end=dt.date(2025, 1, 6))
 
 
 @pytest.fixture

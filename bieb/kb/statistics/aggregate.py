@@ -1,7 +1,7 @@
 """The login service's daily figures (`DailyFigure`), from its security log (`AccountEvent`).
 
     kb_figures_day_compute(day=...)
-    kb_months_compute(start=..., end=...)
+    kb_sums_compute(start=..., end=...)
     kb_figures_range_compute(start=..., end=...)
 
 The log keeps what the accounts table loses: a purged account's row is gone, its events stay.
@@ -210,15 +210,31 @@ def _month_sum(day: dt.date) -> int:
     return len(made)
 
 
-def kb_months_compute(*, start: dt.date, end: dt.date) -> int:
-    """The months from `start`'s through `end`'s summed anew from their daily figures (after
-    daily figures were written some other way than `kb_figures_day_compute`); how many rows."""
+def kb_sums_compute(*, start: dt.date, end: dt.date) -> int:
+    """The national and the monthly sums of the months from `start`'s through `end`'s anew
+    from their daily figures, a month per transaction (for daily figures written some other
+    way than `kb_figures_day_compute`); how many monthly rows."""
     rows = 0
     first = month_of(start)[0]
     while first <= end:
+        last = month_of(first)[1]
         with transaction.atomic():
+            NationalFigure.objects.filter(day__gte=first, day__lte=last).delete()
+            NationalFigure.objects.bulk_create(
+                (
+                    NationalFigure(day=day, metric=metric, origin=origin, bucket=bucket, count=n)
+                    for day, metric, origin, bucket, n in DailyFigure.objects.filter(
+                        day__gte=first, day__lte=last
+                    )
+                    .order_by()
+                    .values("day", "metric", "origin", "bucket")
+                    .annotate(n=Sum("count"))
+                    .values_list("day", "metric", "origin", "bucket", "n")
+                ),
+                batch_size=1000,
+            )
             rows += _month_sum(first)
-        first = month_of(first)[1] + ONE_DAY
+        first = last + ONE_DAY
     return rows
 
 

@@ -385,6 +385,7 @@ def test_the_event_feed_tells_of_a_purge(kb: KBInterface) -> None:
 
 def test_account_figures_count_the_librarys_counter_accounts(kb: KBInterface) -> None:
     from bieb.kb.interface import AccountFigures
+    from bieb.kb.statistics.aggregate import kb_sums_compute
     from bieb.kb.statistics.models import DailyFigure, KBMetric
 
     day = dt.date(2025, 3, 10)
@@ -398,6 +399,11 @@ def test_account_figures_count_the_librarys_counter_accounts(kb: KBInterface) ->
         DailyFigure.objects.create(
             day=day, metric=metric, library_code=code, origin=origin, count=count
         )
+    kb_sums_compute(start=day, end=day)
     assert kb.account_figures(library_code="bind", start=day, end=day) == AccountFigures(3, 2, 1)
+    march = (dt.date(2025, 3, 1), dt.date(2025, 3, 31))  # a whole month: read from its sums
+    assert kb.account_figures(library_code="bind", start=march[0], end=march[1]) == AccountFigures(
+        3, 2, 1
+    )
     later = day + dt.timedelta(days=1)
     assert kb.account_figures(library_code="bind", start=later, end=later) == AccountFigures()
