@@ -74,12 +74,31 @@ def activated(page: Any) -> None:
 
 
 def no_overflow(page: Any) -> None:
+    """Nothing wider than the screen, nothing sticking out of its card; on a desktop, no
+    table's columns out of sight either (a table region scrolls sideways on a phone only)."""
     width = page.viewport_size["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    out = page.evaluate(
+        "[...document.querySelectorAll('.card')]"
+        ".filter(card => card.scrollWidth > card.clientWidth + 1)"
+        ".map(card => (card.id || card.className) + ' ' + card.scrollWidth + '>'"
+        " + card.clientWidth + ' ' + location.pathname)"
+    )
+    assert out == [], out
+    if width >= 1024:
+        cut = page.evaluate(
+            "[...document.querySelectorAll('.table-scroll')]"
+            ".filter(region => region.scrollWidth > region.clientWidth)"
+            ".map(region => (region.getAttribute('aria-labelledby')"
+            " || region.querySelector('table').className) + ' ' + region.scrollWidth + '>'"
+            " + region.clientWidth + ' ' + location.pathname)"
+        )
+        assert cut == [], cut
 
 
 def step(page: Any, name: str) -> None:
-    """A step of the instruction: its screenshot, and nothing wider than the screen."""
+    """A step of the instruction: its screenshot, and nothing wider than the screen (nor a
+    table's columns cut off on a desktop)."""
     snap(page, name)
     no_overflow(page)
 
