@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bieb.core.demo_logins import ADMIN, DEMO_TOTP_DEVICE, DEMO_TOTP_KEY
+from bieb.core.hashers import configured_hash, configured_matches
 from bieb.customers.models import CustomerNumberSequence
 from bieb.libraries.models import (
     Branch,
@@ -140,8 +141,8 @@ def _upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str,
 
 def _demo_user(username: str, values: dict[str, Any], password: str) -> User:
     user = _upsert(User, {"username": username}, values)
-    if not user.check_password(password):
-        user.set_password(password)
+    if not configured_matches(password, user.password):
+        user.password = configured_hash(password)
         user.save(update_fields=["password"])
     return user
 

@@ -5,10 +5,10 @@ the member sees by its name where they signed in, and its redirect URIs are its 
 import os
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.crypto import salted_hmac
 
+from bieb.core.hashers import configured_matches
 from bieb.kb.models import OIDCApplication
 
 ONLINE_CLIENT_ID = "online-bibliotheek"
@@ -120,7 +120,7 @@ def _client_register(
     changed = [key for key, value in values.items() if getattr(app, key) != value]
     for key in changed:
         setattr(app, key, values[key])
-    if not check_password(secret, app.client_secret):
+    if not configured_matches(secret, app.client_secret):
         app.client_secret = secret
         changed.append("client_secret")
     if changed:
