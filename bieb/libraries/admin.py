@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
@@ -9,12 +10,25 @@ from bieb.core.admin_scoping import LibraryScopedAdmin
 from bieb.libraries.models import Branch, Discount, Library, SubscriptionType, Tariff
 
 
+def _library_side(model: type[Model]) -> Any:
+    """Register the admin only where the library side runs: a KB installation (BIEB_ROLE=kb)
+    keeps the libraries' tables, as its staff users belong to one, but has no library to
+    manage (it knows them by their contact details)."""
+
+    def register(admin_class: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:
+        if settings.BIEB_HAS_LIBRARY:
+            admin.site.register(model, admin_class)
+        return admin_class
+
+    return register
+
+
 class BranchInline(admin.TabularInline):
     model = Branch
     extra = 0
 
 
-@admin.register(Library)
+@_library_side(Library)
 class LibraryAdmin(LibraryScopedAdmin):
     library_field = "id"
     list_display = ["code", "name", "customer_number_prefix", "customer_number_length"]
@@ -104,7 +118,7 @@ class LibraryAdmin(LibraryScopedAdmin):
         return queryset.filter(pk=getattr(request.user, "library_id", None))
 
 
-@admin.register(Branch)
+@_library_side(Branch)
 class BranchAdmin(LibraryScopedAdmin):
     list_display = ["number", "name", "library"]
     list_filter = ["library"]
@@ -128,7 +142,7 @@ class SubscriptionTypeForm(forms.ModelForm):
         return cleaned
 
 
-@admin.register(SubscriptionType)
+@_library_side(SubscriptionType)
 class SubscriptionTypeAdmin(LibraryScopedAdmin):
     form = SubscriptionTypeForm
     list_display = [
@@ -173,13 +187,13 @@ class SubscriptionTypeAdmin(LibraryScopedAdmin):
         return form
 
 
-@admin.register(Tariff)
+@_library_side(Tariff)
 class TariffAdmin(LibraryScopedAdmin):
     list_display = ["code", "name", "kind", "amount", "is_default", "library"]
     list_filter = ["library", "kind"]
 
 
-@admin.register(Discount)
+@_library_side(Discount)
 class DiscountAdmin(LibraryScopedAdmin):
     list_display = ["code", "name", "kind", "value", "library"]
     list_filter = ["library", "kind"]

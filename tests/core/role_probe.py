@@ -1,6 +1,6 @@
 """Run in a process of its own with BIEB_ROLE set (tests/core/test_roles.py): what this role
-installs, which paths it serves, the system checks, and (PROBE_MIGRATE=1) the tables that
-`migrate` makes. Prints one JSON object."""
+installs, which paths it serves, what its admin manages, the system checks, and
+(PROBE_MIGRATE=1) the tables that `migrate` makes. Prints one JSON object."""
 
 import json
 import os
@@ -12,6 +12,7 @@ import django
 def main() -> None:
     django.setup()
     from django.conf import settings
+    from django.contrib import admin
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -21,6 +22,7 @@ def main() -> None:
     answer: dict[str, object] = {
         "apps": list(settings.INSTALLED_APPS),
         "adapter": settings.BIEB_KB_ADAPTER,
+        "admin": sorted(str(model._meta) for model in admin.site._registry),
     }
     resolves = {}
     for path in sys.argv[1:]:

@@ -86,6 +86,9 @@ def test_the_kb_role_serves_the_login_service_and_no_counter(
     assert kb["status"]["/health/"] == 200
     assert not {"bieb.counter", "bieb.customers", "bieb.signup", "bieb.mijn"} & set(kb["apps"])
     assert not any(t.startswith(("customers_", "payments_", "debits_")) for t in kb["tables"])
+    # Its admin: the login service's own things and the staff, no library to manage.
+    assert "kb.loginaccount" in kb["admin"] and "staff.user" in kb["admin"]
+    assert not [model for model in kb["admin"] if model.startswith("libraries.")]
 
 
 def test_the_library_role_serves_the_library_side_and_has_no_kb_tables(
@@ -102,6 +105,8 @@ def test_the_library_role_serves_the_library_side_and_has_no_kb_tables(
     assert [t for t in library["tables"] if t.startswith(("kb_", "oauth2_"))] == []
     assert "customers_customer" in library["tables"]
     assert "libraries_kbeventcursor" in library["tables"]
+    assert "libraries.library" in library["admin"]
+    assert not [model for model in library["admin"] if model.startswith(("kb.", "oauth2_"))]
 
 
 def test_a_library_role_without_its_kb_refuses_to_start(tmp_path: Path) -> None:
