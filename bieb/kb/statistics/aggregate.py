@@ -171,15 +171,21 @@ def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
     return first, following - ONE_DAY
 
 
-def _national_sum(day: dt.date, rows: list[DailyFigure]) -> None:
-    """`day`'s figures summed over the libraries."""
-    totals: Counter[tuple[str, str, str]] = Counter()
-    for row in rows:
-        totals[(row.metric, row.origin, row.bucket)] += row.count
-    NationalFigure.objects.filter(day=day).delete()
+def _national_sum(first: dt.date, last: dt.date) -> None:
+    """The days from `first` through `last` summed over the libraries anew."""
+    NationalFigure.objects.filter(day__gte=first, day__lte=last).delete()
     NationalFigure.objects.bulk_create(
-        NationalFigure(day=day, metric=metric, origin=origin, bucket=bucket, count=n)
-        for (metric, origin, bucket), n in totals.items()
+        (
+            NationalFigure(day=day, metric=metric, origin=origin, bucket=bucket, count=n)
+            for day, metric, origin, bucket, n in DailyFigure.objects.filter(
+                day__gte=first, day__lte=last
+            )
+            .order_by()
+            .values("day", "metric", "origin", "bucket")
+            .annotate(n=Sum("count"))
+            .values_list("day", "metric", "origin", "bucket", "n")
+        ),
+        batch_size=1000,
     )
 
 
@@ -219,20 +225,7 @@ def kb_sums_compute(*, start: dt.date, end: dt.date) -> int:
     while first <= end:
         last = month_of(first)[1]
         with transaction.atomic():
-            NationalFigure.objects.filter(day__gte=first, day__lte=last).delete()
-            NationalFigure.objects.bulk_create(
-                (
-                    NationalFigure(day=day, metric=metric, origin=origin, bucket=bucket, count=n)
-                    for day, metric, origin, bucket, n in DailyFigure.objects.filter(
-                        day__gte=first, day__lte=last
-                    )
-                    .order_by()
-                    .values("day", "metric", "origin", "bucket")
-                    .annotate(n=Sum("count"))
-                    .values_list("day", "metric", "origin", "bucket", "n")
-                ),
-                batch_size=1000,
-            )
+            _national_sum(first, last)
             rows += _month_sum(first)
         first = last + ONE_DAY
     return rows
@@ -246,7 +239,7 @@ def kb_figures_day_compute(*, day: dt.date) -> int:
                 rows = list(_day_figures(day))
                 DailyFigure.objects.filter(day=day).delete()
                 DailyFigure.objects.bulk_create(rows, batch_size=1000)
-                _national_sum(day, rows)
+                _national_sum(day, day)
                 _month_sum(day)
                 return len(rows)
         except IntegrityError:
